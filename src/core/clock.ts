@@ -1,0 +1,71 @@
+/** Injected time source: heartbeats, backoff and offline detection are tested without sleeping. */
+export type TimerHandle = { readonly id: unknown };
+
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle | undefined): void;
+  setInterval(fn: () => void, ms: number): TimerHandle;
+  clearInterval(handle: TimerHandle | undefined): void;
+}
+
+export function createSystemClock(): Clock {
+  return {
+    now: () => Date.now(),
+    setTimeout: (fn, ms) => ({ id: setTimeout(fn, ms) }),
+    clearTimeout: (h) => {
+      if (h) clearTimeout(h.id as ReturnType<typeof setTimeout>);
+    },
+    setInterval: (fn, ms) => ({ id: setInterval(fn, ms) }),
+    clearInterval: (h) => {
+      if (h) clearInterval(h.id as ReturnType<typeof setInterval>);
+    },
+  };
+}
+
+/** A manual clock for tests: time moves only when `advance` is called. */
+export function createManualClock(start = 1_700_000_000_000): Clock & { advance(ms: number): void } {
+  let now = start;
+  let nextId = 1;
+  const timers = new Map<number, { at: number; fn: () => void; every?: number }>();
+  const clock = {
+    now: () => now,
+    setTimeout: (fn: () => void, ms: number) => {
+      const id = nextId++;
+      timers.set(id, { at: now + ms, fn });
+      return { id };
+    },
+    setInterval: (fn: () => void, ms: number) => {
+      const id = nextId++;
+      timers.set(id, { at: now + ms, fn, every: Math.max(1, ms) });
+      return { id };
+    },
+    clearTimeout: (h: TimerHandle | undefined) => {
+      if (h) timers.delete(h.id as number);
+    },
+    clearInterval: (h: TimerHandle | undefined) => {
+      if (h) timers.delete(h.id as number);
+    },
+    advance(ms: number) {
+      const target = now + ms;
+      for (;;) {
+        let nextKey: number | undefined;
+        let nextAt = Number.POSITIVE_INFINITY;
+        for (const [key, t] of timers) {
+          if (t.at <= target && t.at < nextAt) {
+            nextAt = t.at;
+            nextKey = key;
+          }
+        }
+        if (nextKey === undefined) break;
+        const timer = timers.get(nextKey)!;
+        now = timer.at;
+        if (timer.every) timer.at += timer.every;
+        else timers.delete(nextKey);
+        timer.fn();
+      }
+      now = target;
+    },
+  };
+  return clock;
+}
