@@ -1,4 +1,11 @@
 export type { Clock, TimerHandle } from "./clock.ts";
 export { createManualClock, createSystemClock } from "./clock.ts";
+export { parseDuration } from "./duration.ts";
+export type { EventBus } from "./event-bus.ts";
+export { createEventBus } from "./event-bus.ts";
 export type { BackoffOptions } from "./reconnect-backoff.ts";
 export { backoffDelay } from "./reconnect-backoff.ts";
+export type { Service } from "./service.ts";
+export type { ErrorCode } from "./station-error.ts";
+export { errorStatus, StationError, toStationError } from "./station-error.ts";
+export type { DeviceSummary, StationEvents } from "./station-events.ts";

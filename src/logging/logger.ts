@@ -38,7 +38,9 @@ export function createLogger(options: LoggerOptions): Logger {
     const extra = Object.entries(all)
       .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
       .join(" ");
-    write(`${new Date().toISOString().slice(11, 23)} ${level.toUpperCase().padEnd(5)} ${msg}${extra ? ` ${extra}` : ""}`);
+    write(
+      `${new Date().toISOString().slice(11, 23)} ${level.toUpperCase().padEnd(5)} ${msg}${extra ? ` ${extra}` : ""}`,
+    );
   };
   return {
     debug: (m, f) => emit("debug", m, f),

@@ -1,0 +1,40 @@
+#!/usr/bin/env bun
+/**
+ * The executable: argv → subcommand → composition root. Only this file touches signals,
+ * exit codes and process.env (STYLE.md).
+ */
+import { runCli } from "../src/cli/index.ts";
+import { createBunPlatform } from "../src/platform/index.ts";
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+const outcome = await runCli(process.argv.slice(2), {
+  env: process.env,
+  platform: createBunPlatform(),
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  readStdin,
+  isTTY: Boolean(process.stderr.isTTY),
+}).catch((err: unknown) => {
+  process.stderr.write(`error: ${(err as Error).message}\n`);
+  if (process.env.LOG_LEVEL === "debug") process.stderr.write(`${(err as Error).stack}\n`);
+  return { kind: "exit" as const, code: 1 };
+});
+
+if (outcome.kind === "exit") {
+  process.exit(outcome.code);
+} else {
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    await outcome.stop();
+    process.exit(0);
+  };
+  process.on("SIGTERM", shutdown);
+  process.on("SIGINT", shutdown);
+}

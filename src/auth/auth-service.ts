@@ -1,0 +1,169 @@
+import { randomUUID } from "node:crypto";
+import type { Kysely } from "kysely";
+import type { Clock, EventBus, StationEvents } from "../core/index.ts";
+import { StationError } from "../core/index.ts";
+import type { Platform } from "../platform/index.ts";
+import type { Database } from "../storage/index.ts";
+import { type AccessTokenCodec, createAccessTokenCodec } from "./access-tokens.ts";
+import type { Role } from "./roles.ts";
+
+export const LOGIN_TTL_MS = 12 * 3_600_000;
+
+export interface Principal {
+  userId: string;
+  username: string;
+  role: Role;
+  sessionId: string;
+  expiresAt: number;
+}
+
+export interface PublicUser {
+  id: string;
+  username: string;
+  role: Role;
+  createdAt: number;
+}
+
+export interface AuthDeps {
+  db: Kysely<Database>;
+  platform: Platform;
+  clock: Clock;
+  jwtSecret: string;
+  bus?: EventBus<StationEvents>;
+}
+
+const usernamePattern = /^[a-zA-Z0-9_.@-]{1,64}$/;
+
+/** Users, sessions and access tokens. Every token is tied to a stored session so it can be revoked. */
+export function createAuthService(deps: AuthDeps) {
+  const { db, platform, clock } = deps;
+  const codec: AccessTokenCodec = createAccessTokenCodec(deps.jwtSecret);
+  // Verifying against a real hash when the user does not exist keeps timing from revealing names.
+  const dummyHash = platform.hashPassword(randomUUID());
+
+  async function issue(
+    user: { id: string; role: Role },
+    kind: "login" | "token",
+    ttlMs: number,
+    label?: string,
+  ) {
+    const sessionId = randomUUID();
+    const now = clock.now();
+    const expiresAt = now + ttlMs;
+    await db
+      .insertInto("sessions")
+      .values({
+        id: sessionId,
+        user_id: user.id,
+        kind,
+        label: label ?? null,
+        created_at: now,
+        expires_at: expiresAt,
+        revoked_at: null,
+      })
+      .execute();
+    const accessToken = await codec.sign({ sub: user.id, sid: sessionId, role: user.role }, expiresAt);
+    return { accessToken, sessionId, expiresAt };
+  }
+
+  return {
+    async createUser(username: string, password: string, role: Role): Promise<PublicUser> {
+      if (!usernamePattern.test(username)) {
+        throw new StationError("VALIDATION_ERROR", "username must be 1-64 letters, digits or . _ @ -");
+      }
+      if (password.length < 8)
+        throw new StationError("VALIDATION_ERROR", "password must be at least 8 characters");
+      const existing = await db
+        .selectFrom("users")
+        .select("id")
+        .where("username", "=", username)
+        .executeTakeFirst();
+      if (existing) throw new StationError("ALREADY_EXISTS", `user ${username} already exists`);
+      const user = { id: randomUUID(), username, role, created_at: clock.now() };
+      await db
+        .insertInto("users")
+        .values({ ...user, password_hash: await platform.hashPassword(password) })
+        .execute();
+      return { id: user.id, username, role, createdAt: user.created_at };
+    },
+
+    async listUsers(): Promise<PublicUser[]> {
+      const rows = await db.selectFrom("users").selectAll().orderBy("created_at").execute();
+      return rows.map((r) => ({ id: r.id, username: r.username, role: r.role, createdAt: r.created_at }));
+    },
+
+    async countUsers(): Promise<number> {
+      const row = await db
+        .selectFrom("users")
+        .select(db.fn.countAll<number>().as("n"))
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+
+    async login(username: string, password: string) {
+      const user = await db
+        .selectFrom("users")
+        .selectAll()
+        .where("username", "=", username)
+        .executeTakeFirst();
+      const ok = await platform.verifyPassword(password, user?.password_hash ?? (await dummyHash));
+      if (!user || !ok) throw new StationError("UNAUTHORIZED", "wrong username or password");
+      const { accessToken, expiresAt } = await issue(user, "login", LOGIN_TTL_MS);
+      return {
+        accessToken,
+        expiresIn: Math.round((expiresAt - clock.now()) / 1000),
+        user: { id: user.id, username: user.username, role: user.role },
+      };
+    },
+
+    /** A long-lived token for scripts and apps (`opengenie token create`). */
+    async createLongLivedToken(username: string, ttlMs: number, label?: string) {
+      const user = await db
+        .selectFrom("users")
+        .selectAll()
+        .where("username", "=", username)
+        .executeTakeFirst();
+      if (!user)
+        throw new StationError("NOT_FOUND", `no user named ${username}; create it with 'opengenie user add'`);
+      return issue(user, "token", ttlMs, label);
+    },
+
+    /** Resolves a bearer token to its principal, or throws UNAUTHORIZED with the reason. */
+    async authenticate(token: string | undefined | null): Promise<Principal> {
+      if (!token) throw new StationError("UNAUTHORIZED", "missing access token");
+      const result = await codec.verify(token, clock.now());
+      if (!result.ok) throw new StationError("UNAUTHORIZED", result.reason);
+      const row = await db
+        .selectFrom("sessions")
+        .innerJoin("users", "users.id", "sessions.user_id")
+        .select([
+          "sessions.id as sid",
+          "sessions.revoked_at",
+          "sessions.expires_at",
+          "users.id",
+          "users.username",
+          "users.role",
+        ])
+        .where("sessions.id", "=", result.claims.sid)
+        .executeTakeFirst();
+      if (!row || row.id !== result.claims.sub) throw new StationError("UNAUTHORIZED", "session not found");
+      if (row.revoked_at !== null) throw new StationError("UNAUTHORIZED", "session revoked");
+      if (row.expires_at <= clock.now()) throw new StationError("UNAUTHORIZED", "token expired");
+      // The role comes from the database, so a demotion takes effect on the next request.
+      return {
+        userId: row.id,
+        username: row.username,
+        role: row.role,
+        sessionId: row.sid,
+        expiresAt: row.expires_at,
+      };
+    },
+
+    async revokeSession(sessionId: string): Promise<void> {
+      await db.updateTable("sessions").set({ revoked_at: clock.now() }).where("id", "=", sessionId).execute();
+      deps.bus?.emit("session.revoked", { sessionId });
+    },
+  };
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;

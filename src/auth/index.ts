@@ -1,0 +1,9 @@
+export type { AccessClaims, AccessTokenCodec } from "./access-tokens.ts";
+export { createAccessTokenCodec } from "./access-tokens.ts";
+export type { AuthService, Principal, PublicUser } from "./auth-service.ts";
+export { createAuthService, LOGIN_TTL_MS } from "./auth-service.ts";
+export type { LoginRateLimiter } from "./login-rate-limit.ts";
+export { createLoginRateLimiter } from "./login-rate-limit.ts";
+export type { Role } from "./roles.ts";
+export { hasRole, roleSchema, roles } from "./roles.ts";
+export { generateToken, hashToken, tokenMatchesHash, tokensEqual } from "./static-token.ts";

@@ -1,0 +1,51 @@
+import { ConfigError, completeConfig, configSources, loadConfig } from "../../config/index.ts";
+import { createLogger } from "../../logging/index.ts";
+import { createStation } from "../../station.ts";
+import { CliError, type CliIo, type CliOutcome } from "../cli-io.ts";
+import { parseFlags } from "../parse-flags.ts";
+
+export const serveHelp = `Usage: opengenie serve [options]
+
+Runs the station: HTTP API, WebSockets and web app on one port, and the MQTT broker.
+
+Options:
+  --host <addr>            address to listen on (OPENGENIE_HOST, default 0.0.0.0)
+  --port <n>               HTTP port, 0 = any free port (OPENGENIE_PORT, default 8080)
+  --data-dir <dir>         data directory (OPENGENIE_DATA_DIR, default $XDG_DATA_HOME/opengenie)
+  --mqtt-url <url>         use an external broker instead of the embedded one (OPENGENIE_MQTT_URL)
+  --mqtt-port <n>          embedded broker port, 0 = any free port (OPENGENIE_MQTT_PORT, default 1883)
+  --advertise-host <host>  host devices are told to reach (OPENGENIE_ADVERTISE_HOST, default LAN IPv4)
+  -h, --help               show this help
+`;
+
+const flagNames = Object.values(configSources)
+  .map((s) => s.flag)
+  .filter((f): f is string => f !== undefined && f !== "data-dir");
+
+export async function serveCommand(args: string[], io: CliIo): Promise<CliOutcome> {
+  const options = Object.fromEntries(flagNames.map((f) => [f, { type: "string" as const }]));
+  const { values } = parseFlags("serve", args, options);
+  if (values.help) {
+    io.stdout(serveHelp);
+    return { kind: "exit", code: 0 };
+  }
+  let config: ReturnType<typeof completeConfig>;
+  try {
+    config = completeConfig(loadConfig({ flags: values as Record<string, string>, env: io.env }), io.isTTY);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message);
+    throw err;
+  }
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+  const station = createStation(config, io.platform, { logger });
+  try {
+    const info = await station.start();
+    io.stdout(
+      `opengenie ${info.version} listening on ${info.httpUrl} (station ${info.stationId}, mqtt ${info.mqttUrl}, data ${config.dataDir})\n`,
+    );
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message);
+    throw err;
+  }
+  return { kind: "running", stop: () => station.stop() };
+}

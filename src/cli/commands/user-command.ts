@@ -1,0 +1,54 @@
+import { createAuthService, roleSchema } from "../../auth/index.ts";
+import { createSystemClock, StationError } from "../../core/index.ts";
+import { CliError, type CliIo, type CliOutcome, exit } from "../cli-io.ts";
+import { withDataDir } from "../offline-database.ts";
+import { parseFlags } from "../parse-flags.ts";
+
+export const userHelp = `Usage: opengenie user add <name> --role owner|admin|member|guest --password-stdin [--data-dir <dir>]
+
+Creates a user in the data dir's database; works whether or not the station is running.
+The password is read from standard input (one line), e.g.
+  printf '%s\\n' "$PASSWORD" | opengenie user add alice --role owner --password-stdin
+`;
+
+export async function userCommand(args: string[], io: CliIo): Promise<CliOutcome> {
+  const { values, positionals } = parseFlags(
+    "user",
+    args,
+    { role: { type: "string" }, "password-stdin": { type: "boolean" } },
+    true,
+  );
+  if (values.help) {
+    io.stdout(userHelp);
+    return exit(0);
+  }
+  const [action, name, ...rest] = positionals;
+  if (action !== "add")
+    throw new CliError(`unknown user action ${action ?? "(none)"}; see 'opengenie user --help'`);
+  if (!name || rest.length)
+    throw new CliError("user add takes exactly one name; see 'opengenie user --help'");
+  const role = roleSchema.safeParse(values.role);
+  if (!role.success) throw new CliError("--role must be one of owner, admin, member, guest");
+  if (!values["password-stdin"]) {
+    throw new CliError(
+      "pass the password on standard input with --password-stdin (it never goes on the command line)",
+    );
+  }
+  const password = (await io.readStdin()).replace(/\r?\n$/, "");
+  await withDataDir(io, values, async ({ db }, config) => {
+    const auth = createAuthService({
+      db,
+      platform: io.platform,
+      clock: createSystemClock(),
+      jwtSecret: config.jwtSecret,
+    });
+    try {
+      const user = await auth.createUser(name, password, role.data);
+      io.stdout(`created user ${user.username} (${user.role}) id ${user.id}\n`);
+    } catch (err) {
+      if (err instanceof StationError) throw new CliError(err.message);
+      throw err;
+    }
+  });
+  return exit(0);
+}

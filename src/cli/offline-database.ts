@@ -1,0 +1,32 @@
+import { ConfigError, completeConfig, loadConfig, type StationConfig } from "../config/index.ts";
+import { openDatabase, type StationDatabase } from "../storage/index.ts";
+import type { CliIo } from "./cli-io.ts";
+import { CliError } from "./cli-io.ts";
+
+/**
+ * Opens the data dir's database directly, for commands that must work whether or not a station
+ * is running (`user add`, `token create`, `device add`); SQLite's WAL and busy timeout make
+ * sharing the file with a running station safe.
+ */
+export async function withDataDir<T>(
+  io: CliIo,
+  flags: Record<string, string | boolean | undefined>,
+  fn: (db: StationDatabase, config: StationConfig) => Promise<T>,
+): Promise<T> {
+  let config: StationConfig;
+  try {
+    config = completeConfig(
+      loadConfig({ flags: { "data-dir": flags["data-dir"] as string | undefined }, env: io.env }),
+      io.isTTY,
+    );
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message);
+    throw err;
+  }
+  const database = await openDatabase(io.platform, config.dataDir);
+  try {
+    return await fn(database, config);
+  } finally {
+    await database.close();
+  }
+}

@@ -1,0 +1,59 @@
+import { z } from "zod";
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+/** One schema for flags, environment, `<data-dir>/config.json` and defaults (CONTRACT.md section 1). */
+export const configSchema = z.object({
+  host: z.string().min(1).default("0.0.0.0"),
+  port: port.default(8080),
+  dataDir: z.string().min(1),
+  mqttUrl: z
+    .string()
+    .regex(/^mqtts?:\/\/[^\s]+$/, "must be an mqtt:// or mqtts:// URL")
+    .optional(),
+  mqttPort: port.default(1883),
+  advertiseHost: z.string().min(1).optional(),
+  stationId: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, '-' and '_' only (MQTT topic segment)")
+    .optional(),
+  jwtSecret: z.string().min(32, "must be at least 32 characters").optional(),
+  remoteAccess: z.enum(["on", "off"]).default("on"),
+  cloudUrl: z
+    .string()
+    .regex(/^wss?:\/\/[^\s]+$/, "must be a wss:// or ws:// URL")
+    .optional(),
+  cloudClaimSecret: z.string().min(1).optional(),
+  bleBridge: z.string().min(1).optional(),
+  logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  logFormat: z.enum(["pretty", "json"]).optional(),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type ParsedConfig = z.infer<typeof configSchema>;
+
+/** What the station runs with once the data dir has given it an id and a secret. */
+export type StationConfig = Omit<ParsedConfig, "stationId" | "jwtSecret" | "advertiseHost" | "logFormat"> & {
+  stationId: string;
+  jwtSecret: string;
+  advertiseHost: string;
+  logFormat: "pretty" | "json";
+};
+
+/** Where each key comes from: flag name and environment variable. */
+export const configSources: Record<keyof ConfigInput, { flag?: string; env?: string }> = {
+  host: { flag: "host", env: "OPENGENIE_HOST" },
+  port: { flag: "port", env: "OPENGENIE_PORT" },
+  dataDir: { flag: "data-dir", env: "OPENGENIE_DATA_DIR" },
+  mqttUrl: { flag: "mqtt-url", env: "OPENGENIE_MQTT_URL" },
+  mqttPort: { flag: "mqtt-port", env: "OPENGENIE_MQTT_PORT" },
+  advertiseHost: { flag: "advertise-host", env: "OPENGENIE_ADVERTISE_HOST" },
+  stationId: { env: "OPENGENIE_STATION_ID" },
+  jwtSecret: { env: "OPENGENIE_JWT_SECRET" },
+  remoteAccess: { env: "OPENGENIE_REMOTE_ACCESS" },
+  cloudUrl: { env: "OPENGENIE_CLOUD_URL" },
+  cloudClaimSecret: { env: "OPENGENIE_CLOUD_CLAIM_SECRET" },
+  bleBridge: { env: "OPENGENIE_BLE_BRIDGE" },
+  logLevel: { env: "LOG_LEVEL" },
+  logFormat: { env: "LOG_FORMAT" },
+};

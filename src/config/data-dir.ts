@@ -1,0 +1,65 @@
+import { randomBytes } from "node:crypto";
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { networkInterfaces } from "node:os";
+import { join } from "node:path";
+import type { ParsedConfig, StationConfig } from "./config-schema.ts";
+import { ConfigError } from "./load-config.ts";
+
+export function ensureDataDir(dataDir: string): void {
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o750 });
+    mkdirSync(join(dataDir, "run"), { recursive: true, mode: 0o750 });
+    accessSync(dataDir, constants.W_OK);
+  } catch (err) {
+    throw new ConfigError(
+      `data dir ${dataDir} is not writable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); pass --data-dir or fix its permissions`,
+    );
+  }
+}
+
+/** Reads a value persisted in the data dir, generating it once; secrets are written 0600. */
+function persisted(dataDir: string, name: string, generate: () => string, secret: boolean): string {
+  const file = join(dataDir, name);
+  if (existsSync(file)) {
+    if (secret && (statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+    const value = readFileSync(file, "utf8").trim();
+    if (value) return value;
+  }
+  const value = generate();
+  writeFileSync(file, `${value}\n`, { mode: secret ? 0o600 : 0o640 });
+  return value;
+}
+
+export function lanIPv4(): string | undefined {
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  }
+  return undefined;
+}
+
+/** Gives the parsed config its station id, JWT secret and advertise host (generated once, persisted). */
+export function completeConfig(parsed: ParsedConfig, isTTY: boolean): StationConfig {
+  ensureDataDir(parsed.dataDir);
+  const stationId =
+    parsed.stationId ??
+    persisted(parsed.dataDir, "station-id", () => `st-${randomBytes(6).toString("hex")}`, false);
+  const jwtSecret =
+    parsed.jwtSecret ??
+    persisted(parsed.dataDir, "jwt-secret", () => randomBytes(32).toString("base64url"), true);
+  return {
+    ...parsed,
+    stationId,
+    jwtSecret,
+    advertiseHost: parsed.advertiseHost ?? lanIPv4() ?? "127.0.0.1",
+    logFormat: parsed.logFormat ?? (isTTY ? "pretty" : "json"),
+  };
+}

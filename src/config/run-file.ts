@@ -1,0 +1,43 @@
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
+
+/** `<data-dir>/run/station.json`: how other subcommands find the running station (CONTRACT.md 1). */
+export const runInfoSchema = z.object({
+  pid: z.number().int(),
+  version: z.string(),
+  stationId: z.string(),
+  httpUrl: z.string(),
+  httpPort: z.number().int(),
+  mqttUrl: z.string(),
+  mqttPort: z.number().int(),
+  startedAt: z.number(),
+});
+export type RunInfo = z.infer<typeof runInfoSchema>;
+
+export function runFilePath(dataDir: string): string {
+  return join(dataDir, "run", "station.json");
+}
+
+export function writeRunFile(dataDir: string, info: RunInfo): void {
+  const file = runFilePath(dataDir);
+  // Write then rename, so a reader never sees half a file.
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o640 });
+  renameSync(`${file}.tmp`, file);
+}
+
+export function removeRunFile(dataDir: string): void {
+  rmSync(runFilePath(dataDir), { force: true });
+}
+
+/** The running station's facts, or undefined when none is running (a stale file is ignored). */
+export function readRunFile(dataDir: string, isAlive: (pid: number) => boolean): RunInfo | undefined {
+  const file = runFilePath(dataDir);
+  if (!existsSync(file)) return undefined;
+  try {
+    const info = runInfoSchema.parse(JSON.parse(readFileSync(file, "utf8")));
+    return isAlive(info.pid) ? info : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,22 @@
+/** Everything published on the station's bus. `at` is epoch milliseconds. */
+export interface DeviceSummary {
+  id: string;
+  name: string;
+  type: string;
+  transport: "mqtt" | "iot-ws" | "driver";
+  online: boolean;
+  lastSeen: number | null;
+  firmwareVersion: string | null;
+  state: Record<string, unknown>;
+  createdAt: number;
+}
+
+export interface StationEvents extends Record<string, unknown> {
+  "session.revoked": { sessionId: string };
+  "user.removed": { userId: string };
+  "device.added": { device: DeviceSummary };
+  "device.removed": { deviceId: string };
+  "device.state": { deviceId: string; state: Record<string, unknown>; at: number };
+  "device.status": { deviceId: string; online: boolean; at: number };
+  "device.event": { deviceId: string; kind: string; data: unknown; at: number };
+}

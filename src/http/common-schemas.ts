@@ -1,0 +1,30 @@
+import { z } from "@hono/zod-openapi";
+
+export const errorBodySchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: "VALIDATION_ERROR" }),
+      message: z.string(),
+      details: z.unknown().optional(),
+    }),
+  })
+  .openapi("Error");
+
+export const errorResponses = {
+  400: { description: "Bad request", content: { "application/json": { schema: errorBodySchema } } },
+  401: {
+    description: "Missing, expired or revoked token",
+    content: { "application/json": { schema: errorBodySchema } },
+  },
+  403: { description: "Role too weak", content: { "application/json": { schema: errorBodySchema } } },
+} as const;
+
+export function jsonBody<T extends z.ZodType>(schema: T) {
+  return { required: true, content: { "application/json": { schema } } } as const;
+}
+
+export function jsonResponse<T extends z.ZodType>(schema: T, description: string) {
+  return { description, content: { "application/json": { schema } } } as const;
+}
+
+export const security = [{ bearer: [] }];

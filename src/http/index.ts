@@ -1,0 +1,12 @@
+export type { ApiEnv } from "./api-env.ts";
+export type { AuthGuard } from "./auth-guard.ts";
+export { bearerToken, createAuthGuard } from "./auth-guard.ts";
+export { errorBodySchema, errorResponses, jsonBody, jsonResponse, security } from "./common-schemas.ts";
+export type { ApiDeps } from "./create-api.ts";
+export { createApi } from "./create-api.ts";
+export type { FrontDoorDeps, UpgradeHandler } from "./front-door.ts";
+export { API_BODY_LIMIT, createFrontDoor } from "./front-door.ts";
+export { isLocalAddress } from "./network-class.ts";
+export type { ConnectionInfo } from "./routes/connection-routes.ts";
+export type { Health } from "./routes/health-routes.ts";
+export { validationHook } from "./validation-hook.ts";

@@ -1,0 +1,26 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { ApiEnv } from "../api-env.ts";
+import { jsonResponse } from "../common-schemas.ts";
+
+export const healthSchema = z
+  .object({
+    status: z.literal("ok"),
+    version: z.string(),
+    stationId: z.string(),
+    uptimeMs: z.number(),
+    mqtt: z.object({ mode: z.enum(["embedded", "external"]), connected: z.boolean() }),
+  })
+  .openapi("Health");
+
+export type Health = z.infer<typeof healthSchema>;
+
+const route = createRoute({
+  method: "get",
+  path: "/health",
+  summary: "Liveness and basic facts; the only endpoint without authentication",
+  responses: { 200: jsonResponse(healthSchema, "The station is up") },
+});
+
+export function healthRoutes(health: () => Health) {
+  return new OpenAPIHono<ApiEnv>().openapi(route, (c) => c.json(health(), 200));
+}

@@ -1,0 +1,12 @@
+export { createBunPlatform } from "./bun-platform.ts";
+export type {
+  HttpServerHandle,
+  Platform,
+  RequestContext,
+  ServeOptions,
+  SocketConnection,
+  SocketHandlers,
+  SpawnedProcess,
+  SqliteHandle,
+  UpgradeRequest,
+} from "./types.ts";

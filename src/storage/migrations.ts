@@ -1,0 +1,83 @@
+import { type Kysely, sql } from "kysely";
+import type { Migration, MigrationProvider } from "kysely/migration";
+
+/**
+ * Versioned migrations live in code so they ship inside the compiled binary. Never edit a
+ * released one; add the next.
+ */
+const migrations: Record<string, Migration> = {
+  "0001_initial": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("station_meta")
+        .addColumn("key", "text", (c) => c.primaryKey())
+        .addColumn("value", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("users")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("username", "text", (c) => c.notNull().unique())
+        .addColumn("password_hash", "text", (c) => c.notNull())
+        .addColumn("role", "text", (c) => c.notNull().check(sql`role in ('owner','admin','member','guest')`))
+        .addColumn("created_at", "integer", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("sessions")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("label", "text")
+        .addColumn("created_at", "integer", (c) => c.notNull())
+        .addColumn("expires_at", "integer", (c) => c.notNull())
+        .addColumn("revoked_at", "integer")
+        .execute();
+      await db.schema.createIndex("sessions_user").on("sessions").column("user_id").execute();
+      await db.schema
+        .createTable("devices")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("type", "text", (c) => c.notNull())
+        .addColumn("transport", "text", (c) => c.notNull())
+        .addColumn("credential_hash", "text")
+        .addColumn("firmware_version", "text")
+        .addColumn("online", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("last_seen", "integer")
+        .addColumn("heartbeat_sec", "integer")
+        .addColumn("driver_key", "text")
+        .addColumn("created_at", "integer", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("device_state")
+        .addColumn("device_id", "text", (c) => c.primaryKey().references("devices.id").onDelete("cascade"))
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("updated_at", "integer", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("events")
+        .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+        .addColumn("device_id", "text", (c) => c.notNull().references("devices.id").onDelete("cascade"))
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("data", "text", (c) => c.notNull())
+        .addColumn("at", "integer", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("events_device_id").on("events").columns(["device_id", "id"]).execute();
+      await db.schema
+        .createTable("drivers")
+        .addColumn("driver_key", "text", (c) => c.primaryKey())
+        .addColumn("token_hash", "text", (c) => c.notNull())
+        .addColumn("created_at", "integer", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("cloud_config")
+        .addColumn("id", "integer", (c) => c.primaryKey().check(sql`id = 1`))
+        .addColumn("station_token", "text")
+        .addColumn("claimed_at", "integer")
+        .addColumn("updated_at", "integer", (c) => c.notNull())
+        .execute();
+    },
+  },
+};
+
+export const inCodeMigrations: MigrationProvider = {
+  getMigrations: async () => migrations,
+};

@@ -1,0 +1,47 @@
+import { chmodSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { Kysely, type SqliteDatabase, SqliteDialect } from "kysely";
+import { Migrator } from "kysely/migration";
+import type { Platform } from "../platform/index.ts";
+import { inCodeMigrations } from "./migrations.ts";
+import type { Database } from "./schema.ts";
+
+export interface StationDatabase {
+  readonly db: Kysely<Database>;
+  readonly path: string;
+  close(): Promise<void>;
+}
+
+export function databasePath(dataDir: string): string {
+  return join(dataDir, "opengenie.db");
+}
+
+/** Opens (creating if needed) the SQLite file, sets durability pragmas and runs migrations. */
+export async function openDatabase(platform: Platform, dataDir: string): Promise<StationDatabase> {
+  const path = databasePath(dataDir);
+  const fresh = !existsSync(path);
+  const handle = platform.openSqlite(path);
+  if (fresh) chmodSync(path, 0o640);
+  // WAL survives kill -9 without corruption; synchronous=NORMAL is durable at checkpoints and
+  // spares the SD card an fsync per transaction. busy_timeout lets CLI commands share the file.
+  handle.exec("PRAGMA journal_mode = WAL");
+  handle.exec("PRAGMA synchronous = NORMAL");
+  handle.exec("PRAGMA foreign_keys = ON");
+  handle.exec("PRAGMA busy_timeout = 5000");
+  // kysely's SqliteDatabase wants only prepare/close; bun:sqlite provides both (cast documented in DEVELOPERS.md).
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: handle as unknown as SqliteDatabase }),
+  });
+  const migrator = new Migrator({ db, provider: inCodeMigrations });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    await db.destroy();
+    const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
+    throw new Error(`database migration ${failed} failed: ${(error as Error).message}`);
+  }
+  return {
+    db,
+    path,
+    close: () => db.destroy(),
+  };
+}

@@ -1,0 +1,56 @@
+import type { ColumnType, Generated, Insertable, Selectable } from "kysely";
+
+/** The typed shape of the station database; migrations.ts creates exactly this. */
+export interface Database {
+  station_meta: { key: string; value: string };
+  users: {
+    id: string;
+    username: string;
+    password_hash: string;
+    role: "owner" | "admin" | "member" | "guest";
+    created_at: number;
+  };
+  sessions: {
+    id: string;
+    user_id: string;
+    kind: "login" | "token";
+    label: string | null;
+    created_at: number;
+    expires_at: number;
+    revoked_at: number | null;
+  };
+  devices: {
+    id: string;
+    name: string;
+    type: string;
+    transport: "mqtt" | "iot-ws" | "driver";
+    credential_hash: string | null;
+    firmware_version: string | null;
+    online: ColumnType<number, number | undefined, number>;
+    last_seen: number | null;
+    heartbeat_sec: number | null;
+    driver_key: string | null;
+    created_at: number;
+  };
+  device_state: { device_id: string; state: string; updated_at: number };
+  events: {
+    id: Generated<number>;
+    device_id: string;
+    kind: string;
+    data: string;
+    at: number;
+  };
+  drivers: { driver_key: string; token_hash: string; created_at: number };
+  cloud_config: {
+    id: number;
+    station_token: string | null;
+    claimed_at: number | null;
+    updated_at: number;
+  };
+}
+
+export type UserRow = Selectable<Database["users"]>;
+export type SessionRow = Selectable<Database["sessions"]>;
+export type DeviceRow = Selectable<Database["devices"]>;
+export type NewDevice = Insertable<Database["devices"]>;
+export type EventRow = Selectable<Database["events"]>;

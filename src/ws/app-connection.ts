@@ -1,0 +1,97 @@
+import type { Principal } from "../auth/index.ts";
+import type { SocketConnection } from "../platform/index.ts";
+import { createTokenBucket, type TokenBucket } from "./token-bucket.ts";
+
+export type Channel = "devices" | "events" | "provisioning";
+
+export interface Subscription {
+  id: string;
+  channel: Channel;
+  filter: { deviceId?: string; type?: string };
+}
+
+export interface AppSocketData {
+  kind: "app";
+  connId: string;
+  principal: Principal;
+  connectedAt: number;
+}
+
+export interface ConnectionLimits {
+  /** Above this many buffered bytes, pushes are coalesced or dropped instead of queued. */
+  bufferLimit: number;
+  rateCapacity: number;
+  ratePerSecond: number;
+}
+
+/**
+ * One app socket: its subscriptions, counters and the backpressure rule. A slow reader never
+ * grows memory without bound: state pushes coalesce to the latest per device, other pushes
+ * past the buffer limit are dropped and counted, and the count is reported on drain.
+ */
+export class AppConnection {
+  readonly subscriptions = new Map<string, Subscription>();
+  readonly stats = { messagesIn: 0, messagesOut: 0, dropped: 0 };
+  awaitingPong = false;
+  readonly rate: TokenBucket;
+  private readonly pendingState = new Map<string, string>();
+  private droppedUnreported = 0;
+
+  constructor(
+    readonly socket: SocketConnection<AppSocketData>,
+    private readonly limits: ConnectionLimits,
+    now: number,
+  ) {
+    this.rate = createTokenBucket(limits.rateCapacity, limits.ratePerSecond, now);
+  }
+
+  get id(): string {
+    return this.socket.data.connId;
+  }
+  get principal(): Principal {
+    return this.socket.data.principal;
+  }
+
+  /** Replies and notices always go out: they answer what the client asked for. */
+  send(frame: string): void {
+    this.stats.messagesOut++;
+    this.socket.send(frame);
+  }
+
+  private congested(): boolean {
+    return this.socket.getBufferedAmount() > this.limits.bufferLimit;
+  }
+
+  /** A push; `coalesceKey` marks a state push that may replace an older one still waiting. */
+  push(frame: string, coalesceKey?: string): void {
+    if (coalesceKey !== undefined && (this.pendingState.size > 0 || this.congested())) {
+      this.pendingState.delete(coalesceKey);
+      this.pendingState.set(coalesceKey, frame);
+      if (!this.congested()) this.drain();
+      return;
+    }
+    if (this.congested()) {
+      this.stats.dropped++;
+      this.droppedUnreported++;
+      return;
+    }
+    this.send(frame);
+  }
+
+  /** Called when the socket's buffer has room again. */
+  drain(): void {
+    if (this.droppedUnreported > 0 && !this.congested()) {
+      this.send(JSON.stringify({ type: "system", event: "dropped", count: this.droppedUnreported }));
+      this.droppedUnreported = 0;
+    }
+    for (const [key, frame] of this.pendingState) {
+      if (this.congested()) return;
+      this.pendingState.delete(key);
+      this.send(frame);
+    }
+  }
+
+  get pendingCount(): number {
+    return this.pendingState.size;
+  }
+}
