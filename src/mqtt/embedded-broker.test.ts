@@ -1,0 +1,171 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { createServer } from "node:net";
+import type { MqttClient } from "mqtt";
+import { createEmbeddedBroker } from "./embedded-broker.ts";
+import {
+  createMqttHarness,
+  type MqttHarness,
+  nextMessage,
+  recordMessages,
+  STATION_ID,
+  waitFor,
+} from "./mqtt-test-harness.ts";
+import { deviceTopic } from "./mqtt-topics.ts";
+
+const topic = (deviceId: string, suffix: Parameters<typeof deviceTopic>[2]) =>
+  deviceTopic(STATION_ID, deviceId, suffix);
+
+function closed(client: MqttClient): Promise<void> {
+  return new Promise((resolve) => client.once("close", () => resolve()));
+}
+
+let h: MqttHarness;
+beforeEach(async () => {
+  h = await createMqttHarness();
+});
+afterEach(async () => {
+  await h.close();
+});
+
+describe("embedded broker: CONNECT", () => {
+  test("a device with its credential connects, with its id or `<id>-<suffix>` as client id", async () => {
+    const first = await h.connectDevice("lamp1");
+    const second = await h.connectDevice("lamp1", { clientId: "lamp1-ota" });
+    expect(first.connected && second.connected).toBe(true);
+  });
+
+  test("a wrong password is refused with 'bad username or password'", async () => {
+    const error = await h
+      .connectDevice("lamp1", { password: "nope" })
+      .catch((e: Error & { code?: number }) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as { code?: number }).code).toBe(4);
+    expect(h.broker.stats().refusedConnects).toBe(1);
+  });
+
+  test("a client id that is not the device's is refused, even with a valid credential", async () => {
+    for (const clientId of ["lamp2", "lamp1x", "lamp1-", "mqttjs_123"]) {
+      const error = await h.connectDevice("lamp1", { clientId }).catch((e: Error) => e);
+      expect(error).toBeInstanceOf(Error);
+    }
+    expect(h.broker.stats().refusedConnects).toBe(4);
+    expect(h.logger.lines.some((line) => line.includes("client id not allowed"))).toBe(true);
+  });
+
+  test("no username is refused; the internal credential connects, a wrong one does not", async () => {
+    expect(await h.connect({ clientId: "x" }).catch((e: Error) => e)).toBeInstanceOf(Error);
+    const wrong = await h
+      .connect({ clientId: "station-test", username: "opengenie-internal", password: "guess" })
+      .catch((e: Error) => e);
+    expect(wrong).toBeInstanceOf(Error);
+    const station = await h.connectStation();
+    expect(station.connected).toBe(true);
+  });
+});
+
+describe("embedded broker: device ACL", () => {
+  test("a device's own publish reaches the station; one into another device's topics does not", async () => {
+    const station = await h.connectStation();
+    await station.subscribeAsync("station/st1/device/+/#", { qos: 1 });
+    const seen = recordMessages(station);
+    const lamp1 = await h.connectDevice("lamp1");
+
+    await lamp1.publishAsync(topic("lamp2", "state"), '{"state":{"on":true}}', { qos: 1 });
+    await lamp1.publishAsync("station/st1/device/lamp1/other", "{}", { qos: 1 });
+    const own = nextMessage(station, topic("lamp1", "state"));
+    await lamp1.publishAsync(topic("lamp1", "state"), '{"state":{"on":false}}', { qos: 1 });
+    expect(await own).toBe('{"state":{"on":false}}');
+
+    // The refused messages were sent first on the same connection, so they would have arrived first.
+    expect(seen.map((m) => m.topic)).toEqual([topic("lamp1", "state")]);
+    expect(h.broker.stats().refusedPublishes).toBe(2);
+    expect(lamp1.connected).toBe(true); // refused, acknowledged, not kicked (no resend loop)
+  });
+
+  test("subscribing to another device's command, or to a wildcard, gets SUBACK 0x80 and nothing", async () => {
+    const station = await h.connectStation();
+    const lamp1 = await h.connectDevice("lamp1");
+    const seen = recordMessages(lamp1);
+    const requested = [
+      topic("lamp2", "command"),
+      "station/st1/device/+/command",
+      "#",
+      topic("lamp1", "command"),
+    ];
+    // MQTT.js 5 rejects a SUBSCRIBE with any 0x80 grant, handing over the SUBACK on the error.
+    const granted = await lamp1
+      .subscribeAsync(requested, { qos: 1 })
+      .then(() => [] as number[])
+      .catch((e: Error & { packet: { granted: number[] } }) => e.packet.granted);
+    expect(granted).toEqual([128, 128, 128, 1]);
+
+    const own = nextMessage(lamp1, topic("lamp1", "command"));
+    await station.publishAsync(topic("lamp2", "command"), '{"action":"on","requestId":"r1"}', { qos: 1 });
+    await station.publishAsync(topic("lamp1", "command"), '{"action":"on","requestId":"r2"}', { qos: 1 });
+    expect(await own).toContain("r2");
+    expect(seen.map((m) => m.topic)).toEqual([topic("lamp1", "command")]);
+    expect(h.broker.stats().refusedSubscribes).toBe(3);
+  });
+
+  test("disconnectDevice closes every connection of that device and no other", async () => {
+    const a = await h.connectDevice("lamp1");
+    const b = await h.connectDevice("lamp1", { clientId: "lamp1-2" });
+    const other = await h.connectDevice("lamp2");
+    const bothClosed = Promise.all([closed(a), closed(b)]);
+    h.broker.disconnectDevice("lamp1");
+    await bothClosed;
+    expect(other.connected).toBe(true);
+  });
+
+  test("a device's last will reaches the station; a will into another device's topic does not", async () => {
+    const station = await h.connectStation();
+    await station.subscribeAsync("station/st1/device/+/heartbeat", { qos: 1 });
+    const seen = recordMessages(station);
+    const offline = '{"status":"offline"}';
+    const rogue = await h.connectDevice("lamp1", {
+      will: { topic: topic("lamp2", "heartbeat"), payload: Buffer.from(offline), qos: 1, retain: false },
+    });
+    const honest = await h.connectDevice("lamp2", {
+      will: { topic: topic("lamp2", "heartbeat"), payload: Buffer.from(offline), qos: 1, retain: false },
+    });
+
+    rogue.stream.destroy(); // an abrupt loss, not a DISCONNECT, is what fires a will
+    await waitFor(() => h.broker.stats().refusedPublishes === 1);
+    const will = nextMessage(station, topic("lamp2", "heartbeat"));
+    honest.stream.destroy();
+    expect(await will).toBe(offline);
+    expect(seen).toHaveLength(1);
+    expect(h.broker.stats().refusedPublishes).toBe(1);
+  });
+});
+
+describe("embedded broker: lifecycle", () => {
+  test("a busy port rejects with code EADDRINUSE", async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const address = blocker.address();
+    const port = typeof address === "object" && address ? address.port : 0;
+    const broker = createEmbeddedBroker({
+      host: "127.0.0.1",
+      port,
+      logger: h.logger,
+      stationId: STATION_ID,
+      authenticateDevice: async () => false,
+      internalCredential: { username: "u", password: "p" },
+    });
+    try {
+      const error = await broker.start().catch((e: NodeJS.ErrnoException) => e);
+      expect(error).toBeInstanceOf(Error);
+      expect((error as NodeJS.ErrnoException).code).toBe("EADDRINUSE");
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  test("stop() releases the port, so a new broker can bind it", async () => {
+    await h.connectDevice("lamp1");
+    await h.broker.stop();
+    const again = await h.startBroker(h.port);
+    expect(again.stats().connectedClients).toBe(0);
+  });
+});

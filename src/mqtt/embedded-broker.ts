@@ -1,0 +1,132 @@
+/**
+ * The MQTT broker the station runs when no `--mqtt-url` is given: aedes on a node:net server
+ * (aedes needs a Node duplex stream; node:net works unchanged under Bun and Deno).
+ */
+import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
+import { Aedes } from "aedes";
+import type { Logger } from "../logging/index.ts";
+import { type BrokerGuard, createBrokerGuard } from "./embedded-broker-guard.ts";
+
+export interface EmbeddedBrokerDeps {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  logger: Logger;
+  stationId: string;
+  authenticateDevice(deviceId: string, password: string): Promise<boolean>;
+  /** The station's own client logs in with this and may publish and subscribe anything. */
+  internalCredential: { username: string; password: string };
+}
+
+export interface EmbeddedBrokerStats {
+  connectedClients: number;
+  refusedConnects: number;
+  refusedPublishes: number;
+  refusedSubscribes: number;
+}
+
+export interface EmbeddedBroker {
+  /** Rejects with an Error whose `code` is e.g. "EADDRINUSE" when the port cannot be bound. */
+  start(): Promise<{ port: number }>;
+  stop(): Promise<void>;
+  /** Closes every connection of a device at once (used when the device is deleted). */
+  disconnectDevice(deviceId: string): void;
+  stats(): EmbeddedBrokerStats;
+}
+
+interface Running {
+  aedes: Aedes;
+  server: Server;
+  guard: BrokerGuard;
+  sockets: Set<Socket>;
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => reject(error);
+    server.once("error", onError);
+    server.listen(port, host, () => {
+      server.off("error", onError);
+      resolve();
+    });
+  });
+}
+
+export function createEmbeddedBroker(deps: EmbeddedBrokerDeps): EmbeddedBroker {
+  const logger = deps.logger.child({ component: "mqtt-broker" });
+  let running: Running | undefined;
+  let starting = false;
+
+  async function start(): Promise<{ port: number }> {
+    if (running || starting) throw new Error("embedded MQTT broker already started");
+    starting = true;
+    try {
+      running = await open();
+    } finally {
+      starting = false;
+    }
+    const port = (running.server.address() as AddressInfo).port; // a TCP server always has one
+    logger.info("embedded MQTT broker listening", { host: deps.host, port });
+    return { port };
+  }
+
+  async function open(): Promise<Running> {
+    const guard = createBrokerGuard({ ...deps, logger });
+    const aedes = await Aedes.createBroker({ ...guard.hooks });
+    // Sockets are tracked so stop() can also end connections that never sent CONNECT;
+    // server.close() alone would wait for them until aedes' 30 s connect timeout.
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.once("close", () => sockets.delete(socket));
+      aedes.handle(socket);
+    });
+    aedes.on("clientError", (client, error) => {
+      logger.debug("mqtt client error", { clientId: client.id, error: error.message });
+    });
+    aedes.on("connectionError", (client, error) => {
+      logger.debug("mqtt connection error", { clientId: client.id, error: error.message });
+    });
+    try {
+      await listen(server, deps.port, deps.host);
+    } catch (error) {
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      throw error;
+    }
+    server.on("error", (error) => logger.error("mqtt server error", { error }));
+    return { aedes, server, guard, sockets };
+  }
+
+  async function stop(): Promise<void> {
+    const current = running;
+    if (!current) return;
+    running = undefined;
+    const serverClosed = new Promise<void>((resolve) => current.server.close(() => resolve()));
+    await new Promise<void>((resolve) => current.aedes.close(() => resolve()));
+    for (const socket of current.sockets) socket.destroy();
+    await serverClosed;
+    current.server.removeAllListeners();
+    current.aedes.removeAllListeners();
+    logger.info("embedded MQTT broker stopped");
+  }
+
+  function disconnectDevice(deviceId: string): void {
+    if (!running) return;
+    const clients = running.guard.clientsOf(deviceId);
+    for (const client of clients) client.close();
+    if (clients.length > 0)
+      logger.info("mqtt device disconnected", { deviceId, connections: clients.length });
+  }
+
+  function stats(): EmbeddedBrokerStats {
+    const refusals = running?.guard.refusals() ?? { connects: 0, publishes: 0, subscribes: 0 };
+    return {
+      connectedClients: running?.aedes.connectedClients ?? 0,
+      refusedConnects: refusals.connects,
+      refusedPublishes: refusals.publishes,
+      refusedSubscribes: refusals.subscribes,
+    };
+  }
+
+  return { start, stop, disconnectDevice, stats };
+}

@@ -1,0 +1,30 @@
+export type { EmbeddedBroker, EmbeddedBrokerDeps, EmbeddedBrokerStats } from "./embedded-broker.ts";
+export { createEmbeddedBroker } from "./embedded-broker.ts";
+export {
+  isAllowedDeviceClientId,
+  isUsableDeviceId,
+  mayDevicePublish,
+  mayDeviceSubscribe,
+} from "./mqtt-device-acl.ts";
+export type {
+  DeviceTopicSuffix,
+  DeviceToStationSuffix,
+  ParsedDeviceTopic,
+  StationToDeviceSuffix,
+} from "./mqtt-topics.ts";
+export {
+  DEVICE_TO_STATION_SUFFIXES,
+  deviceTopic,
+  deviceToStationFilters,
+  parseDeviceTopic,
+  STATION_TO_DEVICE_SUFFIXES,
+} from "./mqtt-topics.ts";
+export type { MqttUrl } from "./mqtt-url.ts";
+export { parseMqttUrl, redactMqttUrl } from "./mqtt-url.ts";
+export type {
+  MessageHandler,
+  StationMqttClient,
+  StationMqttClientDeps,
+  StatusHandler,
+} from "./station-mqtt-client.ts";
+export { createStationMqttClient } from "./station-mqtt-client.ts";

@@ -1,0 +1,129 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { createManualClock } from "../core/index.ts";
+import { createMemoryLogger } from "../logging/index.ts";
+import {
+  createMqttHarness,
+  INTERNAL,
+  type MqttHarness,
+  nextMessage,
+  STATION_ID,
+  waitFor,
+} from "./mqtt-test-harness.ts";
+import { deviceTopic, deviceToStationFilters } from "./mqtt-topics.ts";
+import { createStationMqttClient, type StationMqttClient } from "./station-mqtt-client.ts";
+
+let h: MqttHarness;
+const started: StationMqttClient[] = [];
+
+beforeEach(async () => {
+  h = await createMqttHarness();
+});
+afterEach(async () => {
+  for (const client of started.splice(0)) await client.stop();
+  await h.close();
+});
+
+function stationClient(
+  clientId = "station-main",
+  url = `mqtt://${INTERNAL.username}:${INTERNAL.password}@127.0.0.1:${h.port}`,
+) {
+  const client = createStationMqttClient({ url, clientId, logger: h.logger });
+  started.push(client);
+  return client;
+}
+
+/** Resolves with the next payload the station client receives on `topic`. */
+function nextStationMessage(client: StationMqttClient, topic: string): Promise<string> {
+  return new Promise((resolve) => {
+    const off = client.onMessage((received, payload) => {
+      if (received !== topic) return;
+      off();
+      resolve(payload.toString());
+    });
+  });
+}
+
+const stateTopic = deviceTopic(STATION_ID, "lamp1", "state");
+
+describe("station MQTT client", () => {
+  test("connects with credentials from the URL, receives device messages and commands reach the device", async () => {
+    const client = stationClient();
+    const statuses: boolean[] = [];
+    client.onStatus((connected) => statuses.push(connected));
+    await client.start();
+    expect(client.connected).toBe(true);
+    expect(statuses).toEqual([true]);
+    await client.subscribe(deviceToStationFilters(STATION_ID));
+
+    const lamp = await h.connectDevice("lamp1");
+    await lamp.subscribeAsync(deviceTopic(STATION_ID, "lamp1", "command"), { qos: 1 });
+    const state = nextStationMessage(client, stateTopic);
+    await lamp.publishAsync(stateTopic, '{"state":{"on":true}}', { qos: 1 });
+    expect(JSON.parse(await state)).toEqual({ state: { on: true } });
+
+    const command = nextMessage(lamp, deviceTopic(STATION_ID, "lamp1", "command"));
+    await client.publish(deviceTopic(STATION_ID, "lamp1", "command"), { action: "turn_on", requestId: "r1" });
+    expect(JSON.parse(await command)).toEqual({ action: "turn_on", requestId: "r1" });
+  });
+
+  test("reconnects after the broker restarts on the same port and resubscribes", async () => {
+    const client = stationClient();
+    const statuses: boolean[] = [];
+    client.onStatus((connected) => statuses.push(connected));
+    await client.start();
+    await client.subscribe(deviceToStationFilters(STATION_ID));
+
+    await h.broker.stop(); // the in-memory session is gone with it, so resubscribing is required
+    await waitFor(() => !client.connected);
+    await h.startBroker(h.port);
+    await waitFor(() => client.connected, 5000);
+    expect(statuses).toEqual([true, false, true]);
+
+    await waitFor(() => h.logger.lines.filter((l) => l.includes('"mqtt subscribed"')).length === 2);
+    const lamp = await h.connectDevice("lamp1");
+    const state = nextStationMessage(client, stateTopic);
+    await lamp.publishAsync(stateTopic, '{"state":{"on":false}}', { qos: 1 });
+    expect(await state).toBe('{"state":{"on":false}}');
+  });
+
+  test("QoS 1 messages sent while the station is away are delivered when it comes back", async () => {
+    const first = stationClient();
+    await first.start();
+    await first.subscribe(deviceToStationFilters(STATION_ID));
+    await first.stop();
+
+    const lamp = await h.connectDevice("lamp1");
+    await lamp.publishAsync(stateTopic, '{"state":{"queued":true}}', { qos: 1 });
+
+    const second = stationClient();
+    const queued = nextStationMessage(second, stateTopic);
+    await second.start();
+    expect(await queued).toBe('{"state":{"queued":true}}');
+  });
+
+  test("a refused subscription rejects with the topic named", async () => {
+    const client = stationClient("lamp1", `mqtt://lamp1:pw-lamp1@127.0.0.1:${h.port}`);
+    await client.start();
+    await expect(client.subscribe([deviceTopic(STATION_ID, "lamp2", "command")])).rejects.toThrow(
+      "lamp2/command",
+    );
+  });
+
+  test("start() rejects after its timeout, naming the URL but not the password", async () => {
+    const clock = createManualClock();
+    const client = createStationMqttClient({
+      url: "mqtt://user:hunter2@127.0.0.1:1",
+      clientId: "station-main",
+      logger: createMemoryLogger(),
+      clock,
+      connectTimeoutMs: 3000,
+    });
+    const result = client.start().catch((e: Error) => e);
+    clock.advance(3000);
+    const error = await result;
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toContain("mqtt://127.0.0.1:1");
+    expect((error as Error).message).not.toContain("hunter2");
+    expect(client.connected).toBe(false);
+  });
+});

@@ -1,0 +1,152 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { startTestStation, type TestStation } from "./helpers/test-station.ts";
+
+let s: TestStation;
+let ownerToken: string;
+let adminToken: string;
+let memberToken: string;
+let guestToken: string;
+
+beforeAll(async () => {
+  s = await startTestStation();
+  ownerToken = await s.userToken("olivia", "owner");
+  adminToken = await s.userToken("adam", "admin");
+  memberToken = await s.userToken("mia", "member");
+  guestToken = await s.userToken("gus", "guest");
+});
+afterAll(() => s.stop());
+
+describe("health and routing", () => {
+  test("GET /api/health answers without auth", async () => {
+    const res = await s.api("/api/health");
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ status: "ok", stationId: s.config.stationId, mqtt: { mode: "embedded" } });
+    expect(typeof body.version).toBe("string");
+    expect(typeof body.uptimeMs).toBe("number");
+  });
+
+  test("unknown API routes give 404 JSON in the contract's error shape", async () => {
+    const res = await s.api("/api/no/such/thing", { token: ownerToken });
+    expect(res.status).toBe(404);
+    expect(res.headers.get("content-type")).toContain("application/json");
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("NOT_FOUND");
+  });
+
+  test("other paths serve the web app's index.html with a sign-in form", async () => {
+    for (const path of ["/", "/devices/abc", "/settings"]) {
+      const res = await s.api(path);
+      expect(res.status).toBe(200);
+      const html = await res.text();
+      expect(html).toContain("Username");
+      expect(html).toContain("Password");
+      expect(html).toContain("Sign in");
+    }
+  });
+
+  test("OpenAPI 3.1 document is generated from the route schemas", async () => {
+    const res = await s.api("/api/openapi.json");
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(doc.openapi).toBe("3.1.0");
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/api/health", "/api/auth/login", "/api/users"]));
+  });
+});
+
+describe("login", () => {
+  test("good credentials give a token that works", async () => {
+    const res = await s.api("/api/auth/login", {
+      method: "POST",
+      body: JSON.stringify({ username: "mia", password: "mia-password" }),
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { accessToken: string; expiresIn: number; user: { role: string } };
+    expect(body.user).toMatchObject({ username: "mia", role: "member" });
+    expect(body.expiresIn).toBeGreaterThan(3600);
+    const me = await s.api("/api/auth/me", { token: body.accessToken });
+    expect(((await me.json()) as { user: { username: string } }).user.username).toBe("mia");
+  });
+
+  test("wrong password and unknown user give the same 401", async () => {
+    for (const body of [
+      { username: "mia", password: "not-her-password" },
+      { username: "nobody", password: "whatever-password" },
+    ]) {
+      const res = await s.api("/api/auth/login", { method: "POST", body: JSON.stringify(body) });
+      expect(res.status).toBe(401);
+      expect(await res.json()).toEqual({ error: { code: "UNAUTHORIZED", message: "wrong username or password" } });
+    }
+  });
+
+  test("malformed JSON gives 400 PARSE_ERROR, wrong types 400 VALIDATION_ERROR", async () => {
+    const bad = await s.api("/api/auth/login", { method: "POST", body: '{"username": "mia", ' });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe("PARSE_ERROR");
+    const noType = await fetch(`${s.url}/api/auth/login`, { method: "POST", body: "{oops" });
+    expect(((await noType.json()) as { error: { code: string } }).error.code).toBe("PARSE_ERROR");
+    const wrong = await s.api("/api/auth/login", { method: "POST", body: JSON.stringify({ username: 42 }) });
+    expect(wrong.status).toBe(400);
+    const err = ((await wrong.json()) as { error: { code: string; details: { path: string }[] } }).error;
+    expect(err.code).toBe("VALIDATION_ERROR");
+    expect(err.details.map((d) => d.path)).toContain("username");
+  });
+
+  test("an oversized body gives 413 PAYLOAD_TOO_LARGE", async () => {
+    const body = JSON.stringify({ username: "x".repeat(100_000), password: "y" });
+    const res = await s.api("/api/auth/login", { method: "POST", body });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("PAYLOAD_TOO_LARGE");
+  });
+});
+
+describe("tokens and roles", () => {
+  test("no token, a garbage token and a token signed with another secret are 401", async () => {
+    expect((await s.api("/api/users")).status).toBe(401);
+    expect((await s.api("/api/users", { token: "garbage" })).status).toBe(401);
+    const [h, p] = ownerToken.split(".");
+    expect((await s.api("/api/users", { token: `${h}.${p}.c2lnbmF0dXJl` })).status).toBe(401);
+  });
+
+  test("roles give 403 where they should", async () => {
+    expect((await s.api("/api/users", { token: guestToken })).status).toBe(403);
+    expect((await s.api("/api/users", { token: memberToken })).status).toBe(403);
+    expect((await s.api("/api/connections", { token: memberToken })).status).toBe(403);
+    const forbidden = await s.api("/api/users", { token: memberToken });
+    expect(((await forbidden.json()) as { error: { code: string } }).error.code).toBe("FORBIDDEN");
+    expect((await s.api("/api/users", { token: adminToken })).status).toBe(200);
+    expect((await s.api("/api/connections", { token: adminToken })).status).toBe(200);
+  });
+
+  test("an admin creates members but only an owner creates admins", async () => {
+    const asAdmin = (username: string, role: string) =>
+      s.api("/api/users", {
+        method: "POST",
+        token: adminToken,
+        body: JSON.stringify({ username, password: "long-enough-pw", role }),
+      });
+    expect((await asAdmin("newmember", "member")).status).toBe(201);
+    expect((await asAdmin("newadmin", "admin")).status).toBe(403);
+    const byOwner = await s.api("/api/users", {
+      method: "POST",
+      token: ownerToken,
+      body: JSON.stringify({ username: "newadmin", password: "long-enough-pw", role: "admin" }),
+    });
+    expect(byOwner.status).toBe(201);
+    const again = await s.api("/api/users", {
+      method: "POST",
+      token: ownerToken,
+      body: JSON.stringify({ username: "newadmin", password: "long-enough-pw", role: "admin" }),
+    });
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { error: { code: string } }).error.code).toBe("ALREADY_EXISTS");
+  });
+
+  test("logout revokes the session: the token is refused afterwards", async () => {
+    const token = await s.login("gus");
+    expect((await s.api("/api/auth/me", { token })).status).toBe(200);
+    expect((await s.api("/api/auth/logout", { method: "POST", token })).status).toBe(200);
+    const after = await s.api("/api/auth/me", { token });
+    expect(after.status).toBe(401);
+    expect(((await after.json()) as { error: { message: string } }).error.message).toContain("revoked");
+  });
+});
