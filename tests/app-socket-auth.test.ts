@@ -38,7 +38,9 @@ describe("/ws authentication", () => {
   test("missing or bad token: HTTP 401 before the upgrade", async () => {
     expect(await upgradeStatus(`${s.url}/ws`)).toBe(401);
     expect(await upgradeStatus(`${s.url}/ws?token=nope`)).toBe(401);
-    expect(await upgradeStatus(`${s.url}/ws`, { "sec-websocket-protocol": "opengenie.v1, opengenie.bearer.bad" })).toBe(401);
+    expect(
+      await upgradeStatus(`${s.url}/ws`, { "sec-websocket-protocol": "opengenie.v1, opengenie.bearer.bad" }),
+    ).toBe(401);
     expect(await upgradeStatus(`${s.url}/ws?token=${token}`)).toBe(101);
   });
 

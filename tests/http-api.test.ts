@@ -49,7 +49,9 @@ describe("health and routing", () => {
     expect(res.status).toBe(200);
     const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toBe("3.1.0");
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/api/health", "/api/auth/login", "/api/users"]));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(["/api/health", "/api/auth/login", "/api/users"]),
+    );
   });
 });
 
@@ -74,7 +76,9 @@ describe("login", () => {
     ]) {
       const res = await s.api("/api/auth/login", { method: "POST", body: JSON.stringify(body) });
       expect(res.status).toBe(401);
-      expect(await res.json()).toEqual({ error: { code: "UNAUTHORIZED", message: "wrong username or password" } });
+      expect(await res.json()).toEqual({
+        error: { code: "UNAUTHORIZED", message: "wrong username or password" },
+      });
     }
   });
 

@@ -16,8 +16,13 @@ import { ConfigError } from "./load-config.ts";
 
 export function ensureDataDir(dataDir: string): void {
   try {
-    mkdirSync(dataDir, { recursive: true, mode: 0o750 });
-    mkdirSync(join(dataDir, "run"), { recursive: true, mode: 0o750 });
+    // An existing dir keeps the mode its owner chose; a new one is 0750 (mkdir's mode is masked).
+    for (const dir of [dataDir, join(dataDir, "run")]) {
+      if (!existsSync(dir)) {
+        mkdirSync(dir, { recursive: true });
+        chmodSync(dir, 0o750);
+      }
+    }
     accessSync(dataDir, constants.W_OK);
   } catch (err) {
     throw new ConfigError(

@@ -37,17 +37,13 @@ export function createAppSocketServer(deps: AppSocketDeps) {
   const pongTimeoutMs = deps.pongTimeoutMs ?? 10_000;
   const connections = new Map<string, AppConnection>();
   const operations = new Map(deps.operations.map((op) => [op.type, op]));
+  const expiryTimers = new Map<string, TimerHandle>();
   let heartbeat: TimerHandle | undefined;
   let pongCheck: TimerHandle | undefined;
   let closing = false;
 
   function beat() {
-    const now = clock.now();
     for (const conn of connections.values()) {
-      if (conn.principal.expiresAt <= now) {
-        conn.socket.close(CLOSE_SESSION_REVOKED, "token expired");
-        continue;
-      }
       conn.awaitingPong = true;
       conn.socket.ping();
     }
@@ -98,6 +94,14 @@ export function createAppSocketServer(deps: AppSocketDeps) {
     open(socket) {
       const conn = new AppConnection(socket, limits, clock.now());
       connections.set(conn.id, conn);
+      // The socket lives no longer than its token.
+      expiryTimers.set(
+        conn.id,
+        clock.setTimeout(
+          () => socket.close(CLOSE_SESSION_REVOKED, "token expired"),
+          conn.principal.expiresAt - clock.now(),
+        ),
+      );
       const p = conn.principal;
       conn.send(
         JSON.stringify({
@@ -120,6 +124,8 @@ export function createAppSocketServer(deps: AppSocketDeps) {
       const conn = connections.get(socket.data.connId);
       if (!conn) return;
       connections.delete(conn.id);
+      clock.clearTimeout(expiryTimers.get(conn.id));
+      expiryTimers.delete(conn.id);
       deps.onDisconnect?.(conn);
     },
     pong(socket) {
@@ -168,6 +174,8 @@ export function createAppSocketServer(deps: AppSocketDeps) {
     stop() {
       clock.clearInterval(heartbeat);
       clock.clearTimeout(pongCheck);
+      for (const timer of expiryTimers.values()) clock.clearTimeout(timer);
+      expiryTimers.clear();
     },
   };
 }

@@ -54,7 +54,11 @@ export async function startTestStation(options: TestStationOptions = {}) {
   const wsUrl = url.replace(/^http/, "ws");
 
   async function addUser(username: string, role: string, password = `${username}-password`) {
-    const result = await cli(dataDir, ["user", "add", username, "--role", role, "--password-stdin"], `${password}\n`);
+    const result = await cli(
+      dataDir,
+      ["user", "add", username, "--role", role, "--password-stdin"],
+      `${password}\n`,
+    );
     if (result.code !== 0) throw new Error(result.stderr);
     return password;
   }

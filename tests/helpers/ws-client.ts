@@ -4,7 +4,10 @@ export interface TestSocket {
   frames: unknown[];
   next(timeoutMs?: number): Promise<Record<string, unknown>>;
   /** Waits for a frame matching `predicate`, skipping others. */
-  waitFor(predicate: (f: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  waitFor(
+    predicate: (f: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
   request(type: string, payload?: unknown, timeoutMs?: number): Promise<Record<string, unknown>>;
   closed: Promise<{ code: number; reason: string }>;
   close(): void;
@@ -35,7 +38,8 @@ export function openSocket(url: string, protocols?: string[]): Promise<TestSocke
         if (predicate(frame)) return frame;
       }
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(frames)}`);
+      if (left <= 0)
+        throw new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(frames)}`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);
         waiters.push(() => {

@@ -1,0 +1,109 @@
+/** Flags of `bun firmware-sim/cli.ts`: parsed by node:util, then validated by zod (STYLE.md). */
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { DeviceTypeSchema, deviceTypes } from "./device-protocol.ts";
+
+export const HELP = `Usage:
+  bun firmware-sim/cli.ts --url mqtt://host:1883 --station-id <id> --device-id <id> --token <secret> --type <type>
+  bun firmware-sim/cli.ts --fleet <N> --api http://host:8080 --api-token <bearer> [--type light] [--url mqtt://...]
+
+A simulated ESP32 speaking the OpenGenie MQTT device protocol (handshake, state,
+heartbeats, commands, last will). Stops gracefully on SIGINT/SIGTERM.
+
+One device:
+  --url <mqtt-url>           broker, e.g. mqtt://127.0.0.1:1883
+  --station-id <id>          station id (topics station/<id>/device/<deviceId>/...)
+  --device-id <id>           device id, also the MQTT username and client id
+  --token <secret>           the device's MQTT password
+  --client-id-suffix <s>     connect as <deviceId>-<s> (a second connection)
+
+Fleet (registers devices through POST /api/devices, needs an admin token):
+  --fleet <N>                number of devices to create and boot
+  --api <http-url>           station HTTP address, e.g. http://127.0.0.1:8080
+  --api-token <bearer>       access token (opengenie token create --user <admin>)
+  --url <mqtt-url>           override the broker address the station hands out
+  --concurrency <n>          boots in flight at once (default 10)
+  --name-prefix <p>          device names <p>-1..<p>-N (default sim-<type>)
+  --delete-on-stop           delete the created devices when stopping
+
+Both:
+  --type <type>              ${deviceTypes.join(" | ")} (default light)
+  --heartbeat-sec <s>        heartbeat interval (default 30)
+  --sensor-interval-ms <ms>  sensor/PIR/climate reading interval (default 10000)
+  --firmware-version <v>     reported in the handshake (default sim-1.0.0)
+  --verbose                  log protocol details to stderr
+  -h, --help                 show this help
+`;
+
+const positiveInt = z.coerce.number().int().positive();
+const mqttUrl = z.string().regex(/^mqtts?:\/\/[^\s]+$/, "must look like mqtt://host:port");
+
+const common = {
+  type: DeviceTypeSchema.default("light"),
+  heartbeatSec: positiveInt.optional(),
+  sensorIntervalMs: positiveInt.optional(),
+  firmwareVersion: z.string().min(1).optional(),
+  verbose: z.boolean().default(false),
+};
+
+const SingleSchema = z.object({
+  mode: z.literal("single"),
+  url: mqttUrl,
+  stationId: z.string().min(1),
+  deviceId: z.string().min(1),
+  token: z.string().min(1),
+  clientIdSuffix: z.string().min(1).optional(),
+  ...common,
+});
+
+const FleetSchema = z.object({
+  mode: z.literal("fleet"),
+  fleet: positiveInt,
+  api: z.url({ protocol: /^https?$/ }),
+  apiToken: z.string().min(1),
+  url: mqttUrl.optional(),
+  concurrency: positiveInt.default(10),
+  namePrefix: z.string().min(1).optional(),
+  deleteOnStop: z.boolean().default(false),
+  ...common,
+});
+
+export const CliArgsSchema = z.discriminatedUnion("mode", [SingleSchema, FleetSchema]);
+export type CliArgs = z.infer<typeof CliArgsSchema> | { mode: "help" };
+
+const flagSpec = {
+  url: { type: "string" },
+  "station-id": { type: "string" },
+  "device-id": { type: "string" },
+  token: { type: "string" },
+  "client-id-suffix": { type: "string" },
+  type: { type: "string" },
+  "heartbeat-sec": { type: "string" },
+  "sensor-interval-ms": { type: "string" },
+  "firmware-version": { type: "string" },
+  fleet: { type: "string" },
+  api: { type: "string" },
+  "api-token": { type: "string" },
+  concurrency: { type: "string" },
+  "name-prefix": { type: "string" },
+  "delete-on-stop": { type: "boolean" },
+  verbose: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** Throws an Error whose message is one line naming the bad flag. */
+export function parseCliArgs(argv: string[]): CliArgs {
+  const { values } = parseArgs({ args: argv, options: flagSpec, strict: true, allowPositionals: false });
+  if (values.help) return { mode: "help" };
+  const input: Record<string, unknown> = { mode: values.fleet === undefined ? "single" : "fleet" };
+  for (const [flag, value] of Object.entries(values)) input[camel(flag)] = value;
+  const parsed = CliArgsSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const key = issue?.path[0] === undefined ? undefined : String(issue.path[0]);
+  if (!key) throw new Error(issue?.message ?? "invalid flags");
+  const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  throw new Error(input[key] === undefined ? `${flag} is required` : `${flag}: ${issue?.message}`);
+}

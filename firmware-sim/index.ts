@@ -1,0 +1,17 @@
+export type { CommandEffect, CommandOutcome } from "./device-behaviours.ts";
+export { applyCommand, initialState, sensorTick } from "./device-behaviours.ts";
+export type { CommandMessage, CommandResultPayload, DeviceType, SimState } from "./device-protocol.ts";
+export { DeviceTypeSchema, deviceTopic, deviceTypes } from "./device-protocol.ts";
+export type { FakeStation, FakeStationOptions, StationPayload } from "./fake-station.ts";
+export { startFakeStation } from "./fake-station.ts";
+export type { Fleet, FleetOptions, FleetProgress, FleetSummary } from "./fleet.ts";
+export { createFleet } from "./fleet.ts";
+export { createSimulatedDevice } from "./simulated-device.ts";
+export type {
+  ReceivedCommand,
+  SentState,
+  SimulatedDevice,
+  SimulatedDeviceOptions,
+} from "./simulated-device-types.ts";
+export type { CreatedDevice, DeviceCredentials, StationApiClient } from "./station-api-client.ts";
+export { brokerUrl, createStationApiClient } from "./station-api-client.ts";

@@ -1,0 +1,177 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { repoRoot, runCommand, type SpawnedStation, spawnStation } from "./helpers/spawn-station.ts";
+import { makeTempDir } from "./helpers/temp-dir.ts";
+
+const bin = [process.execPath, join(repoRoot, "bin", "opengenie.ts")];
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+});
+
+function tempDataDir() {
+  const dir = makeTempDir();
+  cleanups.push(dir.remove);
+  return dir.path;
+}
+
+async function started(
+  dataDir: string,
+  options?: Parameters<typeof spawnStation>[1],
+): Promise<SpawnedStation> {
+  const station = await spawnStation(dataDir, options);
+  cleanups.push(() => (station.proc.exitCode === null ? station.terminate() : undefined));
+  return station;
+}
+
+async function login(url: string, username: string, password: string) {
+  const res = await fetch(`${url}/api/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username, password }),
+  });
+  return { status: res.status, body: (await res.json()) as { accessToken: string } };
+}
+
+describe("opengenie serve as a process", () => {
+  test("writes station.json with the real ports, and SIGTERM exits 0 and removes it", async () => {
+    const dataDir = tempDataDir();
+    const station = await started(dataDir);
+    const runFile = join(dataDir, "run", "station.json");
+    const info = JSON.parse(readFileSync(runFile, "utf8"));
+    expect(Object.keys(info).sort()).toEqual(
+      ["httpPort", "httpUrl", "mqttPort", "mqttUrl", "pid", "startedAt", "stationId", "version"].sort(),
+    );
+    expect(info.pid).toBe(station.proc.pid);
+    expect(info.httpPort).toBeGreaterThan(0);
+    const health = await fetch(`${info.httpUrl}/api/health`);
+    expect(health.status).toBe(200);
+    expect(await station.terminate()).toBe(0);
+    expect(existsSync(runFile)).toBe(false);
+  });
+
+  test("the JWT secret is 0600, a new data dir 0750, and a restart keeps users, tokens and the station id", async () => {
+    const dataDir = join(tempDataDir(), "fresh");
+    const first = await started(dataDir);
+    const add = await runCommand(
+      [...bin, "user", "add", "rita", "--role", "owner", "--password-stdin", "--data-dir", dataDir],
+      {
+        stdin: "rita-secret-pw\n",
+      },
+    );
+    expect(add.code).toBe(0);
+    const before = await login(first.info.httpUrl, "rita", "rita-secret-pw");
+    expect(before.status).toBe(200);
+    expect(await first.terminate()).toBe(0);
+    expect(statSync(join(dataDir, "jwt-secret")).mode & 0o777).toBe(0o600);
+    expect(statSync(dataDir).mode & 0o777).toBe(0o750);
+
+    const second = await started(dataDir);
+    expect(second.info.stationId).toBe(first.info.stationId);
+    // A token issued before the restart still verifies: the secret was persisted, not regenerated.
+    const me = await fetch(`${second.info.httpUrl}/api/auth/me`, {
+      headers: { authorization: `Bearer ${before.body.accessToken}` },
+    });
+    expect(me.status).toBe(200);
+    expect((await login(second.info.httpUrl, "rita", "rita-secret-pw")).status).toBe(200);
+  });
+
+  test("a busy HTTP port gives one line naming the problem and the fix, exit 1", async () => {
+    const dataDir = tempDataDir();
+    const blocker = createServer().listen(0, "127.0.0.1");
+    await new Promise((r) => blocker.once("listening", r));
+    cleanups.push(() => blocker.close());
+    const port = (blocker.address() as { port: number }).port;
+    const result = await runCommand(
+      [
+        ...bin,
+        "serve",
+        "--data-dir",
+        dataDir,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        String(port),
+        "--mqtt-port",
+        "0",
+      ],
+      {
+        env: { HOME: dataDir },
+      },
+    );
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toBe(`error: port ${port} is in use (HTTP API); pass --port or stop the other process`);
+    expect(existsSync(join(dataDir, "run", "station.json"))).toBe(false);
+  });
+
+  test("bad flags, bad values and an unusable data dir exit 1 with one error line", async () => {
+    const dataDir = tempDataDir();
+    const cases: [string[], Record<string, string>, string][] = [
+      [["serve", "--bogus"], {}, "--bogus"],
+      [["serve", "--port", "99999"], {}, "--port"],
+      [["serve"], { OPENGENIE_PORT: "eighty" }, "OPENGENIE_PORT"],
+      [["serve"], { OPENGENIE_REMOTE_ACCESS: "maybe" }, "OPENGENIE_REMOTE_ACCESS"],
+      [["serve", "--mqtt-url", "http://broker"], {}, "--mqtt-url"],
+    ];
+    for (const [args, env, mention] of cases) {
+      const r = await runCommand([...bin, ...args, "--data-dir", dataDir], {
+        env: { HOME: dataDir, ...env },
+      });
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(r.stderr).toStartWith("error: ");
+      expect(r.stderr).toContain(mention);
+    }
+    const fileInTheWay = join(dataDir, "a-file");
+    writeFileSync(fileInTheWay, "");
+    const r = await runCommand([...bin, "serve", "--data-dir", join(fileInTheWay, "data")], {
+      env: { HOME: dataDir },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("data dir");
+    expect(r.stderr).toContain("--data-dir");
+  });
+
+  test("precedence: flag over environment over config.json over default", async () => {
+    const dataDir = tempDataDir();
+    writeFileSync(
+      join(dataDir, "config.json"),
+      JSON.stringify({ host: "127.0.0.1", port: 1, logLevel: "warn" }),
+    );
+    const blocker = createServer().listen(0, "127.0.0.1");
+    await new Promise((r) => blocker.once("listening", r));
+    const envPort = (blocker.address() as { port: number }).port;
+    blocker.close();
+    // The environment beats the file's port 1 ...
+    const viaEnv = await started(dataDir, {
+      args: ["--mqtt-port", "0"],
+      env: { OPENGENIE_PORT: String(envPort) },
+    });
+    expect(viaEnv.info.httpPort).toBe(envPort);
+    expect(await viaEnv.terminate()).toBe(0);
+    // ... and the flag beats the environment.
+    const viaFlag = await started(dataDir, {
+      args: ["--port", "0", "--mqtt-port", "0"],
+      env: { OPENGENIE_PORT: "1" },
+    });
+    expect(viaFlag.info.httpPort).not.toBe(1);
+  });
+
+  test("--help and version", async () => {
+    const help = await runCommand([...bin, "--help"]);
+    expect(help.code).toBe(0);
+    for (const cmd of ["serve", "user", "token", "version"]) expect(help.stdout).toContain(cmd);
+    for (const cmd of ["serve", "user", "token"]) {
+      const sub = await runCommand([...bin, cmd, "--help"]);
+      expect(sub.code).toBe(0);
+      expect(sub.stdout).toContain(`opengenie ${cmd}`);
+    }
+    const version = await runCommand([...bin, "version"]);
+    const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8"));
+    expect(version.stdout.trim()).toBe(pkg.version);
+  });
+});
