@@ -14,12 +14,26 @@ import {
   type Service,
   type StationEvents,
 } from "./core/index.ts";
-import { API_BODY_LIMIT, type ConnectionInfo, createApi, createFrontDoor } from "./http/index.ts";
+import { createDeviceService } from "./devices/index.ts";
+import {
+  API_BODY_LIMIT,
+  type ConnectionInfo,
+  createApi,
+  createFrontDoor,
+  deviceRoutes,
+} from "./http/index.ts";
 import type { Logger } from "./logging/index.ts";
+import { createMqttService, MqttPortInUseError, parseMqttUrl } from "./mqtt/index.ts";
 import type { HttpServerHandle, Platform } from "./platform/index.ts";
 import { openDatabase, type StationDatabase } from "./storage/index.ts";
 import { VERSION } from "./version.ts";
-import { type AppSocketData, coreOperations, createAppSocketServer } from "./ws/index.ts";
+import {
+  type AppSocketData,
+  coreOperations,
+  createAppSocketServer,
+  createSubscriptions,
+  deviceOperations,
+} from "./ws/index.ts";
 
 export interface StationOptions {
   logger: Logger;
@@ -29,6 +43,8 @@ export interface StationOptions {
 }
 
 type SocketData = AppSocketData;
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "0.0.0.0", "::"]);
 
 /**
  * The composition root: the only place services are constructed and wired (STYLE.md).
@@ -41,29 +57,59 @@ export function createStation(config: StationConfig, platform: Platform, options
   const bus: EventBus<StationEvents> = createEventBus<StationEvents>((event, err) =>
     logger.error("event consumer failed", { event, err }),
   );
-  const services: Service[] = [];
   const started: Service[] = [];
+  const cleanups: (() => unknown)[] = [];
   let database: StationDatabase | undefined;
   let server: HttpServerHandle | undefined;
   let runInfo: RunInfo | undefined;
   let stopping: Promise<void> | undefined;
-  const unsubscribers: (() => void)[] = [];
+  let announceShutdown: ((graceMs: number) => void) | undefined;
 
   async function start(): Promise<RunInfo> {
     database = await openDatabase(platform, config.dataDir);
     const db = database.db;
     const auth = createAuthService({ db, platform, clock, jwtSecret: config.jwtSecret, bus });
-    const appSockets = createAppSocketServer({
+    const devices = createDeviceService({ db, clock, bus, logger: logger.child({ service: "devices" }) });
+    await devices.start();
+    started.push({ name: "devices", start: async () => {}, stop: () => devices.stop() });
+
+    const mqtt = createMqttService({
+      stationId: config.stationId,
+      url: config.mqttUrl,
+      host: config.host,
+      port: config.mqttPort,
+      logger,
+      clock,
+      devices,
+      authenticateDevice: (id, password) => devices.registry.verifyCredential(id, password),
+    });
+    cleanups.push(devices.commands.registerSink("mqtt", { send: (id, msg) => mqtt.sendCommand(id, msg) }));
+
+    let appSockets: ReturnType<typeof createAppSocketServer> | undefined;
+    const subscriptions = createSubscriptions({
+      bus,
+      connections: () => appSockets?.connections() ?? [],
+      deviceType: (id) => devices.registry.get(id)?.type,
+    });
+    cleanups.push(() => subscriptions.stop());
+    appSockets = createAppSocketServer({
       auth,
       clock,
       logger: logger.child({ service: "ws" }),
       stationId: config.stationId,
-      operations: [...coreOperations(clock)],
+      operations: [...coreOperations(clock), ...subscriptions.operations, ...deviceOperations(devices)],
+      onDisconnect: (conn) => subscriptions.dropConnection(conn),
     });
-    unsubscribers.push(bus.on("session.revoked", ({ sessionId }) => appSockets.closeSession(sessionId)));
+    const sockets = appSockets;
+    cleanups.push(bus.on("session.revoked", ({ sessionId }) => sockets.closeSession(sessionId)));
 
+    const mqttHost = () => {
+      if (!config.mqttUrl) return config.advertiseHost;
+      const host = parseMqttUrl(config.mqttUrl).host;
+      return LOOPBACK_HOSTS.has(host) ? config.advertiseHost : host;
+    };
     const connections = (): ConnectionInfo[] =>
-      appSockets.connections().map((c) => ({
+      sockets.connections().map((c) => ({
         id: c.id,
         kind: "app",
         remoteAddress: c.socket.remoteAddress,
@@ -81,14 +127,28 @@ export function createStation(config: StationConfig, platform: Platform, options
         version: VERSION,
         stationId: config.stationId,
         uptimeMs: clock.now() - startedAt,
-        mqtt: { mode: config.mqttUrl ? "external" : "embedded", connected: false },
+        mqtt: { mode: mqtt.mode, connected: mqtt.connected },
       }),
       connections,
+      extraRoutes: [
+        deviceRoutes({
+          devices,
+          credentialsFor: (deviceId, token) => ({
+            stationId: config.stationId,
+            deviceId,
+            mqttHost: mqttHost(),
+            mqttPort: mqtt.port,
+            mqttUsername: deviceId,
+            mqttPassword: token,
+          }),
+          onRemoved: (id) => mqtt.disconnectDevice(id),
+        }),
+      ],
     });
     const fetch = createFrontDoor<SocketData>({
       api,
       remoteAccess: config.remoteAccess,
-      sockets: { "/ws": appSockets.upgrade },
+      sockets: { "/ws": sockets.upgrade },
     });
 
     try {
@@ -98,11 +158,10 @@ export function createStation(config: StationConfig, platform: Platform, options
         maxRequestBodySize: API_BODY_LIMIT * 16,
         maxWebSocketPayload: 64 * 1024,
         fetch,
-        websocket: appSockets.handlers,
+        websocket: sockets.handlers,
       });
     } catch (err) {
-      await database.close();
-      database = undefined;
+      await stop();
       const code = (err as NodeJS.ErrnoException).code;
       if (code === "EADDRINUSE") {
         throw new ConfigError(
@@ -113,54 +172,55 @@ export function createStation(config: StationConfig, platform: Platform, options
         `cannot listen on ${config.host}:${config.port} (${(err as Error).message}); pass --host or --port`,
       );
     }
-    appSockets.start();
-    services.push({ name: "app-sockets", start: async () => {}, stop: async () => appSockets.stop() });
-    // Kept for stop(): the notice must go out before the listener closes.
-    shutdownSockets = (grace) => appSockets.shutdown(grace);
+    sockets.start();
+    announceShutdown = (grace) => sockets.shutdown(grace);
+    cleanups.push(() => sockets.stop());
 
-    for (const service of services) {
+    // Boot services start after the listener; each failure is logged and non-fatal, except a
+    // critical one (the embedded broker's port), which the user must fix.
+    for (const service of [mqtt.service]) {
       try {
         await service.start();
         started.push(service);
       } catch (err) {
         if (service.critical) {
           await stop();
+          if (err instanceof MqttPortInUseError) throw new ConfigError(err.message);
           throw err;
         }
         logger.error(`boot service ${service.name} failed to start; the station runs without it`, { err });
       }
     }
 
-    const httpHost = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
+    const httpHost = LOOPBACK_HOSTS.has(config.host) ? "127.0.0.1" : config.host;
     runInfo = {
       pid: process.pid,
       version: VERSION,
       stationId: config.stationId,
       httpUrl: `http://${httpHost}:${server.port}`,
       httpPort: server.port,
-      mqttUrl: config.mqttUrl ?? `mqtt://${config.advertiseHost}:${config.mqttPort}`,
-      mqttPort: config.mqttPort,
+      mqttUrl: config.mqttUrl
+        ? parseMqttUrl(config.mqttUrl).brokerUrl
+        : `mqtt://${config.advertiseHost}:${mqtt.port}`,
+      mqttPort: mqtt.port,
       startedAt,
     };
     writeRunFile(config.dataDir, runInfo);
     return runInfo;
   }
 
-  let shutdownSockets: ((graceMs: number) => void) | undefined;
-
   async function doStop(): Promise<void> {
-    shutdownSockets?.(options.shutdownGraceMs ?? 2000);
+    announceShutdown?.(options.shutdownGraceMs ?? 2000);
     await server?.stop(true);
     server = undefined;
-    for (const service of started.reverse()) {
+    for (const service of started.splice(0).reverse()) {
       try {
         await service.stop();
       } catch (err) {
-        logger.error(`boot service ${service.name} failed to stop cleanly`, { err });
+        logger.error(`service ${service.name} failed to stop cleanly`, { err });
       }
     }
-    started.length = 0;
-    for (const off of unsubscribers.splice(0)) off();
+    for (const cleanup of cleanups.splice(0).reverse()) cleanup();
     await database?.close();
     database = undefined;
     if (runInfo) removeRunFile(config.dataDir);

@@ -3,8 +3,9 @@
  * with nothing but its own file, serves the API, and stops cleanly (CONTRACT.md §1, §5).
  */
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { binaryIsCurrent } from "../build.ts";
 import { repoRoot, runCommand, type SpawnedStation, spawnStation } from "./helpers/spawn-station.ts";
 import { makeTempDir } from "./helpers/temp-dir.ts";
 
@@ -22,32 +23,14 @@ function tempDir(prefix: string): string {
   return dir.path;
 }
 
-/** Newest modification time of everything that goes into the binary. */
-function newestSourceMtime(): number {
-  let newest = 0;
-  const visit = (path: string) => {
-    const stat = statSync(path);
-    if (stat.isDirectory()) {
-      for (const entry of readdirSync(path)) visit(join(path, entry));
-    } else {
-      newest = Math.max(newest, stat.mtimeMs);
-    }
-  };
-  for (const path of ["src", "bin", "package.json", "package-lock.json", "build.ts"]) {
-    if (existsSync(join(repoRoot, path))) visit(join(repoRoot, path));
-  }
-  return newest;
-}
-
 async function binaryVersion(): Promise<string> {
   return (await runCommand([binary, "version"], { cwd: tempDir("opengenie-cwd-") })).stdout.trim();
 }
 
 beforeAll(
   async () => {
-    const fresh = existsSync(binary) && statSync(binary).mtimeMs >= newestSourceMtime();
     // A release build (OPENGENIE_VERSION set) left in dist/ is rebuilt with the checkout's version.
-    if (fresh && (await binaryVersion()) === pkgVersion) return;
+    if (binaryIsCurrent("x64") && (await binaryVersion()) === pkgVersion) return;
     const env: Record<string, string | undefined> = {
       ...process.env,
       NODE_ENV: undefined,
@@ -66,7 +49,6 @@ beforeAll(
       build.exited,
     ]);
     if (code !== 0) throw new Error(`bun build.ts --target x64 failed (${code}):\n${stdout}\n${stderr}`);
-    for (const fn of cleanups.splice(0).reverse()) await fn();
   },
   { timeout: 120_000 },
 );

@@ -8,5 +8,8 @@ export type { FrontDoorDeps, UpgradeHandler } from "./front-door.ts";
 export { API_BODY_LIMIT, createFrontDoor } from "./front-door.ts";
 export { isLocalAddress } from "./network-class.ts";
 export type { ConnectionInfo } from "./routes/connection-routes.ts";
+export type { DeviceRouteDeps } from "./routes/device-routes.ts";
+export { deviceRoutes } from "./routes/device-routes.ts";
+export type { DeviceCredentials } from "./routes/device-schemas.ts";
 export type { Health } from "./routes/health-routes.ts";
 export { validationHook } from "./validation-hook.ts";

@@ -6,6 +6,10 @@ export {
   mayDevicePublish,
   mayDeviceSubscribe,
 } from "./mqtt-device-acl.ts";
+export type { DeviceMessageHandler, MqttDeviceBridge } from "./mqtt-device-bridge.ts";
+export { createMqttDeviceBridge } from "./mqtt-device-bridge.ts";
+export type { MqttService, MqttServiceDeps } from "./mqtt-service.ts";
+export { createMqttService, MqttPortInUseError } from "./mqtt-service.ts";
 export type {
   DeviceTopicSuffix,
   DeviceToStationSuffix,

@@ -1,3 +1,5 @@
+export type { BatchedWriter, DevicePatch } from "./batched-writer.ts";
+export { createBatchedWriter } from "./batched-writer.ts";
 export type { StationDatabase } from "./open-database.ts";
 export { databasePath, openDatabase } from "./open-database.ts";
 export type { Database, DeviceRow, EventRow, NewDevice, SessionRow, UserRow } from "./schema.ts";

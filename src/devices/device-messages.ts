@@ -1,0 +1,67 @@
+import { z } from "zod";
+
+/** Device → station payloads (CONTRACT.md section 3), shared by every transport. */
+const timestamp = z.number().optional();
+
+export const handshakeSchema = z.object({
+  type: z.string().min(1).max(32),
+  firmwareVersion: z.string().min(1).max(64),
+  chip: z.string().max(64).optional(),
+  heartbeatSec: z.number().int().min(1).max(86_400).optional(),
+});
+
+export const stateReportSchema = z.object({
+  state: z.record(z.string().max(64), z.unknown()),
+  timestamp,
+});
+
+export const eventReportSchema = z.object({
+  event: z.enum(["device_event", "user_event"]),
+  data: z.record(z.string(), z.unknown()),
+  timestamp,
+});
+
+export const heartbeatSchema = z.object({
+  status: z.enum(["online", "offline"]),
+  uptime: z.number().optional(),
+  rssi: z.number().optional(),
+});
+
+export const commandResultSchema = z.union([
+  z.object({ requestId: z.string().min(1), ok: z.literal(true) }),
+  z.object({ requestId: z.string().min(1), ok: z.literal(false), error: z.string().max(1024).optional() }),
+]);
+
+export const deviceMessageSchemas = {
+  handshake: handshakeSchema,
+  state: stateReportSchema,
+  event: eventReportSchema,
+  heartbeat: heartbeatSchema,
+  "command/result": commandResultSchema,
+} as const;
+
+export type DeviceMessageSuffix = keyof typeof deviceMessageSchemas;
+export type DeviceMessage = {
+  [K in DeviceMessageSuffix]: { suffix: K; payload: z.infer<(typeof deviceMessageSchemas)[K]> };
+}[DeviceMessageSuffix];
+
+/** Parses a raw payload for a suffix; malformed input is reported, never thrown. */
+export function parseDeviceMessage(
+  suffix: string,
+  raw: string,
+): { ok: true; message: DeviceMessage } | { ok: false; reason: string } {
+  const schema = deviceMessageSchemas[suffix as DeviceMessageSuffix];
+  if (!schema) return { ok: false, reason: `unknown topic suffix ${suffix}` };
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return { ok: false, reason: "payload is not valid JSON" };
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return { ok: false, reason: `${issue?.path.join(".") || "payload"}: ${issue?.message}` };
+  }
+  return { ok: true, message: { suffix, payload: parsed.data } as DeviceMessage };
+}

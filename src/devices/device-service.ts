@@ -1,0 +1,179 @@
+import type { Kysely } from "kysely";
+import type { Clock, EventBus, StationEvents, TimerHandle } from "../core/index.ts";
+import type { Logger } from "../logging/index.ts";
+import { type BatchedWriter, createBatchedWriter, type Database } from "../storage/index.ts";
+import { createCommandDispatcher } from "./command-dispatcher.ts";
+import { parseDeviceMessage } from "./device-messages.ts";
+import { createDeviceRegistry, type LiveDevice, type Transport } from "./device-registry.ts";
+
+export interface DeviceServiceDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  bus: EventBus<StationEvents>;
+  logger: Logger;
+  writer?: BatchedWriter;
+  sweepMs?: number;
+}
+
+export type HandshakeAck = { status: "ok"; serverTime: number } | { status: "unknown_device" };
+
+/**
+ * The device core: one service whatever the transport. Transports hand it raw payloads; it
+ * validates, merges state, logs events, tracks presence and publishes on the bus.
+ */
+export function createDeviceService(deps: DeviceServiceDeps) {
+  const { db, clock, bus, logger } = deps;
+  const writer =
+    deps.writer ?? createBatchedWriter({ db, clock, logger: logger.child({ service: "writer" }) });
+  const registry = createDeviceRegistry({ db, clock, bus, writer });
+  const commands = createCommandDispatcher({ registry, writer, clock });
+  const rejected = new Map<string, number>();
+  let sweep: TimerHandle | undefined;
+
+  function reject(deviceId: string, suffix: string, reason: string) {
+    const key = `${suffix}: ${reason.split(":")[0]}`;
+    rejected.set(key, (rejected.get(key) ?? 0) + 1);
+    logger.warn("rejected device message", { deviceId, suffix, reason });
+  }
+
+  function setOnline(d: LiveDevice, online: boolean, at: number) {
+    if (d.online === online) return;
+    d.online = online;
+    writer.patchDevice(d.id, { online: online ? 1 : 0, last_seen: d.lastSeen });
+    writer.appendEvent(d.id, "status", { online }, at);
+    bus.emit("device.status", { deviceId: d.id, online, at });
+  }
+
+  function seen(d: LiveDevice, transport: Transport, at: number) {
+    d.lastSeen = at;
+    if (d.transport !== transport && transport !== "driver") {
+      d.transport = transport;
+      writer.patchDevice(d.id, { transport });
+    }
+    writer.patchDevice(d.id, { last_seen: at });
+    setOnline(d, true, at);
+  }
+
+  /** Offline after 3 missed heartbeats (CONTRACT.md section 3). */
+  function sweepPresence() {
+    const now = clock.now();
+    for (const d of registry.all()) {
+      if (!d.online || d.transport === "driver" || d.lastSeen === null) continue;
+      if (now - d.lastSeen > 3 * d.heartbeatSec * 1000) setOnline(d, false, now);
+    }
+  }
+
+  return {
+    registry,
+    commands,
+    writer,
+
+    /** One message from a device on any transport; returns the handshake ack when one is due. */
+    async handle(
+      deviceId: string,
+      transport: Transport,
+      suffix: string,
+      raw: string,
+    ): Promise<HandshakeAck | undefined> {
+      const parsed = parseDeviceMessage(suffix, raw);
+      const device = await registry.find(deviceId);
+      if (!parsed.ok) {
+        reject(deviceId, suffix, parsed.reason);
+        return undefined;
+      }
+      const now = clock.now();
+      if (!device) {
+        if (parsed.message.suffix === "handshake") return { status: "unknown_device" };
+        reject(deviceId, suffix, "unknown device");
+        return undefined;
+      }
+      const msg = parsed.message;
+      switch (msg.suffix) {
+        case "handshake": {
+          device.firmwareVersion = msg.payload.firmwareVersion;
+          device.heartbeatSec = msg.payload.heartbeatSec ?? device.heartbeatSec;
+          writer.patchDevice(deviceId, {
+            firmware_version: device.firmwareVersion,
+            heartbeat_sec: device.heartbeatSec,
+          });
+          if (msg.payload.type !== device.type) {
+            logger.warn("device reports another type than registered", {
+              deviceId,
+              registered: device.type,
+              reported: msg.payload.type,
+            });
+          }
+          seen(device, transport, now);
+          return { status: "ok", serverTime: now };
+        }
+        case "state": {
+          seen(device, transport, now);
+          device.state = { ...device.state, ...msg.payload.state };
+          writer.setState(deviceId, device.state, now);
+          bus.emit("device.state", { deviceId, state: device.state, at: now });
+          return undefined;
+        }
+        case "event": {
+          seen(device, transport, now);
+          writer.appendEvent(deviceId, msg.payload.event, msg.payload.data, now);
+          bus.emit("device.event", { deviceId, kind: msg.payload.event, data: msg.payload.data, at: now });
+          return undefined;
+        }
+        case "heartbeat": {
+          if (msg.payload.status === "offline") setOnline(device, false, now);
+          else seen(device, transport, now);
+          return undefined;
+        }
+        case "command/result": {
+          seen(device, transport, now);
+          commands.onResult(deviceId, msg.payload);
+          return undefined;
+        }
+      }
+    },
+
+    /** A transport lost a device's connection without a last will (e.g. /ws/iot socket closed). */
+    disconnected(deviceId: string) {
+      const d = registry.get(deviceId);
+      if (d) setOnline(d, false, clock.now());
+    },
+
+    async queryEvents(filter: { deviceId?: string; limit?: number; before?: number }) {
+      await writer.flush();
+      let q = db
+        .selectFrom("events")
+        .selectAll()
+        .orderBy("id", "desc")
+        .limit(Math.min(filter.limit ?? 50, 500));
+      if (filter.deviceId) q = q.where("device_id", "=", filter.deviceId);
+      if (filter.before !== undefined) q = q.where("id", "<", filter.before);
+      const rows = await q.execute();
+      return rows.map((r) => ({
+        id: r.id,
+        deviceId: r.device_id,
+        kind: r.kind,
+        data: JSON.parse(r.data),
+        at: r.at,
+      }));
+    },
+
+    stats: () => ({ rejected: Object.fromEntries(rejected), pendingWrites: writer.pending }),
+
+    async start() {
+      await registry.load();
+      writer.start();
+      sweep = clock.setInterval(sweepPresence, deps.sweepMs ?? 5000);
+    },
+
+    async stop() {
+      clock.clearInterval(sweep);
+      commands.stop();
+      const now = clock.now();
+      for (const d of registry.all())
+        if (d.online) writer.patchDevice(d.id, { online: 0, last_seen: d.lastSeen ?? now });
+      await writer.stop();
+    },
+  };
+}
+
+export type DeviceService = ReturnType<typeof createDeviceService>;

@@ -1,0 +1,64 @@
+import { z } from "zod";
+import { StationError } from "../core/index.ts";
+
+/** What each device type accepts as commands (CONTRACT.md section 2, `/api/device-types`). */
+const noParams = z.object({}).strict();
+const power = { turn_on: noParams, turn_off: noParams, toggle: noParams };
+const common = {
+  reboot: noParams,
+  factory_reset: noParams,
+  ota_update: z.object({ url: z.url() }).strict(),
+};
+
+export const deviceTypeCatalog = {
+  light: {
+    ...power,
+    set_brightness: z.object({ brightness: z.number().int().min(0).max(100) }).strict(),
+    ...common,
+  },
+  switch: { ...power, ...common },
+  sensor: { ...common },
+  pir: { ...common },
+  climate: { set_target: z.object({ celsius: z.number().min(-40).max(80) }).strict(), ...common },
+} as const satisfies Record<string, Record<string, z.ZodType>>;
+
+export type DeviceType = keyof typeof deviceTypeCatalog;
+export const deviceTypeSchema = z.enum(Object.keys(deviceTypeCatalog) as [DeviceType, ...DeviceType[]]);
+
+export interface DeviceTypeInfo {
+  type: string;
+  commands: { action: string; params: Record<string, unknown> }[];
+}
+
+/** The catalog as JSON Schema, computed once. */
+export function describeDeviceTypes(): DeviceTypeInfo[] {
+  return Object.entries(deviceTypeCatalog).map(([type, commands]) => ({
+    type,
+    commands: Object.entries(commands).map(([action, schema]) => ({
+      action,
+      params: z.toJSONSchema(schema as z.ZodType) as Record<string, unknown>,
+    })),
+  }));
+}
+
+/** Checks an action and its params against the device's type; VALIDATION_ERROR names what is wrong. */
+export function validateCommand(type: string, action: string, params: unknown): Record<string, unknown> {
+  const commands = deviceTypeCatalog[type as DeviceType] as Record<string, z.ZodType> | undefined;
+  if (!commands) throw new StationError("VALIDATION_ERROR", `device type ${type} takes no commands`);
+  const schema = commands[action];
+  if (!schema) {
+    throw new StationError("VALIDATION_ERROR", `a ${type} has no action "${action}"`, {
+      actions: Object.keys(commands),
+    });
+  }
+  const parsed = schema.safeParse(params ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new StationError(
+      "VALIDATION_ERROR",
+      `${action}: ${issue?.path.join(".") || "params"} ${issue?.message ?? "invalid"}`,
+      parsed.error.issues,
+    );
+  }
+  return parsed.data as Record<string, unknown>;
+}

@@ -1,0 +1,186 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { type DeviceService, describeDeviceTypes, MAX_WAIT_MS, summarize } from "../../devices/index.ts";
+import type { ApiEnv } from "../api-env.ts";
+import type { AuthGuard } from "../auth-guard.ts";
+import { errorBodySchema, errorResponses, jsonBody, jsonResponse, security } from "../common-schemas.ts";
+import { validationHook } from "../validation-hook.ts";
+import {
+  credentialsSchema,
+  type DeviceCredentials,
+  deviceNameSchema,
+  deviceSchema,
+  deviceTypesSchema,
+  eventSchema,
+  idParam,
+} from "./device-schemas.ts";
+
+export interface DeviceRouteDeps {
+  devices: DeviceService;
+  credentialsFor(deviceId: string, token: string): DeviceCredentials;
+  /** Disconnects a deleted device from every transport at once. */
+  onRemoved(deviceId: string): void;
+}
+
+const notFound = {
+  404: { description: "No such device", content: { "application/json": { schema: errorBodySchema } } },
+};
+const deviceBody = z.object({ device: deviceSchema });
+
+const routes = {
+  types: createRoute({
+    method: "get",
+    path: "/device-types",
+    summary: "Device types and the commands each takes (params as JSON Schema)",
+    security,
+    responses: { 200: jsonResponse(deviceTypesSchema, "Types"), ...errorResponses },
+  }),
+  create: createRoute({
+    method: "post",
+    path: "/devices",
+    summary: "Register a device (admin); the MQTT password is shown once",
+    security,
+    request: {
+      body: jsonBody(
+        z.object({ name: deviceNameSchema, type: z.string().min(1).max(32) }).openapi("NewDevice"),
+      ),
+    },
+    responses: {
+      201: jsonResponse(z.object({ device: deviceSchema, credentials: credentialsSchema }), "Created"),
+      ...errorResponses,
+    },
+  }),
+  list: createRoute({
+    method: "get",
+    path: "/devices",
+    summary: "All devices",
+    security,
+    responses: {
+      200: jsonResponse(z.object({ devices: z.array(deviceSchema) }), "Devices"),
+      ...errorResponses,
+    },
+  }),
+  get: createRoute({
+    method: "get",
+    path: "/devices/{id}",
+    summary: "One device",
+    security,
+    request: { params: idParam },
+    responses: { 200: jsonResponse(deviceBody, "The device"), ...errorResponses, ...notFound },
+  }),
+  rename: createRoute({
+    method: "patch",
+    path: "/devices/{id}",
+    summary: "Rename a device (admin)",
+    security,
+    request: {
+      params: idParam,
+      body: jsonBody(z.object({ name: deviceNameSchema }).openapi("RenameDevice")),
+    },
+    responses: { 200: jsonResponse(deviceBody, "Renamed"), ...errorResponses, ...notFound },
+  }),
+  remove: createRoute({
+    method: "delete",
+    path: "/devices/{id}",
+    summary: "Delete a device (admin): revokes its credentials and disconnects it at once",
+    security,
+    request: { params: idParam },
+    responses: {
+      200: jsonResponse(z.object({ ok: z.literal(true), deviceId: z.string() }), "Deleted"),
+      ...errorResponses,
+      ...notFound,
+    },
+  }),
+  command: createRoute({
+    method: "post",
+    path: "/devices/{id}/commands",
+    summary: "Send a command (member); ?wait=<ms> waits for the device to confirm",
+    security,
+    request: {
+      params: idParam,
+      query: z.object({ wait: z.coerce.number().int().min(1).max(MAX_WAIT_MS).optional() }),
+      body: jsonBody(
+        z
+          .object({ action: z.string().min(1).max(64), params: z.record(z.string(), z.unknown()).optional() })
+          .openapi("Command"),
+      ),
+    },
+    responses: {
+      200: jsonResponse(
+        z.object({ requestId: z.string(), status: z.literal("ok") }),
+        "Confirmed by the device",
+      ),
+      202: jsonResponse(z.object({ requestId: z.string(), status: z.literal("sent") }), "Sent"),
+      ...errorResponses,
+      ...notFound,
+    },
+  }),
+  events: createRoute({
+    method: "get",
+    path: "/devices/{id}/events",
+    summary: "A device's events, newest first",
+    security,
+    request: {
+      params: idParam,
+      query: z.object({
+        limit: z.coerce.number().int().min(1).max(500).optional(),
+        before: z.coerce.number().int().optional(),
+      }),
+    },
+    responses: {
+      200: jsonResponse(z.object({ events: z.array(eventSchema) }), "Events"),
+      ...errorResponses,
+      ...notFound,
+    },
+  }),
+};
+
+export function deviceRoutes(deps: DeviceRouteDeps) {
+  const { devices } = deps;
+  const registry = devices.registry;
+  const deviceTypes = describeDeviceTypes();
+  return (guard: AuthGuard) => {
+    const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
+    app.use("/device-types", guard("guest"));
+    app.use("/devices", async (c, next) => guard(c.req.method === "GET" ? "guest" : "admin")(c, next));
+    app.use("/devices/*", async (c, next) => {
+      const role = c.req.method === "GET" ? "guest" : c.req.path.endsWith("/commands") ? "member" : "admin";
+      return guard(role)(c, next);
+    });
+    app.openapi(routes.types, (c) => c.json({ deviceTypes }, 200));
+    app.openapi(routes.create, async (c) => {
+      const { name, type } = c.req.valid("json");
+      const { device, token } = await registry.create({ name, type });
+      return c.json({ device: summarize(device), credentials: deps.credentialsFor(device.id, token!) }, 201);
+    });
+    app.openapi(routes.list, async (c) => c.json({ devices: (await registry.list()).map(summarize) }, 200));
+    app.openapi(routes.get, async (c) =>
+      c.json({ device: summarize(await registry.require(c.req.valid("param").id)) }, 200),
+    );
+    app.openapi(routes.rename, async (c) => {
+      const device = await registry.rename(c.req.valid("param").id, c.req.valid("json").name);
+      return c.json({ device: summarize(device) }, 200);
+    });
+    app.openapi(routes.remove, async (c) => {
+      const { id } = c.req.valid("param");
+      await registry.remove(id);
+      deps.onRemoved(id);
+      return c.json({ ok: true as const, deviceId: id }, 200);
+    });
+    app.openapi(routes.command, async (c) => {
+      const { id } = c.req.valid("param");
+      const { action, params } = c.req.valid("json");
+      const { wait } = c.req.valid("query");
+      const result = await devices.commands.send(id, action, params, wait);
+      return result.status === "ok"
+        ? c.json(result, 200)
+        : c.json({ requestId: result.requestId, status: "sent" as const }, 202);
+    });
+    app.openapi(routes.events, async (c) => {
+      const { id } = c.req.valid("param");
+      await registry.require(id);
+      const { limit, before } = c.req.valid("query");
+      return c.json({ events: await devices.queryEvents({ deviceId: id, limit, before }) }, 200);
+    });
+    return app;
+  };
+}

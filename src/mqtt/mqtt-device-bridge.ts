@@ -1,0 +1,56 @@
+import type { Logger } from "../logging/index.ts";
+import { deviceTopic, deviceToStationFilters, parseDeviceTopic } from "./mqtt-topics.ts";
+import type { StationMqttClient } from "./station-mqtt-client.ts";
+
+/** What the bridge needs of the device core: one call per message, maybe an ack back. */
+export interface DeviceMessageHandler {
+  handle(deviceId: string, transport: "mqtt", suffix: string, raw: string): Promise<object | undefined>;
+}
+
+export interface MqttDeviceBridgeDeps {
+  client: StationMqttClient;
+  stationId: string;
+  devices: DeviceMessageHandler;
+  logger: Logger;
+}
+
+/**
+ * Translates MQTT topics and payloads to device-core calls and back; nothing more. With an
+ * external broker the core checks every topic's deviceId against the registry, so a stranger
+ * publishing on a made-up deviceId changes nothing.
+ */
+export function createMqttDeviceBridge(deps: MqttDeviceBridgeDeps) {
+  const { client, stationId, devices, logger } = deps;
+  let off: (() => void) | undefined;
+
+  function onMessage(topic: string, payload: Buffer) {
+    const parsed = parseDeviceTopic(topic);
+    if (!parsed || parsed.stationId !== stationId) return;
+    const { deviceId, suffix } = parsed;
+    if (suffix === "handshake/ack" || suffix === "command") return;
+    devices
+      .handle(deviceId, "mqtt", suffix, payload.toString("utf8"))
+      .then((ack) => {
+        if (ack) return client.publish(deviceTopic(stationId, deviceId, "handshake/ack"), ack, { qos: 1 });
+      })
+      .catch((err) => logger.error("handling a device message failed", { deviceId, suffix, err }));
+  }
+
+  return {
+    async start() {
+      off = client.onMessage(onMessage);
+      await client.subscribe(deviceToStationFilters(stationId));
+    },
+    async stop() {
+      off?.();
+      off = undefined;
+    },
+    /** The command sink for MQTT devices. */
+    sendCommand(deviceId: string, message: Record<string, unknown>) {
+      if (!client.connected) throw new Error("the MQTT broker connection is down");
+      return client.publish(deviceTopic(stationId, deviceId, "command"), message, { qos: 1 });
+    },
+  };
+}
+
+export type MqttDeviceBridge = ReturnType<typeof createMqttDeviceBridge>;

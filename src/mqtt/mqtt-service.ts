@@ -1,0 +1,114 @@
+import { randomBytes } from "node:crypto";
+import type { Clock, Service } from "../core/index.ts";
+import type { Logger } from "../logging/index.ts";
+import { createEmbeddedBroker, type EmbeddedBroker } from "./embedded-broker.ts";
+import {
+  createMqttDeviceBridge,
+  type DeviceMessageHandler,
+  type MqttDeviceBridge,
+} from "./mqtt-device-bridge.ts";
+import { parseMqttUrl } from "./mqtt-url.ts";
+import { createStationMqttClient, type StationMqttClient } from "./station-mqtt-client.ts";
+
+export interface MqttServiceDeps {
+  stationId: string;
+  /** External broker URL; unset = run the embedded broker. */
+  url?: string;
+  host: string;
+  port: number;
+  logger: Logger;
+  clock: Clock;
+  devices: DeviceMessageHandler;
+  authenticateDevice(deviceId: string, password: string): Promise<boolean>;
+}
+
+/** A port the embedded broker could not bind: the CLI turns it into the contract's one-line error. */
+export class MqttPortInUseError extends Error {
+  constructor(readonly port: number) {
+    super(`port ${port} is in use (embedded MQTT broker); pass --mqtt-port or --mqtt-url`);
+    this.name = "MqttPortInUseError";
+  }
+}
+
+/** The station's MQTT side: the embedded broker (unless external), its own client, the device bridge. */
+export function createMqttService(deps: MqttServiceDeps) {
+  const logger = deps.logger.child({ service: "mqtt" });
+  const mode: "embedded" | "external" = deps.url ? "external" : "embedded";
+  let broker: EmbeddedBroker | undefined;
+  let client: StationMqttClient | undefined;
+  let bridge: MqttDeviceBridge | undefined;
+  let port = deps.port;
+
+  const service: Service & Record<string, unknown> = {
+    name: "mqtt",
+    critical: true,
+    async start() {
+      let url = deps.url;
+      let credential: { username: string; password: string } | undefined;
+      if (!url) {
+        credential = { username: "$opengenie-station", password: randomBytes(24).toString("base64url") };
+        broker = createEmbeddedBroker({
+          host: deps.host,
+          port: deps.port,
+          logger,
+          stationId: deps.stationId,
+          authenticateDevice: deps.authenticateDevice,
+          internalCredential: credential,
+        });
+        try {
+          port = (await broker.start()).port;
+        } catch (err) {
+          broker = undefined;
+          if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") throw new MqttPortInUseError(deps.port);
+          throw err;
+        }
+        const local = deps.host === "0.0.0.0" || deps.host === "::" ? "127.0.0.1" : deps.host;
+        url = `mqtt://${local}:${port}`;
+      } else {
+        port = parseMqttUrl(url).port;
+      }
+      client = createStationMqttClient({
+        url,
+        // A stable client id with clean:false keeps the session, so QoS 1 messages sent while
+        // the station restarts wait at the broker.
+        clientId: `opengenie-${deps.stationId}`,
+        ...credential,
+        logger,
+        clock: deps.clock,
+      });
+      client.onStatus((connected) =>
+        logger.info(connected ? "connected to MQTT broker" : "MQTT broker connection lost"),
+      );
+      await client.start();
+      bridge = createMqttDeviceBridge({ client, stationId: deps.stationId, devices: deps.devices, logger });
+      await bridge.start();
+    },
+    async stop() {
+      await bridge?.stop();
+      await client?.stop();
+      await broker?.stop();
+      bridge = client = broker = undefined;
+    },
+  };
+
+  return {
+    service,
+    mode,
+    get port() {
+      return port;
+    },
+    get connected() {
+      return client?.connected ?? false;
+    },
+    sendCommand(deviceId: string, message: Record<string, unknown>) {
+      if (!bridge) throw new Error("MQTT is not running");
+      return bridge.sendCommand(deviceId, message);
+    },
+    disconnectDevice(deviceId: string) {
+      broker?.disconnectDevice(deviceId);
+    },
+    brokerStats: () => broker?.stats(),
+  };
+}
+
+export type MqttService = ReturnType<typeof createMqttService>;

@@ -1,0 +1,122 @@
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import { type EventBus, StationError, type StationEvents } from "../core/index.ts";
+import type { AppConnection, Channel, Subscription } from "./app-connection.ts";
+import { defineOperation, type Operation } from "./operations.ts";
+
+export const channelSchema = z.enum(["devices", "events", "provisioning"]);
+
+/** Lets a channel react to its audience (the BLE scan runs while anyone watches `provisioning`). */
+export interface ChannelHooks {
+  onFirstSubscriber?(): void;
+  onLastUnsubscribed?(): void;
+  /** Pushes sent to a new subscriber before anything else (e.g. the current candidates). */
+  replay?(): { event: string; data: unknown }[];
+}
+
+export interface SubscriptionDeps {
+  bus: EventBus<StationEvents>;
+  connections: () => Iterable<AppConnection>;
+  deviceType: (deviceId: string) => string | undefined;
+  hooks?: Partial<Record<Channel, ChannelHooks>>;
+}
+
+const MAX_SUBSCRIPTIONS = 32;
+
+function pushFrame(channel: Channel, event: string, subscriptionId: string, dataJson: string): string {
+  // The data is serialized once per event, not once per subscriber.
+  return `{"type":"push","channel":"${channel}","event":"${event}","subscriptionId":"${subscriptionId}","data":${dataJson}}`;
+}
+
+/** `subscribe` / `unsubscribe` and the fan-out of bus events to matching subscriptions. */
+export function createSubscriptions(deps: SubscriptionDeps) {
+  const audience = new Map<Channel, number>();
+
+  function matches(sub: Subscription, deviceId: string | undefined): boolean {
+    if (sub.filter.deviceId && sub.filter.deviceId !== deviceId) return false;
+    if (sub.filter.type && (!deviceId || deps.deviceType(deviceId) !== sub.filter.type)) return false;
+    return true;
+  }
+
+  function fanOut(channel: Channel, event: string, data: unknown, deviceId?: string, coalesce = false) {
+    const json = JSON.stringify(data);
+    for (const conn of deps.connections()) {
+      for (const sub of conn.subscriptions.values()) {
+        if (sub.channel !== channel || !matches(sub, deviceId)) continue;
+        conn.push(pushFrame(channel, event, sub.id, json), coalesce ? `${sub.id}:${deviceId}` : undefined);
+      }
+    }
+  }
+
+  function changeAudience(channel: Channel, delta: number) {
+    const before = audience.get(channel) ?? 0;
+    const after = Math.max(0, before + delta);
+    audience.set(channel, after);
+    if (before === 0 && after > 0) deps.hooks?.[channel]?.onFirstSubscriber?.();
+    if (before > 0 && after === 0) deps.hooks?.[channel]?.onLastUnsubscribed?.();
+  }
+
+  const offs = [
+    deps.bus.on("device.state", (d) => fanOut("devices", "device.state", d, d.deviceId, true)),
+    deps.bus.on("device.status", (d) => fanOut("devices", "device.status", d, d.deviceId)),
+    deps.bus.on("device.added", (d) => fanOut("devices", "device.added", d, d.device.id)),
+    deps.bus.on("device.removed", (d) => fanOut("devices", "device.removed", d)),
+    deps.bus.on("device.event", (d) => fanOut("events", "device.event", d, d.deviceId)),
+  ];
+
+  const operations: Operation[] = [
+    defineOperation({
+      type: "subscribe",
+      role: "guest",
+      payload: z.object({
+        channel: channelSchema,
+        filter: z
+          .object({ deviceId: z.string().optional(), type: z.string().optional() })
+          .strict()
+          .optional(),
+      }),
+      handle: ({ channel, filter }, conn) => {
+        if (conn.subscriptions.size >= MAX_SUBSCRIPTIONS) {
+          throw new StationError("CONFLICT", `at most ${MAX_SUBSCRIPTIONS} subscriptions per connection`);
+        }
+        const sub: Subscription = { id: randomUUID(), channel, filter: filter ?? {} };
+        conn.subscriptions.set(sub.id, sub);
+        changeAudience(channel, 1);
+        // Replayed after the result frame, so the client knows the subscriptionId first.
+        const replay = deps.hooks?.[channel]?.replay?.() ?? [];
+        queueMicrotask(() => {
+          for (const r of replay) conn.push(pushFrame(channel, r.event, sub.id, JSON.stringify(r.data)));
+        });
+        return { subscriptionId: sub.id };
+      },
+    }),
+    defineOperation({
+      type: "unsubscribe",
+      role: "guest",
+      payload: z.object({ subscriptionId: z.string() }),
+      handle: ({ subscriptionId }, conn) => {
+        const sub = conn.subscriptions.get(subscriptionId);
+        if (!sub) throw new StationError("NOT_FOUND", `no subscription ${subscriptionId} on this connection`);
+        conn.subscriptions.delete(subscriptionId);
+        changeAudience(sub.channel, -1);
+        return { ok: true };
+      },
+    }),
+  ];
+
+  return {
+    operations,
+    /** Publishes a push on a channel from outside the bus (provisioning). */
+    publish: (channel: Channel, event: string, data: unknown) => fanOut(channel, event, data),
+    /** A closed connection leaves its channels. */
+    dropConnection(conn: AppConnection) {
+      for (const sub of conn.subscriptions.values()) changeAudience(sub.channel, -1);
+      conn.subscriptions.clear();
+    },
+    stop() {
+      for (const off of offs) off();
+    },
+  };
+}
+
+export type Subscriptions = ReturnType<typeof createSubscriptions>;
