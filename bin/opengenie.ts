@@ -12,6 +12,20 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
+// Signals are handled from the first moment: a SIGTERM that arrives while the station is still
+// starting stops it cleanly once start has finished, instead of killing it half-built.
+let stopStation: (() => Promise<void>) | undefined;
+let signalled = false;
+const shutdown = async () => {
+  if (signalled) return;
+  signalled = true;
+  if (!stopStation) return; // still starting (or a one-shot command): handled below
+  await stopStation();
+  process.exit(0);
+};
+process.on("SIGTERM", shutdown);
+process.on("SIGINT", shutdown);
+
 const outcome = await runCli(process.argv.slice(2), {
   env: process.env,
   platform: createBunPlatform(),
@@ -26,15 +40,11 @@ const outcome = await runCli(process.argv.slice(2), {
 });
 
 if (outcome.kind === "exit") {
-  process.exit(outcome.code);
+  process.exit(signalled && outcome.code === 0 ? 0 : outcome.code);
 } else {
-  let stopping = false;
-  const shutdown = async () => {
-    if (stopping) return;
-    stopping = true;
+  stopStation = outcome.stop;
+  if (signalled) {
     await outcome.stop();
     process.exit(0);
-  };
-  process.on("SIGTERM", shutdown);
-  process.on("SIGINT", shutdown);
+  }
 }

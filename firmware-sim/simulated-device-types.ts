@@ -24,6 +24,8 @@ export interface SimulatedDeviceOptions {
   reconnectPeriodMs?: number;
   /** false simulates a board that cannot join Wi-Fi: start() fails without touching the network. */
   wifiOk?: boolean;
+  /** Default 3 000: an unanswered handshake is repeated this often until the station acks it. */
+  handshakeRetryMs?: number;
   /** Default 10 000: start() rejects if no `ok` handshake ack arrives in time. */
   startTimeoutMs?: number;
   /** Heartbeat, sensor and timeout timers; a manual clock drives them without sleeping. */

@@ -4,7 +4,7 @@
  * command results, sensor timers. Used by tests, demos and load generation.
  */
 import mqtt, { type MqttClient } from "mqtt";
-import { createSystemClock } from "../src/core/index.ts";
+import { createSystemClock, type TimerHandle } from "../src/core/index.ts";
 import { createLogger } from "../src/logging/index.ts";
 import { applyCommand, commandResult, initialState } from "./device-behaviours.ts";
 import { connectRefusal, deviceConnectOptions, isSubscriptionRefusal } from "./device-connection.ts";
@@ -80,6 +80,7 @@ export function createSimulatedDevice(options: SimulatedDeviceOptions): Simulate
   const shutdown = async (graceful: boolean) => {
     stopped = true;
     ready = false;
+    clock.clearTimeout(handshakeRetry);
     timers.stopAll();
     const current = client;
     client = undefined;
@@ -94,6 +95,18 @@ export function createSimulatedDevice(options: SimulatedDeviceOptions): Simulate
     shutdown(true).catch((e) => log.warn("shutdown after failed start", { error: e }));
   };
 
+  // Real firmware repeats an unanswered handshake: after a broker restart the station may
+  // resubscribe only after the device's first handshake was published to nobody.
+  let handshakeRetry: TimerHandle | undefined;
+  const sendHandshake = () => {
+    clock.clearTimeout(handshakeRetry);
+    if (ready || stopped || !client?.connected) return;
+    outbox
+      .publishJson("handshake", handshakePayload(type, firmwareVersion, heartbeatSec))
+      .catch((e) => log.warn("handshake publish failed", { error: e }));
+    handshakeRetry = clock.setTimeout(sendHandshake, options.handshakeRetryMs ?? 3000);
+  };
+
   const onConnect = () => {
     ready = false;
     // Handshake only after SUBACK, or the station's ack could arrive before we listen.
@@ -102,9 +115,7 @@ export function createSimulatedDevice(options: SimulatedDeviceOptions): Simulate
         const why = isSubscriptionRefusal(err) ? "the broker refused the subscription (ACL)" : err.message;
         return failStart(new Error(`${deviceId}: cannot subscribe to handshake/ack and command: ${why}`));
       }
-      outbox
-        .publishJson("handshake", handshakePayload(type, firmwareVersion, heartbeatSec))
-        .catch((e) => log.warn("handshake publish failed", { error: e }));
+      sendHandshake();
     });
   };
 
@@ -118,6 +129,7 @@ export function createSimulatedDevice(options: SimulatedDeviceOptions): Simulate
       return shutdown(true); // a deleted device goes quiet instead of handshaking forever
     }
     ready = true;
+    clock.clearTimeout(handshakeRetry);
     await outbox.sendState(state);
     await timers.sendHeartbeat();
     timers.startPeriodic();

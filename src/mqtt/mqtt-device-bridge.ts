@@ -37,8 +37,12 @@ export function createMqttDeviceBridge(deps: MqttDeviceBridgeDeps) {
   }
 
   return {
+    /** Attach before the client connects: a persistent session delivers queued messages right after CONNACK. */
+    attach() {
+      off ??= client.onMessage(onMessage);
+    },
     async start() {
-      off = client.onMessage(onMessage);
+      this.attach();
       await client.subscribe(deviceToStationFilters(stationId));
     },
     async stop() {

@@ -79,13 +79,17 @@ export function createMqttService(deps: MqttServiceDeps) {
       client.onStatus((connected) =>
         logger.info(connected ? "connected to MQTT broker" : "MQTT broker connection lost"),
       );
-      await client.start();
       bridge = createMqttDeviceBridge({ client, stationId: deps.stationId, devices: deps.devices, logger });
+      // Listen before connecting: a persistent session delivers queued messages right after CONNACK.
+      bridge.attach();
+      await client.start();
       await bridge.start();
     },
     async stop() {
-      await bridge?.stop();
+      // The bridge keeps handling until the connection is closed: a message MQTT.js acknowledges
+      // must reach the device core, which flushes it to disk after this.
       await client?.stop();
+      await bridge?.stop();
       await broker?.stop();
       bridge = client = broker = undefined;
     },

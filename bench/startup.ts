@@ -1,0 +1,226 @@
+#!/usr/bin/env bun
+/**
+ * Startup bench: how long from spawn until `GET /api/health` first answers 200, and how
+ * much memory an idle station holds, for the compiled binary and for `bun bin/opengenie.ts`.
+ *
+ *   bun bench/startup.ts [--runs 5] [--idle-ms 5000]
+ *
+ * Prints; never fails on a missed target (benches print, tests assert).
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import type { Subprocess } from "bun";
+import { ARCHES, binaryIsCurrent, binaryName, buildBinaries } from "../build.ts";
+
+const ROOT = join(import.meta.dir, "..");
+const TARGET_MS = 150;
+const TARGET_RSS_MB = 80;
+const POLL_MS = 5;
+const START_TIMEOUT_MS = 20_000;
+
+interface Variant {
+  label: string;
+  cmd: string[];
+}
+
+interface Result {
+  label: string;
+  firstMs: number;
+  warmMs: number[];
+  readyMs: number[];
+  rssMb: number;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function rssMb(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return match ? Number(match[1]) / 1024 : Number.NaN;
+}
+
+/** Polls until `check` returns a value; throws if the process exits or time runs out. */
+async function until<T>(
+  proc: Subprocess,
+  what: string,
+  started: number,
+  check: () => Promise<T | undefined>,
+): Promise<T> {
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (proc.exitCode !== null) throw new Error(`${what}: exited ${proc.exitCode}`);
+    if (performance.now() - started > START_TIMEOUT_MS) throw new Error(`${what}: timed out`);
+    await Bun.sleep(POLL_MS);
+  }
+}
+
+/** Starts the station, waits for its first healthy answer and readiness, idles, then stops it. */
+async function startOnce(variant: Variant, dataDir: string, home: string, idleMs: number) {
+  const port = await freePort();
+  const args = [
+    "serve",
+    "--data-dir",
+    dataDir,
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--mqtt-port",
+    "0",
+  ];
+  const started = performance.now();
+  const proc = Bun.spawn([...variant.cmd, ...args], {
+    cwd: home,
+    env: { ...process.env, HOME: home, OPENGENIE_ADVERTISE_HOST: "127.0.0.1" },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const output = { stdout: "", stderr: "" };
+  void collect(proc.stdout, (text) => (output.stdout += text));
+  void collect(proc.stderr, (text) => (output.stderr += text));
+  try {
+    const ms = await until(proc, `${variant.label} /api/health`, started, async () => {
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/api/health`);
+        await res.arrayBuffer();
+        return res.status === 200 ? performance.now() - started : undefined;
+      } catch {
+        return undefined; // not listening yet
+      }
+    });
+    // The HTTP API answers before the other boot services are up, and serve handles
+    // SIGTERM only once it printed `listening`; stopping earlier is not a clean stop.
+    const readyMs = await until(proc, `${variant.label} listening`, started, async () =>
+      output.stdout.includes("listening") ? performance.now() - started : undefined,
+    );
+    if (idleMs > 0) await Bun.sleep(idleMs);
+    const rss = rssMb(proc.pid);
+    proc.kill("SIGTERM");
+    const code = await proc.exited;
+    if (code !== 0) console.warn(`  note: ${variant.label} exited ${code} on SIGTERM`);
+    return { ms, readyMs, rss };
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n${output.stdout}${output.stderr}`);
+  } finally {
+    if (proc.exitCode === null) proc.kill("SIGKILL");
+  }
+}
+
+async function collect(stream: ReadableStream<Uint8Array>, sink: (text: string) => void) {
+  const decoder = new TextDecoder();
+  for await (const chunk of stream) sink(decoder.decode(chunk, { stream: true }));
+}
+
+async function measure(variant: Variant, runs: number, idleMs: number): Promise<Result> {
+  const home = mkdtempSync(join(tmpdir(), "opengenie-bench-"));
+  const dataDir = join(home, "data");
+  try {
+    // The first start also creates the data dir (station id, secret, migrations); the
+    // warm starts that follow are what a restart or a reboot costs.
+    const first = await startOnce(variant, dataDir, home, 0);
+    const warmMs: number[] = [];
+    const readyMs: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const run = await startOnce(variant, dataDir, home, 0);
+      warmMs.push(run.ms);
+      readyMs.push(run.readyMs);
+    }
+    const { rss } = await startOnce(variant, dataDir, home, idleMs);
+    return { label: variant.label, firstMs: first.ms, warmMs, readyMs, rssMb: rss };
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+const mark = (ok: boolean) => (ok ? "pass" : "FAIL");
+
+function printTable(results: Result[], runs: number, idleMs: number) {
+  console.log(
+    `\nstartup: spawn → first 200 from /api/health, ${runs} warm starts each (median, min), the start ` +
+      `that created the data dir (first), spawn → "listening" printed (ready, median); RSS after ${idleMs / 1000} s idle`,
+  );
+  const header = [
+    "",
+    "median ms",
+    "min ms",
+    "first ms",
+    "ready ms",
+    "RSS MB",
+    `<${TARGET_MS} ms`,
+    `<${TARGET_RSS_MB} MB`,
+  ];
+  const rows = results.map((r) => {
+    const med = median(r.warmMs);
+    return [
+      r.label,
+      med.toFixed(0),
+      Math.min(...r.warmMs).toFixed(0),
+      r.firstMs.toFixed(0),
+      median(r.readyMs).toFixed(0),
+      r.rssMb.toFixed(1),
+      mark(med < TARGET_MS),
+      mark(r.rssMb < TARGET_RSS_MB),
+    ];
+  });
+  const widths = header.map((_, col) => Math.max(...[header, ...rows].map((row) => row[col]!.length)));
+  for (const row of [header, ...rows]) {
+    console.log(
+      row
+        .map((cell, col) => (col === 0 ? cell.padEnd(widths[col]!) : cell.padStart(widths[col]!)))
+        .join("  "),
+    );
+  }
+  const [compiled, bun] = results;
+  if (compiled && bun) {
+    const time = median(compiled.warmMs) / median(bun.warmMs);
+    const rss = compiled.rssMb / bun.rssMb;
+    console.log(`compiled / bun: ${time.toFixed(2)}× startup, ${rss.toFixed(2)}× RSS`);
+  }
+}
+
+async function main() {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: { runs: { type: "string", default: "5" }, "idle-ms": { type: "string", default: "5000" } },
+  });
+  const runs = Math.max(1, Number.parseInt(values.runs, 10) || 5);
+  const idleMs = Math.max(0, Number.parseInt(values["idle-ms"], 10) || 0);
+
+  const arch = ARCHES.find((a) => a === process.arch);
+  if (process.platform !== "linux" || !arch) {
+    console.log(`no opengenie binary runs on ${process.platform}-${process.arch}; skipping`);
+    return;
+  }
+  if (!binaryIsCurrent(arch)) {
+    console.log(`building dist/${binaryName(arch)} first`);
+    await buildBinaries({ arches: [arch] });
+  }
+  const variants: Variant[] = [
+    { label: `dist/${binaryName(arch)}`, cmd: [join(ROOT, "dist", binaryName(arch))] },
+    { label: "bun bin/opengenie.ts", cmd: [process.execPath, join(ROOT, "bin", "opengenie.ts")] },
+  ];
+  const results: Result[] = [];
+  for (const variant of variants) {
+    console.log(`measuring ${variant.label} …`);
+    results.push(await measure(variant, runs, idleMs));
+  }
+  printTable(results, runs, idleMs);
+}
+
+await main();

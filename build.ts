@@ -1,0 +1,341 @@
+#!/usr/bin/env bun
+/**
+ * Release build: one self-contained executable per Linux architecture, each with a
+ * sha256sum-format checksum beside it, as install.sh downloads them (CONTRACT.md §8).
+ *
+ *   bun build.ts [--target x64|arm64|all]
+ *
+ * Cross-compiling makes `bun build --compile` download the target's Bun runtime from
+ * GitHub. CI and the build machines reach only the npm registry, so the runtime comes from
+ * the `@oven/bun-linux-<arch>` npm package instead (the same binary Bun's own npm installer
+ * uses) and is passed as `compile.executablePath`.
+ */
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+
+export type Arch = "x64" | "arm64";
+export const ARCHES: readonly Arch[] = ["x64", "arm64"];
+
+export interface BuildOptions {
+  arches?: readonly Arch[];
+  /** Defaults to env OPENGENIE_VERSION, else package.json's version. */
+  version?: string;
+  outDir?: string;
+  log?: (line: string) => void;
+}
+
+export interface BuiltBinary {
+  arch: Arch;
+  path: string;
+  sha256: string;
+  bytes: number;
+  bytecode: boolean;
+  /** How the binary was checked: run natively, under qemu, or not at all. */
+  verified: "native" | "qemu" | "no";
+}
+
+const ROOT = import.meta.dir;
+const ENTRY = join(ROOT, "bin", "opengenie.ts");
+export const DIST_DIR = join(ROOT, "dist");
+const RUNTIME_CACHE = join(ROOT, ".cache", "bun-runtimes");
+
+/** Bun names its npm runtime packages with `aarch64`, its compile targets with `arm64`. */
+const RUNTIME_PACKAGE: Record<Arch, string> = {
+  x64: "@oven/bun-linux-x64",
+  arm64: "@oven/bun-linux-aarch64",
+};
+const QEMU: Record<Arch, { binary: string; sysroot: string }> = {
+  x64: { binary: "qemu-x86_64-static", sysroot: "/usr/x86_64-linux-gnu" },
+  arm64: { binary: "qemu-aarch64-static", sysroot: "/usr/aarch64-linux-gnu" },
+};
+
+export function binaryName(arch: Arch): string {
+  return `opengenie-linux-${arch}`;
+}
+
+/** What goes into the binary: a dist/ file older than any of these is stale. */
+const SOURCES = ["src", "bin", "package.json", "package-lock.json", "build.ts"];
+
+/** True when dist/opengenie-linux-<arch> exists and is newer than every source file. */
+export function binaryIsCurrent(arch: Arch, outDir = DIST_DIR): boolean {
+  const path = join(outDir, binaryName(arch));
+  if (!existsSync(path)) return false;
+  let newest = 0;
+  const visit = (file: string) => {
+    const stat = statSync(file);
+    if (stat.isDirectory()) for (const entry of readdirSync(file)) visit(join(file, entry));
+    else newest = Math.max(newest, stat.mtimeMs);
+  };
+  for (const source of SOURCES) if (existsSync(join(ROOT, source))) visit(join(ROOT, source));
+  return statSync(path).mtimeMs >= newest;
+}
+
+export function releaseVersion(env: Record<string, string | undefined> = process.env): string {
+  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+  const version = (env.OPENGENIE_VERSION ?? pkg.version).replace(/^v/, "");
+  if (!/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?$/.test(version)) {
+    throw new Error(`OPENGENIE_VERSION "${version}" is not a version like 1.2.3`);
+  }
+  return version;
+}
+
+export async function buildBinaries(options: BuildOptions = {}): Promise<BuiltBinary[]> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const version = options.version ?? releaseVersion();
+  const outDir = options.outDir ?? DIST_DIR;
+  mkdirSync(outDir, { recursive: true });
+  const built: BuiltBinary[] = [];
+  for (const arch of options.arches ?? ARCHES) {
+    built.push(await buildOne(arch, version, outDir, log));
+  }
+  return built;
+}
+
+async function buildOne(
+  arch: Arch,
+  version: string,
+  outDir: string,
+  log: (line: string) => void,
+): Promise<BuiltBinary> {
+  const name = binaryName(arch);
+  const finalPath = join(outDir, name);
+  // Build beside the target and rename at the end, so a failed build never leaves a
+  // half-written binary that looks newer than the sources.
+  const tmpPath = join(outDir, `.${name}.${process.pid}.tmp`);
+  const runtime = await bunRuntime(arch, log);
+  const started = performance.now();
+
+  // Bytecode skips parsing ~500 modules at every start: measured 2-3x faster to the first
+  // /api/health answer, on x64 and on arm64 under qemu (so JSC accepts bytecode generated
+  // on another architecture). It is a cache a runtime may reject and fall back to the
+  // embedded source, but a bundler bug could still yield a binary that fails to start, so
+  // each binary is run (natively, or under qemu when installed) before it is accepted, and
+  // on failure the build is redone without bytecode.
+  let bytecode = true;
+  let verified: BuiltBinary["verified"];
+  try {
+    await compile(arch, version, runtime, tmpPath, true);
+    verified = await verify(arch, tmpPath, version, log);
+  } catch (err) {
+    log(`  ${arch}: bytecode build failed (${(err as Error).message.split("\n")[0]}); retrying without`);
+    bytecode = false;
+    try {
+      await compile(arch, version, runtime, tmpPath, false);
+      verified = await verify(arch, tmpPath, version, log);
+    } catch (retryErr) {
+      rmSync(tmpPath, { force: true });
+      throw retryErr;
+    }
+  }
+
+  renameSync(tmpPath, finalPath);
+  const sha256 = await sha256File(finalPath);
+  await Bun.write(`${finalPath}.sha256`, `${sha256}  ${name}\n`);
+  const bytes = statSync(finalPath).size;
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  log(
+    `  ${arch}: ${finalPath} ${(bytes / 1e6).toFixed(1)} MB, ${bytecode ? "bytecode" : "no bytecode"}, ` +
+      `verified: ${verified}, ${seconds} s`,
+  );
+  return { arch, path: finalPath, sha256, bytes, bytecode, verified };
+}
+
+async function compile(arch: Arch, version: string, runtime: string, outfile: string, bytecode: boolean) {
+  const result = await Bun.build({
+    entrypoints: [ENTRY],
+    target: "bun",
+    format: "esm",
+    minify: true,
+    bytecode,
+    define: { OPENGENIE_BUILD_VERSION: JSON.stringify(version) },
+    compile: {
+      target: `bun-linux-${arch}`,
+      executablePath: runtime,
+      outfile,
+      // Configuration comes only from flags, environment and <data-dir>/config.json
+      // (CONTRACT.md §1): a stray .env or bunfig.toml (whose `preload` runs code) in the
+      // daemon's working directory must not change what it does.
+      autoloadDotenv: false,
+      autoloadBunfig: false,
+    },
+    throw: false,
+  });
+  if (!result.success) {
+    rmSync(outfile, { force: true });
+    throw new Error(result.logs.map((entry) => String(entry)).join("\n") || "bun build failed");
+  }
+}
+
+/** Runs `<binary> version` natively, or under qemu-user when it is installed. */
+async function verify(
+  arch: Arch,
+  path: string,
+  version: string,
+  log: (line: string) => void,
+): Promise<BuiltBinary["verified"]> {
+  let command: string[];
+  let how: BuiltBinary["verified"];
+  if (arch === hostArch()) {
+    command = [path, "version"];
+    how = "native";
+  } else {
+    const qemu = QEMU[arch];
+    const emulator = Bun.which(qemu.binary);
+    if (!emulator) {
+      log(`  ${arch}: not run (install qemu-user-static to check it here)`);
+      return "no";
+    }
+    command = [emulator, ...(existsSync(qemu.sysroot) ? ["-L", qemu.sysroot] : []), path, "version"];
+    how = "qemu";
+  }
+  const proc = Bun.spawn(command, { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  if (code !== 0 || stdout.trim() !== version) {
+    throw new Error(`"${path} version" exited ${code}, printed "${stdout.trim()}" ${stderr.trim()}`);
+  }
+  return how;
+}
+
+function hostArch(): Arch | undefined {
+  if (process.platform !== "linux") return undefined;
+  return process.arch === "x64" || process.arch === "arm64" ? process.arch : undefined;
+}
+
+/**
+ * The Bun runtime an executable for `arch` is built on. It must be the very version that
+ * compiles (the embedded-module format is private to each release), so it is pinned to
+ * Bun.version, which is node_modules/bun's when run through `npm run build`.
+ */
+async function bunRuntime(arch: Arch, log: (line: string) => void): Promise<string> {
+  const pkgName = RUNTIME_PACKAGE[arch];
+  const version = Bun.version;
+  warnOnBunMismatch(log);
+
+  // npm installs the host's runtime package as an optional dependency of `bun`, whose
+  // postinstall then moves the binary to node_modules/bun/bin/bun.exe. A musl package
+  // beside it would make that binary ambiguous, so then the npm package is fetched.
+  const modules = join(ROOT, "node_modules");
+  const installedExe = join(modules, "bun", "bin", "bun.exe");
+  if (
+    arch === hostArch() &&
+    packageVersion(join(modules, pkgName)) === version &&
+    packageVersion(join(modules, "bun")) === version &&
+    !existsSync(join(modules, `${pkgName}-musl`)) &&
+    existsSync(installedExe)
+  ) {
+    return installedExe;
+  }
+
+  const cached = join(RUNTIME_CACHE, `${pkgName.replace("@oven/", "")}-${version}`, "bun");
+  if (existsSync(cached)) return cached;
+
+  log(`  ${arch}: fetching ${pkgName}@${version} from the npm registry`);
+  mkdirSync(RUNTIME_CACHE, { recursive: true });
+  const work = join(RUNTIME_CACHE, `.fetch-${arch}-${process.pid}`);
+  mkdirSync(work, { recursive: true });
+  try {
+    const pack = Bun.spawn(["npm", "pack", `${pkgName}@${version}`, "--json", "--pack-destination", work], {
+      cwd: work,
+      stdout: "pipe",
+      stderr: "pipe",
+      stdin: "ignore",
+    });
+    const [stdout, stderr, code] = await Promise.all([
+      new Response(pack.stdout).text(),
+      new Response(pack.stderr).text(),
+      pack.exited,
+    ]);
+    if (code !== 0) throw new Error(`npm pack ${pkgName}@${version} failed: ${stderr.trim()}`);
+    const [{ filename }] = JSON.parse(stdout) as [{ filename: string }];
+    const archive = new Bun.Archive(await Bun.file(join(work, filename)).arrayBuffer());
+    const files = await archive.files("package/bin/bun");
+    const bun = files.get("package/bin/bun");
+    if (!bun) throw new Error(`${filename} holds no package/bin/bun`);
+    const staged = join(work, "bun");
+    await Bun.write(staged, bun);
+    chmodSync(staged, 0o755);
+    mkdirSync(join(cached, ".."), { recursive: true });
+    // rename is atomic, so a concurrent build sees either no runtime or a whole one.
+    renameSync(staged, cached);
+    return cached;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+let warnedMismatch = false;
+function warnOnBunMismatch(log: (line: string) => void) {
+  const pinned = packageVersion(join(ROOT, "node_modules", "bun"));
+  if (warnedMismatch || !pinned || pinned === Bun.version) return;
+  warnedMismatch = true;
+  log(`  warning: building with Bun ${Bun.version}, but package.json pins ${pinned}; use npm run build`);
+}
+
+function packageVersion(dir: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { version?: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
+async function sha256File(path: string): Promise<string> {
+  const hasher = new Bun.CryptoHasher("sha256");
+  for await (const chunk of Bun.file(path).stream()) hasher.update(chunk);
+  return hasher.digest("hex");
+}
+
+const USAGE = `Usage: bun build.ts [--target x64|arm64|all]
+
+Builds dist/opengenie-linux-<arch> and dist/opengenie-linux-<arch>.sha256.
+The version is env OPENGENIE_VERSION if set, else package.json's.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  let target: string;
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      options: { target: { type: "string", default: "all" }, help: { type: "boolean", short: "h" } },
+    });
+    if (values.help) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    target = values.target;
+  } catch (err) {
+    process.stderr.write(`error: ${(err as Error).message}\n${USAGE}`);
+    return 1;
+  }
+  if (target !== "all" && !ARCHES.includes(target as Arch)) {
+    process.stderr.write(`error: --target must be x64, arm64 or all, not "${target}"\n`);
+    return 1;
+  }
+  const arches = target === "all" ? ARCHES : [target as Arch];
+  try {
+    const version = releaseVersion();
+    console.log(`building opengenie ${version} for linux-${arches.join(", linux-")} with Bun ${Bun.version}`);
+    const built = await buildBinaries({ arches, version });
+    console.log(`done: ${built.map((b) => b.path).join(", ")}`);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`error: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+if (import.meta.main) process.exit(await main(process.argv.slice(2)));
