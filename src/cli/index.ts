@@ -1,5 +1,6 @@
 import { VERSION } from "../version.ts";
 import { CliError, type CliIo, type CliOutcome, exit } from "./cli-io.ts";
+import { deviceCommand, devicesCommand } from "./commands/device-command.ts";
 import { serveCommand } from "./commands/serve-command.ts";
 import { tokenCommand } from "./commands/token-command.ts";
 import { userCommand } from "./commands/user-command.ts";
@@ -13,6 +14,8 @@ const commands: Record<string, { run: Command; summary: string }> = {
   serve: { run: serveCommand, summary: "run the station (HTTP, WebSockets, MQTT, web app)" },
   user: { run: userCommand, summary: "user add <name> --role <role> --password-stdin" },
   token: { run: tokenCommand, summary: "token create --user <name> [--ttl 30d]: print a long-lived token" },
+  device: { run: deviceCommand, summary: "device add --name <n> --type <t> [--json]: register a device" },
+  devices: { run: devicesCommand, summary: "list devices [--json]" },
   version: {
     run: async (args, io) => {
       if (args.includes("--help") || args.includes("-h"))

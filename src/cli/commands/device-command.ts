@@ -1,0 +1,129 @@
+import { readRunFile, type StationConfig } from "../../config/index.ts";
+import { createEventBus, createSystemClock, StationError, type StationEvents } from "../../core/index.ts";
+import { createDeviceService, summarize } from "../../devices/index.ts";
+import { createLogger } from "../../logging/index.ts";
+import { parseMqttUrl } from "../../mqtt/index.ts";
+import type { StationDatabase } from "../../storage/index.ts";
+import { CliError, type CliIo, type CliOutcome, exit } from "../cli-io.ts";
+import { withDataDir } from "../offline-database.ts";
+import { parseFlags } from "../parse-flags.ts";
+import { isProcessAlive } from "../process-alive.ts";
+
+export const deviceHelp = `Usage: opengenie device add --name <name> --type <type> [--json] [--data-dir <dir>]
+
+Registers a device and prints its MQTT credentials (the password is shown only now).
+Types: light, switch, sensor, pir, climate. With --json the output is exactly the body of
+POST /api/devices. Works whether or not the station is running.
+`;
+
+export const devicesHelp = `Usage: opengenie devices [--json] [--data-dir <dir>]
+
+Lists the registered devices with their last known state.
+`;
+
+/** The host and port devices are told to reach: the running station's, else the configuration's. */
+function brokerAddress(config: StationConfig): { host: string; port: number } {
+  const running = readRunFile(config.dataDir, isProcessAlive);
+  const url = running?.mqttUrl ?? config.mqttUrl ?? `mqtt://${config.advertiseHost}:${config.mqttPort}`;
+  const parsed = parseMqttUrl(url);
+  const loopback = ["127.0.0.1", "localhost", "::1", "0.0.0.0"].includes(parsed.host);
+  return { host: loopback ? config.advertiseHost : parsed.host, port: parsed.port };
+}
+
+function offlineDevices(database: StationDatabase) {
+  const bus = createEventBus<StationEvents>(() => {});
+  const logger = createLogger({ level: "error", format: "json" });
+  return createDeviceService({ db: database.db, clock: createSystemClock(), bus, logger });
+}
+
+export async function deviceCommand(args: string[], io: CliIo): Promise<CliOutcome> {
+  const { values, positionals } = parseFlags(
+    "device",
+    args,
+    { name: { type: "string" }, type: { type: "string" }, json: { type: "boolean" } },
+    true,
+  );
+  if (values.help) {
+    io.stdout(deviceHelp);
+    return exit(0);
+  }
+  if (positionals[0] !== "add" || positionals.length !== 1) {
+    throw new CliError("usage: opengenie device add --name <name> --type <type> [--json]");
+  }
+  if (!values.name?.trim()) throw new CliError("--name <name> is required");
+  if (!values.type) throw new CliError("--type <type> is required (light, switch, sensor, pir, climate)");
+  await withDataDir(io, values, async (database, config) => {
+    const devices = offlineDevices(database);
+    try {
+      const { device, token } = await devices.registry.create({ name: values.name!.trim(), type: values.type! });
+      const broker = brokerAddress(config);
+      const credentials = {
+        stationId: config.stationId,
+        deviceId: device.id,
+        mqttHost: broker.host,
+        mqttPort: broker.port,
+        mqttUsername: device.id,
+        mqttPassword: token!,
+      };
+      if (values.json) {
+        io.stdout(`${JSON.stringify({ device: summarize(device), credentials })}\n`);
+        return;
+      }
+      io.stdout(
+        [
+          `created ${device.type} "${device.name}" with id ${device.id}`,
+          "MQTT credentials (the password is shown only now):",
+          `  host      ${credentials.mqttHost}`,
+          `  port      ${credentials.mqttPort}`,
+          `  username  ${credentials.mqttUsername}`,
+          `  password  ${credentials.mqttPassword}`,
+          `  topics    station/${config.stationId}/device/${device.id}/<suffix>`,
+          "",
+        ].join("\n"),
+      );
+    } catch (err) {
+      if (err instanceof StationError) throw new CliError(err.message);
+      throw err;
+    }
+  });
+  return exit(0);
+}
+
+export async function devicesCommand(args: string[], io: CliIo): Promise<CliOutcome> {
+  const { values } = parseFlags("devices", args, { json: { type: "boolean" } });
+  if (values.help) {
+    io.stdout(devicesHelp);
+    return exit(0);
+  }
+  await withDataDir(io, values, async (database) => {
+    const devices = offlineDevices(database);
+    await devices.registry.load();
+    const list = (await devices.registry.list()).map(summarize);
+    // Presence lives in the running station; the file holds what it last wrote.
+    const rows = await database.db.selectFrom("devices").select(["id", "online"]).execute();
+    const online = new Map(rows.map((r) => [r.id, r.online === 1]));
+    for (const d of list) d.online = online.get(d.id) ?? false;
+    if (values.json) {
+      io.stdout(`${JSON.stringify({ devices: list })}\n`);
+      return;
+    }
+    if (list.length === 0) {
+      io.stdout("no devices yet; add one with 'opengenie device add --name <n> --type <t>' or 'opengenie pair'\n");
+      return;
+    }
+    const table = [["ID", "NAME", "TYPE", "ONLINE", "LAST SEEN", "STATE"]];
+    for (const d of list) {
+      table.push([
+        d.id,
+        d.name,
+        d.type,
+        d.online ? "yes" : "no",
+        d.lastSeen ? new Date(d.lastSeen).toISOString().slice(0, 19).replace("T", " ") : "never",
+        JSON.stringify(d.state),
+      ]);
+    }
+    const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+    io.stdout(`${table.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n")}\n`);
+  });
+  return exit(0);
+}
