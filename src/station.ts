@@ -31,8 +31,11 @@ import {
   type AppSocketData,
   coreOperations,
   createAppSocketServer,
+  createIotSocketServer,
   createSubscriptions,
   deviceOperations,
+  dispatchSockets,
+  type IotSocketData,
 } from "./ws/index.ts";
 
 export interface StationOptions {
@@ -42,7 +45,7 @@ export interface StationOptions {
   shutdownGraceMs?: number;
 }
 
-type SocketData = AppSocketData;
+type SocketData = AppSocketData | IotSocketData;
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "0.0.0.0", "::"]);
 
@@ -102,21 +105,33 @@ export function createStation(config: StationConfig, platform: Platform, options
     });
     const sockets = appSockets;
     cleanups.push(bus.on("session.revoked", ({ sessionId }) => sockets.closeSession(sessionId)));
+    const iot = createIotSocketServer({
+      core: {
+        verifyCredential: (id, token) => devices.registry.verifyCredential(id, token),
+        handle: (id, transport, suffix, raw) => devices.handle(id, transport, suffix, raw),
+        disconnected: (id) => devices.disconnected(id),
+      },
+      logger: logger.child({ service: "ws-iot" }),
+      now: () => clock.now(),
+    });
+    cleanups.push(devices.commands.registerSink("iot-ws", { send: (id, msg) => iot.sendCommand(id, msg) }));
 
     const mqttHost = () => {
       if (!config.mqttUrl) return config.advertiseHost;
       const host = parseMqttUrl(config.mqttUrl).host;
       return LOOPBACK_HOSTS.has(host) ? config.advertiseHost : host;
     };
-    const connections = (): ConnectionInfo[] =>
-      sockets.connections().map((c) => ({
+    const connections = (): ConnectionInfo[] => [
+      ...sockets.connections().map((c) => ({
         id: c.id,
-        kind: "app",
+        kind: "app" as const,
         remoteAddress: c.socket.remoteAddress,
         connectedAt: c.socket.data.connectedAt,
         principal: c.principal.username,
         ...c.stats,
-      }));
+      })),
+      ...iot.connections().map(({ deviceId, ...c }) => ({ ...c, kind: "iot" as const, principal: deviceId })),
+    ];
     const api = createApi({
       logger: logger.child({ service: "http" }),
       version: VERSION,
@@ -141,14 +156,17 @@ export function createStation(config: StationConfig, platform: Platform, options
             mqttUsername: deviceId,
             mqttPassword: token,
           }),
-          onRemoved: (id) => mqtt.disconnectDevice(id),
+          onRemoved: (id) => {
+            mqtt.disconnectDevice(id);
+            iot.disconnectDevice(id);
+          },
         }),
       ],
     });
     const fetch = createFrontDoor<SocketData>({
       api,
       remoteAccess: config.remoteAccess,
-      sockets: { "/ws": sockets.upgrade },
+      sockets: { "/ws": sockets.upgrade, "/ws/iot": iot.upgrade },
     });
 
     try {
@@ -158,7 +176,7 @@ export function createStation(config: StationConfig, platform: Platform, options
         maxRequestBodySize: API_BODY_LIMIT * 16,
         maxWebSocketPayload: 64 * 1024,
         fetch,
-        websocket: sockets.handlers,
+        websocket: dispatchSockets<SocketData>({ app: sockets.handlers, iot: iot.handlers }),
       });
     } catch (err) {
       await stop();
@@ -173,7 +191,10 @@ export function createStation(config: StationConfig, platform: Platform, options
       );
     }
     sockets.start();
-    announceShutdown = (grace) => sockets.shutdown(grace);
+    announceShutdown = (grace) => {
+      sockets.shutdown(grace);
+      iot.shutdown();
+    };
     cleanups.push(() => sockets.stop());
 
     // Boot services start after the listener; each failure is logged and non-fatal, except a

@@ -12,7 +12,12 @@ afterAll(() => s.stop());
 
 test("`device add --json` on a running station prints the API body, and the device can join with it", async () => {
   const env = { OPENGENIE_ADVERTISE_HOST: "127.0.0.1" };
-  const out = await cli(s.dataDir, ["device", "add", "--name", "Garage", "--type", "switch", "--json"], "", env);
+  const out = await cli(
+    s.dataDir,
+    ["device", "add", "--name", "Garage", "--type", "switch", "--json"],
+    "",
+    env,
+  );
   expect(out.code).toBe(0);
   const body = JSON.parse(out.stdout) as { device: DeviceJson; credentials: Credentials };
   expect(Object.keys(body).sort()).toEqual(["credentials", "device"]);
@@ -26,12 +31,17 @@ test("`device add --json` on a running station prints the API body, and the devi
   const sim = simFor(body.credentials, "switch");
   try {
     await sim.start();
-    await eventually(() => getDevice(s, admin, body.device.id), (d) => d.online && d.state.power === "off");
+    await eventually(
+      () => getDevice(s, admin, body.device.id),
+      (d) => d.online && d.state.power === "off",
+    );
   } finally {
     await sim.stop();
   }
   const list = await cli(s.dataDir, ["devices", "--json"]);
-  expect((JSON.parse(list.stdout) as { devices: DeviceJson[] }).devices.map((d) => d.name)).toContain("Garage");
+  expect((JSON.parse(list.stdout) as { devices: DeviceJson[] }).devices.map((d) => d.name)).toContain(
+    "Garage",
+  );
   const table = await cli(s.dataDir, ["devices"]);
   expect(table.stdout).toContain("Garage");
 });

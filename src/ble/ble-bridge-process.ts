@@ -3,62 +3,22 @@
  * restarts it with capped, jittered backoff when it dies, and reports whether BLE is usable.
  * A helper never crashes the station: garbage lines are counted and logged (STYLE.md).
  */
+import { type BackoffOptions, backoffDelay, type TimerHandle } from "../core/index.ts";
+import type { SpawnedProcess } from "../platform/index.ts";
+import type {
+  BleBridgeError,
+  BleBridgeProcess,
+  BleBridgeProcessOptions,
+  BleBridgeStatus,
+  BleBridgeStatusChange,
+} from "./ble-bridge-types.ts";
 import {
-  type BackoffOptions,
-  backoffDelay,
-  type Clock,
-  type Service,
-  type TimerHandle,
-} from "../core/index.ts";
-import type { Logger } from "../logging/index.ts";
-import type { Platform, SpawnedProcess } from "../platform/index.ts";
-import {
-  type BleCommand,
-  type BleHelperErrorCode,
   type BleHelperMessage,
   encodeCommand,
   parseHelperLine,
   unavailableErrorCodes,
 } from "./ble-messages.ts";
-import { readLines } from "./line-reader.ts";
-
-export type BleBridgeStatus = "stopped" | "starting" | "ready" | "unavailable";
-/** The helper's own codes, plus SPAWN_FAILED when its command cannot be run at all. */
-export interface BleBridgeError {
-  code: BleHelperErrorCode | "SPAWN_FAILED";
-  message: string;
-}
-export interface BleBridgeStatusChange {
-  status: BleBridgeStatus;
-  lastError?: BleBridgeError;
-  /** True while recovering from an unexpected exit: on "ready", resume any scan in progress. */
-  restart: boolean;
-}
-
-export interface BleBridgeProcessOptions {
-  platform: Pick<Platform, "spawn">;
-  command: string[];
-  logger: Logger;
-  clock: Clock;
-  backoff?: BackoffOptions;
-  random?: () => number;
-  env?: Record<string, string | undefined>;
-  /** A helper that ran at least this long before dying restarts after the shortest delay again. */
-  stableAfterMs?: number;
-  /** After SIGTERM, how long stop() waits before SIGKILL. */
-  killTimeoutMs?: number;
-}
-
-export interface BleBridgeProcess extends Service {
-  readonly status: BleBridgeStatus;
-  readonly lastError: BleBridgeError | undefined;
-  readonly garbageLines: number;
-  readonly restarts: number;
-  /** False when no helper is running to receive it (the command is dropped, not queued). */
-  send(command: BleCommand): boolean;
-  onMessage(handler: (message: BleHelperMessage) => void): () => void;
-  onStatus(handler: (change: BleBridgeStatusChange) => void): () => void;
-}
+import { type HelperChild, startHelperChild } from "./helper-child.ts";
 
 export const DEFAULT_BLE_BACKOFF: BackoffOptions = { initialMs: 1_000, maxMs: 30_000, jitter: 0.2 };
 
@@ -83,8 +43,8 @@ export function createBleBridgeProcess(options: BleBridgeProcessOptions): BleBri
   const setStatus = (next: BleBridgeStatus) => {
     if (next === status) return;
     status = next;
-    if (next === "ready") restarting = false;
     const change: BleBridgeStatusChange = { status, lastError, restart: restarting };
+    if (next === "ready") restarting = false;
     for (const handler of [...statusHandlers]) {
       try {
         handler(change);
@@ -103,8 +63,9 @@ export function createBleBridgeProcess(options: BleBridgeProcessOptions): BleBri
   const dispatch = (message: BleHelperMessage) => {
     if (message.type === "ready") setStatus("ready");
     else if (message.type === "error") {
-      if (unavailableErrorCodes.includes(message.code)) markUnavailable(message);
-      else log.warn("ble helper error", { code: message.code, reason: message.message });
+      if (unavailableErrorCodes.includes(message.code)) {
+        markUnavailable({ code: message.code, message: message.message });
+      } else log.warn("ble helper error", { code: message.code, reason: message.message });
     } else if (message.type === "scan_started" && status === "unavailable") {
       setStatus("ready"); // BlueZ came back: the helper could scan again
     }
@@ -134,11 +95,11 @@ export function createBleBridgeProcess(options: BleBridgeProcessOptions): BleBri
     }, delay);
   };
 
-  const onExit = (proc: SpawnedProcess, code: number, lastStderr: string[]) => {
+  const onExit = (proc: SpawnedProcess, code: number, stderrTail: string[]) => {
     if (proc !== child) return; // stop() already let it go
     child = undefined;
     if (clock.now() - childStartedAt >= stableAfterMs) attempt = 0;
-    const fields = { exitCode: code, stderr: lastStderr.join("\n") || undefined };
+    const fields = { exitCode: code, stderr: stderrTail.join("\n") || undefined };
     if (status === "unavailable") log.debug("ble helper exited", fields);
     else log.warn("ble helper exited unexpectedly; restarting", fields);
     restarting = true;
@@ -148,9 +109,19 @@ export function createBleBridgeProcess(options: BleBridgeProcessOptions): BleBri
 
   const spawnHelper = () => {
     if (status === "stopped") return;
-    let proc: SpawnedProcess;
+    let started: HelperChild;
     try {
-      proc = options.platform.spawn(command, { env: options.env });
+      started = startHelperChild({
+        ...options,
+        log,
+        onLine: (line) => {
+          if (started.process === child) onStdoutLine(line);
+        },
+        onOverflow: (bytes) => {
+          garbageLines++;
+          log.warn("dropped an over-long ble helper line", { bytes, garbageLines });
+        },
+      });
     } catch (error) {
       const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
       markUnavailable({
@@ -163,28 +134,9 @@ export function createBleBridgeProcess(options: BleBridgeProcessOptions): BleBri
       scheduleRestart();
       return;
     }
-    child = proc;
+    child = started.process;
     childStartedAt = clock.now();
-    log.debug("ble helper started", { pid: proc.pid, command });
-    const lastStderr: string[] = [];
-    const stdoutDone = readLines(proc.stdout, {
-      onLine: (line) => {
-        if (proc === child) onStdoutLine(line);
-      },
-      onOverflow: (bytes) => {
-        garbageLines++;
-        log.warn("dropped an over-long ble helper line", { bytes, garbageLines });
-      },
-    });
-    const stderrDone = readLines(proc.stderr, {
-      onLine: (line) => {
-        log.debug("ble helper stderr", { line });
-        lastStderr.push(line);
-        if (lastStderr.length > 5) lastStderr.shift();
-      },
-    });
-    // Exit is handled after both pipes drain, so its last lines (an error, a traceback) count.
-    void Promise.all([proc.exited, stdoutDone, stderrDone]).then(([code]) => onExit(proc, code, lastStderr));
+    void started.exit.then(({ code, stderrTail }) => onExit(started.process, code, stderrTail));
   };
 
   return {

@@ -5,8 +5,11 @@ export { CLOSE_PONG_TIMEOUT, CLOSE_SESSION_REVOKED, createAppSocketServer } from
 export { coreOperations } from "./core-operations.ts";
 export { deviceOperations } from "./device-operations.ts";
 export { errorFrame, parseRequestFrame, resultFrame } from "./frames.ts";
+export type { IotDeviceCore, IotSocketData, IotSocketServer } from "./iot-socket-server.ts";
+export { CLOSE_REPLACED, createIotSocketServer } from "./iot-socket-server.ts";
 export type { Operation } from "./operations.ts";
 export { defineOperation } from "./operations.ts";
+export { dispatchSockets } from "./socket-dispatch.ts";
 export { APP_PROTOCOL, socketToken } from "./socket-token.ts";
 export type { ChannelHooks, Subscriptions } from "./subscriptions.ts";
 export { createSubscriptions } from "./subscriptions.ts";

@@ -55,7 +55,10 @@ export async function deviceCommand(args: string[], io: CliIo): Promise<CliOutco
   await withDataDir(io, values, async (database, config) => {
     const devices = offlineDevices(database);
     try {
-      const { device, token } = await devices.registry.create({ name: values.name!.trim(), type: values.type! });
+      const { device, token } = await devices.registry.create({
+        name: values.name!.trim(),
+        type: values.type!,
+      });
       const broker = brokerAddress(config);
       const credentials = {
         stationId: config.stationId,
@@ -108,7 +111,9 @@ export async function devicesCommand(args: string[], io: CliIo): Promise<CliOutc
       return;
     }
     if (list.length === 0) {
-      io.stdout("no devices yet; add one with 'opengenie device add --name <n> --type <t>' or 'opengenie pair'\n");
+      io.stdout(
+        "no devices yet; add one with 'opengenie device add --name <n> --type <t>' or 'opengenie pair'\n",
+      );
       return;
     }
     const table = [["ID", "NAME", "TYPE", "ONLINE", "LAST SEEN", "STATE"]];
@@ -123,7 +128,16 @@ export async function devicesCommand(args: string[], io: CliIo): Promise<CliOutc
       ]);
     }
     const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
-    io.stdout(`${table.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n")}\n`);
+    io.stdout(
+      `${table
+        .map((r) =>
+          r
+            .map((c, i) => c.padEnd(widths[i]!))
+            .join("  ")
+            .trimEnd(),
+        )
+        .join("\n")}\n`,
+    );
   });
   return exit(0);
 }

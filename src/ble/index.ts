@@ -1,0 +1,35 @@
+export { createBleBridgeProcess, DEFAULT_BLE_BACKOFF } from "./ble-bridge-process.ts";
+export { bleBridgeScript, writeBridgeScript } from "./ble-bridge-script.ts";
+export type {
+  BleBridgeError,
+  BleBridgeProcess,
+  BleBridgeProcessOptions,
+  BleBridgeStatus,
+  BleBridgeStatusChange,
+} from "./ble-bridge-types.ts";
+export type {
+  BleCommand,
+  BleDiscovered,
+  BleHelperErrorCode,
+  BleHelperMessage,
+  BleWriteResult,
+  ProvisioningPayload,
+} from "./ble-messages.ts";
+export {
+  BleCommandSchema,
+  BleHelperMessageSchema,
+  bleHelperErrorCodes,
+  connectAndWriteCommand,
+  encodeCommand,
+  ProvisioningPayloadSchema,
+  parseHelperLine,
+  startScanCommand,
+  stopScanCommand,
+  unavailableErrorCodes,
+} from "./ble-messages.ts";
+export {
+  DEFAULT_PYTHON,
+  defaultBridgeCommand,
+  resolveBridgeCommand,
+  splitCommandLine,
+} from "./bridge-command.ts";
