@@ -18,6 +18,7 @@ export interface DeviceJson {
   id: string;
   name: string;
   type: string;
+  transport: string;
   online: boolean;
   state: Record<string, unknown>;
   firmwareVersion: string | null;
