@@ -60,7 +60,7 @@ export function createSubscriptions(deps: SubscriptionDeps) {
     deps.bus.on("device.state", (d) => fanOut("devices", "device.state", d, d.deviceId, true)),
     deps.bus.on("device.status", (d) => fanOut("devices", "device.status", d, d.deviceId)),
     deps.bus.on("device.added", (d) => fanOut("devices", "device.added", d, d.device.id)),
-    deps.bus.on("device.removed", (d) => fanOut("devices", "device.removed", d)),
+    deps.bus.on("device.removed", (d) => fanOut("devices", "device.removed", d, d.deviceId)),
     deps.bus.on("device.event", (d) => fanOut("events", "device.event", d, d.deviceId)),
   ];
 
