@@ -1,5 +1,11 @@
 import { createAuthService, createLoginRateLimiter } from "./auth/index.ts";
 import {
+  createBleBridgeProcess,
+  createProvisioningService,
+  resolveBridgeCommand,
+  writeBridgeScript,
+} from "./ble/index.ts";
+import {
   ConfigError,
   type RunInfo,
   removeRunFile,
@@ -21,6 +27,7 @@ import {
   createApi,
   createFrontDoor,
   deviceRoutes,
+  provisioningRoutes,
 } from "./http/index.ts";
 import type { Logger } from "./logging/index.ts";
 import { createMqttService, MqttPortInUseError, parseMqttUrl } from "./mqtt/index.ts";
@@ -88,20 +95,48 @@ export function createStation(config: StationConfig, platform: Platform, options
     });
     cleanups.push(devices.commands.registerSink("mqtt", { send: (id, msg) => mqtt.sendCommand(id, msg) }));
 
+    const brokerAddress = () => ({ host: mqttHost(), port: mqtt.port });
     let appSockets: ReturnType<typeof createAppSocketServer> | undefined;
-    const subscriptions = createSubscriptions({
+    let subscriptions: ReturnType<typeof createSubscriptions> | undefined;
+    const bridge = createBleBridgeProcess({
+      platform,
+      command: resolveBridgeCommand(config.bleBridge, () => writeBridgeScript(config.dataDir)),
+      logger: logger.child({ service: "ble" }),
+      clock,
+    });
+    const provisioning = createProvisioningService({
+      bridge,
+      bus,
+      clock,
+      logger: logger.child({ service: "provisioning" }),
+      stationId: config.stationId,
+      broker: brokerAddress,
+      createDevice: async (name, type) => {
+        const { device, token } = await devices.registry.create({ name, type });
+        return { deviceId: device.id, token: token! };
+      },
+      removeDevice: async (id) => {
+        await devices.registry.remove(id);
+        mqtt.disconnectDevice(id);
+      },
+      publish: (event, data) => subscriptions?.publish("provisioning", event, data),
+    });
+    started.push({ name: "provisioning", start: async () => {}, stop: () => provisioning.stop() });
+    subscriptions = createSubscriptions({
       bus,
       connections: () => appSockets?.connections() ?? [],
       deviceType: (id) => devices.registry.get(id)?.type,
+      hooks: { provisioning: provisioning.hooks },
     });
-    cleanups.push(() => subscriptions.stop());
+    const subs = subscriptions;
+    cleanups.push(() => subs.stop());
     appSockets = createAppSocketServer({
       auth,
       clock,
       logger: logger.child({ service: "ws" }),
       stationId: config.stationId,
-      operations: [...coreOperations(clock), ...subscriptions.operations, ...deviceOperations(devices)],
-      onDisconnect: (conn) => subscriptions.dropConnection(conn),
+      operations: [...coreOperations(clock), ...subs.operations, ...deviceOperations(devices)],
+      onDisconnect: (conn) => subs.dropConnection(conn),
     });
     const sockets = appSockets;
     cleanups.push(bus.on("session.revoked", ({ sessionId }) => sockets.closeSession(sessionId)));
@@ -146,13 +181,14 @@ export function createStation(config: StationConfig, platform: Platform, options
       }),
       connections,
       extraRoutes: [
+        provisioningRoutes(provisioning),
         deviceRoutes({
           devices,
           credentialsFor: (deviceId, token) => ({
             stationId: config.stationId,
             deviceId,
-            mqttHost: mqttHost(),
-            mqttPort: mqtt.port,
+            mqttHost: brokerAddress().host,
+            mqttPort: brokerAddress().port,
             mqttUsername: deviceId,
             mqttPassword: token,
           }),

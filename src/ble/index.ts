@@ -33,3 +33,9 @@ export {
   resolveBridgeCommand,
   splitCommandLine,
 } from "./bridge-command.ts";
+export type { Candidate, ProvisioningService, ProvisionRequest } from "./provisioning-service.ts";
+export {
+  createProvisioningService,
+  PROVISIONING_CHARACTERISTIC_UUID,
+  PROVISIONING_SERVICE_UUID,
+} from "./provisioning-service.ts";

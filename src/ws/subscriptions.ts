@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
+import { hasRole } from "../auth/index.ts";
 import { type EventBus, StationError, type StationEvents } from "../core/index.ts";
 import type { AppConnection, Channel, Subscription } from "./app-connection.ts";
 import { defineOperation, type Operation } from "./operations.ts";
@@ -76,6 +77,9 @@ export function createSubscriptions(deps: SubscriptionDeps) {
           .optional(),
       }),
       handle: ({ channel, filter }, conn) => {
+        if (channel === "provisioning" && !hasRole(conn.principal.role, "admin")) {
+          throw new StationError("FORBIDDEN", "the provisioning channel needs the admin role");
+        }
         if (conn.subscriptions.size >= MAX_SUBSCRIPTIONS) {
           throw new StationError("CONFLICT", `at most ${MAX_SUBSCRIPTIONS} subscriptions per connection`);
         }

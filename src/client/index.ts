@@ -1,0 +1,13 @@
+export type { PushHandler, SubscriptionFilter } from "./client-subscriptions.ts";
+export type { Channel, Push, PushEventName, SystemFrame, Welcome } from "./server-frames.ts";
+export { parseServerFrame } from "./server-frames.ts";
+export { createStationClient } from "./station-client.ts";
+export type { ClientErrorCode } from "./station-client-error.ts";
+export { StationClientError } from "./station-client-error.ts";
+export type {
+  ClientState,
+  ClientSubscription,
+  StationClient,
+  StationClientOptions,
+} from "./station-client-types.ts";
+export { socketUrl } from "./upgrade-diagnosis.ts";

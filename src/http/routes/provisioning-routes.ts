@@ -1,0 +1,73 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { ProvisioningService } from "../../ble/index.ts";
+import type { ApiEnv } from "../api-env.ts";
+import type { AuthGuard } from "../auth-guard.ts";
+import { errorBodySchema, errorResponses, jsonBody, jsonResponse, security } from "../common-schemas.ts";
+import { validationHook } from "../validation-hook.ts";
+import { deviceNameSchema } from "./device-schemas.ts";
+
+const candidateSchema = z
+  .object({ address: z.string(), name: z.string(), rssi: z.number(), seenAt: z.number() })
+  .openapi("ProvisioningCandidate");
+
+const addRoute = createRoute({
+  method: "post",
+  path: "/provisioning/add",
+  summary: "Pair an ESP32 over Bluetooth (admin): the outcome arrives as provisioning.result on /ws",
+  security,
+  request: {
+    body: jsonBody(
+      z
+        .object({
+          address: z.string().min(1).max(64),
+          ssid: z.string().min(1).max(32),
+          password: z.string().max(64),
+          name: deviceNameSchema,
+          type: z.string().min(1).max(32),
+        })
+        .openapi("ProvisioningRequest"),
+    ),
+  },
+  responses: {
+    202: jsonResponse(z.object({ deviceId: z.string() }), "Credentials are being written"),
+    ...errorResponses,
+    503: {
+      description: "Bluetooth is not usable here",
+      content: { "application/json": { schema: errorBodySchema } },
+    },
+  },
+});
+
+const candidatesRoute = createRoute({
+  method: "get",
+  path: "/provisioning/candidates",
+  summary: "Unprovisioned devices seen by the current scan (admin)",
+  security,
+  responses: {
+    200: jsonResponse(
+      z.object({
+        candidates: z.array(candidateSchema),
+        scanning: z.boolean(),
+        helper: z.object({
+          status: z.enum(["stopped", "starting", "ready", "unavailable"]),
+          restarts: z.number().int(),
+          lastError: z.object({ code: z.string(), message: z.string() }).optional(),
+        }),
+      }),
+      "Candidates, whether a scan runs, and the BLE helper's state",
+    ),
+    ...errorResponses,
+  },
+});
+
+export function provisioningRoutes(provisioning: ProvisioningService) {
+  return (guard: AuthGuard) => {
+    const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
+    app.use("/provisioning/*", guard("admin"));
+    app.openapi(addRoute, async (c) => c.json(await provisioning.provision(c.req.valid("json")), 202));
+    app.openapi(candidatesRoute, (c) =>
+      c.json({ candidates: provisioning.candidates(), ...provisioning.status() }, 200),
+    );
+    return app;
+  };
+}
