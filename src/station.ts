@@ -26,10 +26,12 @@ import {
   type ConnectionInfo,
   createApi,
   createFrontDoor,
+  createMetricsEndpoint,
   deviceRoutes,
   provisioningRoutes,
 } from "./http/index.ts";
 import type { Logger } from "./logging/index.ts";
+import { createStationMetrics } from "./metrics/index.ts";
 import { createMqttService, MqttPortInUseError, parseMqttUrl } from "./mqtt/index.ts";
 import type { HttpServerHandle, Platform } from "./platform/index.ts";
 import { openDatabase, type StationDatabase } from "./storage/index.ts";
@@ -199,9 +201,22 @@ export function createStation(config: StationConfig, platform: Platform, options
         }),
       ],
     });
+    const metrics = createStationMetrics(bus, {
+      uptimeMs: () => clock.now() - startedAt,
+      devices: () => {
+        const all = [...devices.registry.all()];
+        return { total: all.length, online: all.filter((d) => d.online).length };
+      },
+      connections: () => ({ apps: sockets.connections().length, iot: iot.connections().length }),
+      mqttConnected: () => mqtt.connected,
+      rejectedDeviceMessages: () => Object.values(devices.stats().rejected).reduce((a, b) => a + b, 0),
+      pendingWrites: () => devices.writer.pending,
+    });
+    cleanups.push(() => metrics.stop());
     const fetch = createFrontDoor<SocketData>({
       api,
       remoteAccess: config.remoteAccess,
+      metrics: createMetricsEndpoint(auth, metrics),
       sockets: { "/ws": sockets.upgrade, "/ws/iot": iot.upgrade },
     });
 

@@ -154,3 +154,14 @@ describe("tokens and roles", () => {
     expect(((await after.json()) as { error: { message: string } }).error.message).toContain("revoked");
   });
 });
+
+describe("metrics", () => {
+  test("GET /metrics from loopback gives Prometheus text", async () => {
+    const res = await s.api("/metrics");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/plain");
+    const text = await res.text();
+    expect(text).toContain("# TYPE opengenie_devices gauge");
+    expect(text).toMatch(/opengenie_uptime_seconds \d/);
+  });
+});

@@ -47,12 +47,19 @@ describe.skipIf(!netnsAvailable)("kill switch over a real socket from a non-LAN 
     }
   });
 
-  test("with remote access on, the same client is served", async () => {
+  test("with remote access on, the same client is served (and /metrics needs an admin token)", async () => {
     const s = await startTestStation({
       env: { OPENGENIE_HOST: ns.hostAddress, OPENGENIE_REMOTE_ACCESS: "on" },
     });
     try {
-      expect(await curlStatus(`http://${ns.hostAddress}:${s.info.httpPort}/api/health`)).toBe(200);
+      const base = `http://${ns.hostAddress}:${s.info.httpPort}`;
+      expect(await curlStatus(`${base}/api/health`)).toBe(200);
+      // Metrics are open to loopback scrapers only; from elsewhere they need an admin token.
+      expect(await curlStatus(`${base}/metrics`)).toBe(401);
+      const admin = await s.userToken("ks-admin", "admin");
+      const member = await s.userToken("ks-member", "member");
+      expect(await curlStatus(`${base}/metrics`, [`Authorization: Bearer ${member}`])).toBe(403);
+      expect(await curlStatus(`${base}/metrics`, [`Authorization: Bearer ${admin}`])).toBe(200);
     } finally {
       await s.stop();
     }

@@ -12,13 +12,6 @@ import { StationClientError } from "./station-client-error.ts";
 import type { ClientState, StationClient, StationClientOptions } from "./station-client-types.ts";
 import { diagnoseFailedUpgrade, socketUrl } from "./upgrade-diagnosis.ts";
 
-export type {
-  ClientState,
-  ClientSubscription,
-  StationClient,
-  StationClientOptions,
-} from "./station-client-types.ts";
-
 const CLOSE_SESSION_REVOKED = 4003;
 
 export function createStationClient(options: StationClientOptions): StationClient {
@@ -140,7 +133,7 @@ export function createStationClient(options: StationClientOptions): StationClien
     setState("failed", error);
   }
 
-  return {
+  const client: StationClient = {
     connect() {
       if (state === "open" && welcome) return Promise.resolve(welcome);
       if (connecting) return connecting;
@@ -160,7 +153,8 @@ export function createStationClient(options: StationClientOptions): StationClien
           const error =
             refused ??
             new StationClientError("CONNECT_FAILED", `cannot open ${socketUrl(options.url)} (${why})`);
-          setState("closed", error);
+          if (refused) fatal = refused;
+          setState(refused ? "failed" : "closed", error);
           throw error;
         })
         .finally(() => {
@@ -177,7 +171,7 @@ export function createStationClient(options: StationClientOptions): StationClien
     async subscribe(channel, filter, onPush) {
       const entry = subs.add(channel, filter, onPush);
       try {
-        const { subscriptionId } = await this.request<{ subscriptionId: string }>("subscribe", {
+        const { subscriptionId } = await client.request<{ subscriptionId: string }>("subscribe", {
           channel,
           ...(filter ? { filter } : {}),
         });
@@ -222,4 +216,5 @@ export function createStationClient(options: StationClientOptions): StationClien
       return fatal;
     },
   };
+  return client;
 }

@@ -1,0 +1,2 @@
+export type { MetricSources, StationMetrics } from "./station-metrics.ts";
+export { createStationMetrics } from "./station-metrics.ts";

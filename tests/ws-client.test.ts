@@ -1,0 +1,193 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import {
+  createStationClient,
+  type Push,
+  type StationClient,
+  StationClientError,
+} from "../src/client/index.ts";
+import { createManualClock } from "../src/core/index.ts";
+import { addDevice, simFor } from "./helpers/devices.ts";
+import { makeTempDir } from "./helpers/temp-dir.ts";
+import { startTestStation, type TestStation } from "./helpers/test-station.ts";
+
+let s: TestStation;
+let admin: string;
+const clients: StationClient[] = [];
+
+beforeAll(async () => {
+  s = await startTestStation();
+  admin = await s.userToken("client-admin", "admin");
+});
+afterAll(async () => {
+  for (const c of clients) c.close();
+  await s.stop();
+});
+
+function client(token: string, extra: Partial<Parameters<typeof createStationClient>[0]> = {}) {
+  const c = createStationClient({ url: s.wsUrl, token, ...extra });
+  clients.push(c);
+  return c;
+}
+
+/** Resolves with the first value `take` returns from a push, or fails after `timeoutMs`. */
+function nextPush<T>(pushes: Push[], take: (p: Push) => T | undefined, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const poll = () => {
+      for (const p of pushes.splice(0)) {
+        const value = take(p);
+        if (value !== undefined) return resolve(value);
+      }
+      if (Date.now() > deadline) return reject(new Error("no matching push in time"));
+      setTimeout(poll, 10);
+    };
+    poll();
+  });
+}
+
+function untilState(c: StationClient, wanted: string, timeoutMs = 5000): Promise<void> {
+  if (c.state === wanted) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`still ${c.state}, wanted ${wanted}`)), timeoutMs);
+    const off = c.onStateChange((state) => {
+      if (state !== wanted) return;
+      clearTimeout(timer);
+      off();
+      resolve();
+    });
+  });
+}
+
+describe("station client: requests", () => {
+  test("connect returns the welcome; ping and auth.whoami answer", async () => {
+    const c = client(admin);
+    const welcome = await c.connect();
+    expect(welcome).toMatchObject({ protocol: "opengenie.v1", stationId: s.config.stationId });
+    expect(welcome.user.role).toBe("admin");
+    expect(c.state).toBe("open");
+    expect((await c.request<{ pong: number }>("ping")).pong).toBeNumber();
+    const who = await c.request<{ user: { username: string } }>("auth.whoami");
+    expect(who.user.username).toBe("client-admin");
+  });
+
+  test("station errors reject with a typed StationClientError", async () => {
+    const c = client(admin);
+    await c.connect();
+    const missing = await c.request("devices.get", { id: "no-such-device" }).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(StationClientError);
+    expect(missing).toMatchObject({ code: "NOT_FOUND" });
+    const unknown = await c.request("no.such.op").catch((e: unknown) => e);
+    expect(unknown).toMatchObject({ code: "UNKNOWN_OPERATION" });
+    const invalid = await c.request("devices.get", { id: 42 }).catch((e: unknown) => e);
+    expect(invalid).toMatchObject({ code: "VALIDATION_ERROR" });
+    expect((invalid as StationClientError).details).toBeArray();
+  });
+
+  test("a token the station refuses is fatal: UNAUTHORIZED, no retries", async () => {
+    const c = client("not-a-token", { reconnect: { initialMs: 10, maxMs: 20, jitter: 0 } });
+    const err = await c.connect().catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: "StationClientError", code: "UNAUTHORIZED" });
+    expect(c.state).toBe("failed");
+  });
+
+  test("logout closes the socket with 4003: SESSION_REVOKED and no reconnect", async () => {
+    await s.addUser("client-leaver", "guest");
+    const token = await s.login("client-leaver");
+    const c = client(token, { reconnect: { initialMs: 10, maxMs: 20, jitter: 0 } });
+    await c.connect();
+    const failed = untilState(c, "failed");
+    await s.api("/api/auth/logout", { method: "POST", token });
+    await failed;
+    expect(c.error).toMatchObject({ code: "SESSION_REVOKED" });
+    await expect(c.request("ping")).rejects.toMatchObject({ code: "SESSION_REVOKED" });
+  });
+});
+
+describe("station client: subscriptions", () => {
+  test("a device state change arrives as a typed device.state push", async () => {
+    const { device, credentials } = await addDevice(s, admin, "Client lamp", "light");
+    const sim = simFor(credentials, "light");
+    await sim.start();
+    try {
+      const c = client(admin);
+      await c.connect();
+      const pushes: Push[] = [];
+      const sub = await c.subscribe("devices", { deviceId: device.id }, (p) => pushes.push(p));
+      expect(sub.subscriptionId).toBe("sub-1");
+      const result = await c.request<{ status: string }>("devices.command", {
+        id: device.id,
+        action: "turn_on",
+        wait: 3000,
+      });
+      expect(result.status).toBe("ok");
+      const state = await nextPush(pushes, (p) =>
+        p.event === "device.state" && p.data.state.power === "on" ? p : undefined,
+      );
+      expect(state).toMatchObject({ channel: "devices", subscriptionId: sub.subscriptionId });
+      expect(state.data.deviceId).toBe(device.id);
+      await sub.unsubscribe();
+      await c.request("devices.command", { id: device.id, action: "turn_off", wait: 3000 });
+      await c.request("ping"); // the state push, if any were still sent, would precede this reply
+      expect(pushes.filter((p) => p.event === "device.state")).toEqual([]);
+    } finally {
+      await sim.stop();
+    }
+  });
+});
+
+describe("station client: reconnect", () => {
+  test("after a station restart it reconnects on the injected clock and re-subscribes", async () => {
+    const dir = makeTempDir();
+    let first: TestStation | undefined = await startTestStation({ dataDir: dir.path });
+    let second: TestStation | undefined;
+    const port = new URL(first.url).port;
+    const sims: { stop(): Promise<void> }[] = [];
+    try {
+      const token = await first.userToken("restart-admin", "admin");
+      const { device, credentials } = await addDevice(first, token, "Restart lamp", "light");
+      const clock = createManualClock(Date.now());
+      const c = createStationClient({
+        url: first.wsUrl,
+        token,
+        clock,
+        random: () => 0.5, // jitter at its midpoint: the first retry waits exactly initialMs
+        reconnect: { initialMs: 1000, maxMs: 8000, jitter: 0.2 },
+      });
+      clients.push(c);
+      await c.connect();
+      const pushes: Push[] = [];
+      const system: string[] = [];
+      c.onSystem((f) => system.push(f.event));
+      const sub = await c.subscribe("devices", undefined, (p) => pushes.push(p));
+
+      const reconnecting = untilState(c, "reconnecting");
+      await first.stop();
+      first = undefined;
+      await reconnecting;
+      expect(system).toContain("shutdown");
+      await expect(c.request("ping")).rejects.toMatchObject({ code: "DISCONNECTED" });
+
+      second = await startTestStation({ dataDir: dir.path, env: { OPENGENIE_PORT: port } });
+      await Bun.sleep(100);
+      expect(c.state).toBe("reconnecting"); // nothing happens until the backoff timer fires
+      const open = untilState(c, "open");
+      clock.advance(1000);
+      await open;
+
+      const creds = { ...credentials, mqttPort: Number(new URL(second.info.mqttUrl ?? "").port) };
+      const sim = simFor(creds, "light");
+      sims.push(sim);
+      await sim.start();
+      const online = await nextPush(pushes, (p) =>
+        p.event === "device.status" && p.data.online ? p : undefined,
+      );
+      expect(online).toMatchObject({ subscriptionId: sub.subscriptionId, data: { deviceId: device.id } });
+      expect((await c.request<{ pong: number }>("ping")).pong).toBeNumber();
+    } finally {
+      for (const sim of sims) await sim.stop();
+      await first?.stop();
+      await second?.stop();
+      dir.remove();
+    }
+  });
+});
