@@ -99,3 +99,20 @@ describe("token expiry (injected clock)", () => {
     }
   });
 });
+
+test("a socket opened with a 30-day token stays open (no early expiry)", async () => {
+  const s2 = await startTestStation();
+  try {
+    await s2.addUser("longlived", "member");
+    const tok = (
+      await cli(s2.dataDir, ["token", "create", "--user", "longlived", "--ttl", "30d"])
+    ).stdout.trim();
+    const sock = await openSocket(`${s2.wsUrl}/ws?token=${tok}`);
+    await sock.next();
+    await Bun.sleep(100);
+    expect((await sock.request("ping")).type).toBe("result");
+    sock.close();
+  } finally {
+    await s2.stop();
+  }
+});

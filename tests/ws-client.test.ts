@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
 import {
   createStationClient,
   type Push,
@@ -7,8 +8,10 @@ import {
 } from "../src/client/index.ts";
 import { createManualClock } from "../src/core/index.ts";
 import { addDevice, simFor } from "./helpers/devices.ts";
+import { repoRoot } from "./helpers/spawn-station.ts";
 import { makeTempDir } from "./helpers/temp-dir.ts";
 import { startTestStation, type TestStation } from "./helpers/test-station.ts";
+import { openSocket } from "./helpers/ws-client.ts";
 
 let s: TestStation;
 let admin: string;
@@ -174,7 +177,7 @@ describe("station client: reconnect", () => {
       clock.advance(1000);
       await open;
 
-      const creds = { ...credentials, mqttPort: Number(new URL(second.info.mqttUrl ?? "").port) };
+      const creds = { ...credentials, mqttPort: second.info.mqttPort };
       const sim = simFor(creds, "light");
       sims.push(sim);
       await sim.start();
@@ -190,4 +193,58 @@ describe("station client: reconnect", () => {
       dir.remove();
     }
   });
+});
+
+describe("station client: provisioning replay", () => {
+  const fakeBridge = `${process.execPath} ${join(repoRoot, "firmware-sim", "ble-bridge.ts")} --announce-interval-ms 100 --devices 1`;
+
+  async function withCandidate(run: (p: TestStation, token: string) => Promise<void>) {
+    const p = await startTestStation({ env: { OPENGENIE_BLE_BRIDGE: fakeBridge } });
+    try {
+      const token = await p.userToken("pair-admin", "admin");
+      const watcher = createStationClient({ url: p.wsUrl, token });
+      clients.push(watcher);
+      await watcher.connect();
+      const seen: Push[] = [];
+      await watcher.subscribe("provisioning", undefined, (push) => seen.push(push));
+      await nextPush(seen, (push) => (push.event === "provisioning.candidate" ? push : undefined), 10_000);
+      await run(p, token);
+    } finally {
+      await p.stop();
+    }
+  }
+
+  test("a late subscriber gets the current candidates on its stable handle", async () => {
+    await withCandidate(async (p, token) => {
+      const late = createStationClient({ url: p.wsUrl, token });
+      clients.push(late);
+      await late.connect();
+      const pushes: Push[] = [];
+      const sub = await late.subscribe("provisioning", undefined, (push) => pushes.push(push));
+      const replayed = await nextPush(pushes, (push) =>
+        push.event === "provisioning.candidate" ? push : undefined,
+      );
+      expect(replayed.subscriptionId).toBe(sub.subscriptionId);
+      expect(replayed.data.name).toMatch(/^OpenGenie-/);
+    });
+  }, 20_000);
+
+  // Server bug (src/ws/subscriptions.ts): the replay is queued with queueMicrotask inside the
+  // handler, which runs before dispatch()'s `await op.handle()` resumes, so the replayed pushes
+  // reach the wire BEFORE the subscribe result, against the comment "Replayed after the result
+  // frame". The client above copes by buffering pushes for ids it has not bound yet. Turn this
+  // into a plain test() once the server sends the result first.
+  test.failing("server: the subscribe result precedes the replayed candidates", async () => {
+    await withCandidate(async (p, token) => {
+      const sock = await openSocket(`${p.wsUrl}/ws?token=${token}`);
+      try {
+        await sock.next();
+        sock.ws.send(JSON.stringify({ id: "sub", type: "subscribe", payload: { channel: "provisioning" } }));
+        const first = await sock.next();
+        expect(first).toMatchObject({ id: "sub", type: "result" });
+      } finally {
+        sock.close();
+      }
+    });
+  }, 20_000);
 });

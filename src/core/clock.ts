@@ -1,6 +1,9 @@
 /** Injected time source: heartbeats, backoff and offline detection are tested without sleeping. */
 export type TimerHandle = { readonly id: unknown };
 
+/** setTimeout's limit (2^31 - 1 ms, about 24.8 days): longer delays fire at once in JS runtimes. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 export interface Clock {
   now(): number;
   setTimeout(fn: () => void, ms: number): TimerHandle;
@@ -12,7 +15,18 @@ export interface Clock {
 export function createSystemClock(): Clock {
   return {
     now: () => Date.now(),
-    setTimeout: (fn, ms) => ({ id: setTimeout(fn, ms) }),
+    // Delays past the limit (a 30-day token's expiry) are relayed in steps, not fired early.
+    setTimeout: (fn, ms) => {
+      const handle: { id: ReturnType<typeof setTimeout> } = { id: undefined as never };
+      const arm = (left: number) => {
+        handle.id = setTimeout(
+          () => (left > MAX_TIMER_MS ? arm(left - MAX_TIMER_MS) : fn()),
+          Math.min(left, MAX_TIMER_MS),
+        );
+      };
+      arm(Math.max(0, ms));
+      return handle;
+    },
     clearTimeout: (h) => {
       if (h) clearTimeout(h.id as ReturnType<typeof setTimeout>);
     },

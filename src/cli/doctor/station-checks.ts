@@ -1,0 +1,111 @@
+import { statSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { readRunFile, type StationConfig } from "../../config/index.ts";
+import type { Platform } from "../../platform/index.ts";
+import { databasePath } from "../../storage/index.ts";
+import { isProcessAlive } from "../process-alive.ts";
+import { type CheckResult, fail, ok, warn } from "./check.ts";
+
+function portFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
+
+export async function stationChecks(config: StationConfig, platform: Platform): Promise<CheckResult[]> {
+  const results: CheckResult[] = [ok("data-dir", "data dir", `${config.dataDir} is writable`)];
+  const secret = join(config.dataDir, "jwt-secret");
+  try {
+    const mode = statSync(secret).mode & 0o777;
+    results.push(
+      mode === 0o600
+        ? ok("secret", "JWT secret", "mode 0600")
+        : fail("secret", "JWT secret", `mode ${mode.toString(8)}`, `chmod 600 ${secret}`),
+    );
+  } catch {
+    results.push(
+      ok("secret", "JWT secret", config.jwtSecret ? "from OPENGENIE_JWT_SECRET" : "generated on first start"),
+    );
+  }
+  try {
+    const db = platform.openSqlite(databasePath(config.dataDir)) as unknown as {
+      query(sql: string): { get(): Record<string, unknown> };
+      close(): void;
+    };
+    const check = db.query("PRAGMA quick_check").get();
+    db.close();
+    results.push(
+      Object.values(check)[0] === "ok"
+        ? ok("database", "database", "quick_check ok")
+        : fail(
+            "database",
+            "database",
+            JSON.stringify(check),
+            "restore a backup with 'opengenie restore <file>'",
+          ),
+    );
+  } catch (err) {
+    results.push(
+      fail("database", "database", (err as Error).message, `check permissions of ${config.dataDir}`),
+    );
+  }
+
+  const running = readRunFile(config.dataDir, isProcessAlive);
+  if (running) {
+    try {
+      const res = await fetch(`${running.httpUrl}/api/health`, { signal: AbortSignal.timeout(3000) });
+      const health = (await res.json()) as { mqtt?: { connected?: boolean } };
+      results.push(ok("station", "station", `running, pid ${running.pid}, ${running.httpUrl}`));
+      results.push(
+        health.mqtt?.connected
+          ? ok("mqtt", "MQTT", `connected (${running.mqttUrl})`)
+          : fail(
+              "mqtt",
+              "MQTT",
+              "the station is not connected to its broker",
+              "check --mqtt-url and that the broker runs",
+            ),
+      );
+    } catch (err) {
+      results.push(
+        fail(
+          "station",
+          "station",
+          `pid ${running.pid} does not answer: ${(err as Error).message}`,
+          "restart it: sudo systemctl restart opengenie",
+        ),
+      );
+    }
+    return results;
+  }
+  results.push(
+    warn(
+      "station",
+      "station",
+      "not running",
+      "start it: opengenie serve (or sudo systemctl start opengenie)",
+    ),
+  );
+  const host = config.host;
+  results.push(
+    config.port === 0 || (await portFree(host, config.port))
+      ? ok("port.http", "HTTP port", `${config.port} is free`)
+      : fail("port.http", "HTTP port", `${config.port} is in use`, "pass --port or stop the other process"),
+  );
+  if (!config.mqttUrl) {
+    results.push(
+      config.mqttPort === 0 || (await portFree(host, config.mqttPort))
+        ? ok("port.mqtt", "MQTT port", `${config.mqttPort} is free`)
+        : fail(
+            "port.mqtt",
+            "MQTT port",
+            `${config.mqttPort} is in use`,
+            "pass --mqtt-port or --mqtt-url (is Mosquitto running?)",
+          ),
+    );
+  }
+  return results;
+}

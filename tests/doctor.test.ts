@@ -1,0 +1,69 @@
+import { afterAll, expect, test } from "bun:test";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { writeBleakStub } from "../src/ble/bleak-stub.ts";
+import { repoRoot, runCommand } from "./helpers/spawn-station.ts";
+import { makeTempDir } from "./helpers/temp-dir.ts";
+
+const temp = makeTempDir();
+afterAll(() => temp.remove());
+const bin = [process.execPath, join(repoRoot, "bin", "opengenie.ts")];
+const baseEnv = {
+  HOME: temp.path,
+  OPENGENIE_PORT: "0",
+  OPENGENIE_MQTT_PORT: "0",
+  STUB_BLEAK_LOG: join(temp.path, "stub-bleak.log"),
+};
+
+type Doctor = { ok: boolean; checks: { id: string; status: string; detail: string; fix?: string }[] };
+async function doctor(env: Record<string, string>, dataDir = join(temp.path, "data")) {
+  const r = await runCommand([...bin, "doctor", "--json", "--data-dir", dataDir], {
+    env: { ...baseEnv, ...env },
+  });
+  return { code: r.code, report: JSON.parse(r.stdout) as Doctor };
+}
+const byId = (report: Doctor, id: string) => report.checks.find((c) => c.id === id);
+
+test("doctor with a working BLE bridge passes (a stopped station is only a warning)", async () => {
+  const { code, report } = await doctor({
+    OPENGENIE_BLE_BRIDGE: `${process.execPath} ${join(repoRoot, "firmware-sim", "ble-bridge.ts")}`,
+  });
+  expect(report.ok).toBe(true);
+  expect(code).toBe(0);
+  expect(byId(report, "station")?.status).toBe("warn");
+  expect(byId(report, "database")?.status).toBe("ok");
+  expect(byId(report, "ble.adapter")).toMatchObject({ status: "ok", detail: "scan started" });
+});
+
+test("doctor maps each BLE failure to its fix, running the real helper under /usr/bin/python3", async () => {
+  const stub = join(temp.path, "stub");
+  mkdirSync(stub, { recursive: true });
+  writeBleakStub(stub);
+  const noAdapter = await doctor({ PYTHONPATH: stub, STUB_BLEAK_MODE: "no_adapter" });
+  expect(noAdapter.code).toBe(1);
+  expect(byId(noAdapter.report, "ble.bleak")?.status).toBe("ok");
+  expect(byId(noAdapter.report, "ble.bluez")?.status).toBe("ok");
+  expect(byId(noAdapter.report, "ble.adapter")).toMatchObject({ status: "fail" });
+  expect(byId(noAdapter.report, "ble.adapter")?.fix).toContain("rfkill");
+
+  const noBluez = await doctor({ PYTHONPATH: stub, STUB_BLEAK_MODE: "no_dbus" });
+  expect(byId(noBluez.report, "ble.bluez")?.fix).toContain("apt-get install bluez");
+  expect(byId(noBluez.report, "ble.adapter")?.status).toBe("skip");
+
+  const broken = join(temp.path, "broken", "bleak");
+  mkdirSync(broken, { recursive: true });
+  writeFileSync(join(broken, "__init__.py"), "raise ImportError('bleak is not installed')\n");
+  const missing = await doctor({ PYTHONPATH: join(temp.path, "broken") });
+  expect(byId(missing.report, "ble.bleak")).toMatchObject({
+    status: "fail",
+    fix: "sudo apt-get install python3-bleak",
+  });
+}, 30_000);
+
+test("doctor reports a busy port and a helper command that does not exist", async () => {
+  const { code, report } = await doctor({ OPENGENIE_BLE_BRIDGE: "/nonexistent/helper" });
+  expect(code).toBe(1);
+  const failed = report.checks.filter((c) => c.status === "fail");
+  expect(failed.length).toBeGreaterThan(0);
+  expect(failed.some((c) => c.fix?.includes("OPENGENIE_BLE_BRIDGE"))).toBe(true);
+});
