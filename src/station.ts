@@ -81,7 +81,13 @@ export function createStation(config: StationConfig, platform: Platform, options
     database = await openDatabase(platform, config.dataDir);
     const db = database.db;
     const auth = createAuthService({ db, platform, clock, jwtSecret: config.jwtSecret, bus });
-    const devices = createDeviceService({ db, clock, bus, logger: logger.child({ service: "devices" }) });
+    const devices = createDeviceService({
+      db,
+      runBatch: database.runBatch,
+      clock,
+      bus,
+      logger: logger.child({ service: "devices" }),
+    });
     await devices.start();
     started.push({ name: "devices", start: async () => {}, stop: () => devices.stop() });
 

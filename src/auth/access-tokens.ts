@@ -20,18 +20,25 @@ export interface AccessTokenCodec {
 }
 
 export function createAccessTokenCodec(secret: string): AccessTokenCodec {
-  const key = new TextEncoder().encode(secret);
+  // Imported once: given raw bytes, jose would import the HMAC key again on every call.
+  const keyPromise = crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign", "verify"],
+  );
   return {
-    sign: (claims, expiresAtMs) =>
+    sign: async (claims, expiresAtMs) =>
       new SignJWT({ sid: claims.sid, role: claims.role })
         .setProtectedHeader({ alg: "HS256", typ: "JWT" })
         .setSubject(claims.sub)
         .setIssuedAt()
         .setExpirationTime(Math.floor(expiresAtMs / 1000))
-        .sign(key),
+        .sign(await keyPromise),
     async verify(token, nowMs) {
       try {
-        const { payload } = await jwtVerify(token, key, {
+        const { payload } = await jwtVerify(token, await keyPromise, {
           algorithms: ["HS256"],
           currentDate: new Date(nowMs),
         });

@@ -8,6 +8,7 @@ import { type AccessTokenCodec, createAccessTokenCodec } from "./access-tokens.t
 import type { Role } from "./roles.ts";
 
 export const LOGIN_TTL_MS = 12 * 3_600_000;
+const SESSION_CACHE_MS = 10_000;
 
 export interface Principal {
   userId: string;
@@ -38,6 +39,9 @@ const usernamePattern = /^[a-zA-Z0-9_.@-]{1,64}$/;
 export function createAuthService(deps: AuthDeps) {
   const { db, platform, clock } = deps;
   const codec: AccessTokenCodec = createAccessTokenCodec(deps.jwtSecret);
+  // Sessions looked up recently, so a request does not cost a database query; revocation
+  // through this service drops the entry at once, and entries live at most SESSION_CACHE_MS.
+  const sessionCache = new Map<string, { at: number; principal: Principal }>();
   // Verifying against a real hash when the user does not exist keeps timing from revealing names.
   const dummyHash = platform.hashPassword(randomUUID());
 
@@ -133,6 +137,11 @@ export function createAuthService(deps: AuthDeps) {
       if (!token) throw new StationError("UNAUTHORIZED", "missing access token");
       const result = await codec.verify(token, clock.now());
       if (!result.ok) throw new StationError("UNAUTHORIZED", result.reason);
+      const now = clock.now();
+      const cached = sessionCache.get(result.claims.sid);
+      if (cached && now - cached.at < SESSION_CACHE_MS && cached.principal.expiresAt > now) {
+        if (cached.principal.userId === result.claims.sub) return cached.principal;
+      }
       const row = await db
         .selectFrom("sessions")
         .innerJoin("users", "users.id", "sessions.user_id")
@@ -160,6 +169,7 @@ export function createAuthService(deps: AuthDeps) {
     },
 
     async revokeSession(sessionId: string): Promise<void> {
+      sessionCache.delete(sessionId);
       await db.updateTable("sessions").set({ revoked_at: clock.now() }).where("id", "=", sessionId).execute();
       deps.bus?.emit("session.revoked", { sessionId });
     },

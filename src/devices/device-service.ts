@@ -1,13 +1,19 @@
 import type { Kysely } from "kysely";
 import type { Clock, EventBus, StationEvents, TimerHandle } from "../core/index.ts";
 import type { Logger } from "../logging/index.ts";
-import { type BatchedWriter, createBatchedWriter, type Database } from "../storage/index.ts";
+import {
+  type BatchedWriter,
+  type BatchedWriterDeps,
+  createBatchedWriter,
+  type Database,
+} from "../storage/index.ts";
 import { createCommandDispatcher } from "./command-dispatcher.ts";
 import { parseDeviceMessage } from "./device-messages.ts";
 import { createDeviceRegistry, type LiveDevice, type Transport } from "./device-registry.ts";
 
 export interface DeviceServiceDeps {
   db: Kysely<Database>;
+  runBatch: BatchedWriterDeps["runBatch"];
   clock: Clock;
   bus: EventBus<StationEvents>;
   logger: Logger;
@@ -24,7 +30,8 @@ export type HandshakeAck = { status: "ok"; serverTime: number } | { status: "unk
 export function createDeviceService(deps: DeviceServiceDeps) {
   const { db, clock, bus, logger } = deps;
   const writer =
-    deps.writer ?? createBatchedWriter({ db, clock, logger: logger.child({ service: "writer" }) });
+    deps.writer ??
+    createBatchedWriter({ runBatch: deps.runBatch, clock, logger: logger.child({ service: "writer" }) });
   const registry = createDeviceRegistry({ db, clock, bus, writer });
   const commands = createCommandDispatcher({ registry, writer, clock });
   const rejected = new Map<string, number>();

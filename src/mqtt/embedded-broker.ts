@@ -6,6 +6,8 @@ import { type AddressInfo, createServer, type Server, type Socket } from "node:n
 import { Aedes } from "aedes";
 import type { Logger } from "../logging/index.ts";
 import { type BrokerGuard, createBrokerGuard } from "./embedded-broker-guard.ts";
+import { createInProcessClient } from "./in-process-client.ts";
+import type { StationMqttClient } from "./station-mqtt-client.ts";
 
 export interface EmbeddedBrokerDeps {
   host: string;
@@ -32,6 +34,8 @@ export interface EmbeddedBroker {
   /** Closes every connection of a device at once (used when the device is deleted). */
   disconnectDevice(deviceId: string): void;
   stats(): EmbeddedBrokerStats;
+  /** The station's own client, in this process (no TCP hop, no credential). */
+  localClient(): StationMqttClient;
 }
 
 interface Running {
@@ -128,5 +132,11 @@ export function createEmbeddedBroker(deps: EmbeddedBrokerDeps): EmbeddedBroker {
     };
   }
 
-  return { start, stop, disconnectDevice, stats };
+  return {
+    start,
+    stop,
+    disconnectDevice,
+    stats,
+    localClient: () => createInProcessClient(() => running?.aedes),
+  };
 }

@@ -43,17 +43,31 @@ export function createMqttService(deps: MqttServiceDeps) {
     name: "mqtt",
     critical: true,
     async start() {
-      let url = deps.url;
-      let credential: { username: string; password: string } | undefined;
-      if (!url) {
-        credential = { username: "$opengenie-station", password: randomBytes(24).toString("base64url") };
+      if (deps.url) {
+        port = parseMqttUrl(deps.url).port;
+        client = createStationMqttClient({
+          url: deps.url,
+          // A stable client id with clean:false keeps the session, so QoS 1 messages sent while
+          // the station restarts wait at the broker.
+          clientId: `opengenie-${deps.stationId}`,
+          logger,
+          clock: deps.clock,
+        });
+        client.onStatus((connected) =>
+          logger.info(connected ? "connected to MQTT broker" : "MQTT broker connection lost"),
+        );
+      } else {
         broker = createEmbeddedBroker({
           host: deps.host,
           port: deps.port,
           logger,
           stationId: deps.stationId,
           authenticateDevice: deps.authenticateDevice,
-          internalCredential: credential,
+          // Only for tools that want to watch the broker over TCP; the station itself is in-process.
+          internalCredential: {
+            username: "$opengenie-station",
+            password: randomBytes(24).toString("base64url"),
+          },
         });
         try {
           port = (await broker.start()).port;
@@ -62,23 +76,8 @@ export function createMqttService(deps: MqttServiceDeps) {
           if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") throw new MqttPortInUseError(deps.port);
           throw err;
         }
-        const local = deps.host === "0.0.0.0" || deps.host === "::" ? "127.0.0.1" : deps.host;
-        url = `mqtt://${local}:${port}`;
-      } else {
-        port = parseMqttUrl(url).port;
+        client = broker.localClient();
       }
-      client = createStationMqttClient({
-        url,
-        // A stable client id with clean:false keeps the session, so QoS 1 messages sent while
-        // the station restarts wait at the broker.
-        clientId: `opengenie-${deps.stationId}`,
-        ...credential,
-        logger,
-        clock: deps.clock,
-      });
-      client.onStatus((connected) =>
-        logger.info(connected ? "connected to MQTT broker" : "MQTT broker connection lost"),
-      );
       bridge = createMqttDeviceBridge({ client, stationId: deps.stationId, devices: deps.devices, logger });
       // Listen before connecting: a persistent session delivers queued messages right after CONNACK.
       bridge.attach();

@@ -1,6 +1,13 @@
 import { Database } from "bun:sqlite";
 import type { Server, ServerWebSocket } from "bun";
-import type { HttpServerHandle, Platform, ServeOptions, SocketConnection, SpawnedProcess } from "./types.ts";
+import type {
+  BatchStatement,
+  HttpServerHandle,
+  Platform,
+  ServeOptions,
+  SocketConnection,
+  SpawnedProcess,
+} from "./types.ts";
 
 type Envelope<T> = { app: T; conn?: SocketConnection<T> };
 
@@ -80,7 +87,19 @@ function spawn(
 export function createBunPlatform(): Platform {
   return {
     runtime: `bun ${Bun.version}`,
-    openSqlite: (path) => new Database(path, { create: true, strict: false }),
+    openSqlite: (path) => {
+      const db = new Database(path, { create: true, strict: false });
+      return Object.assign(db, {
+        runBatch(statements: BatchStatement[]) {
+          db.transaction(() => {
+            for (const { sql, rows } of statements) {
+              const stmt = db.query(sql);
+              for (const row of rows) stmt.run(...row);
+            }
+          })();
+        },
+      });
+    },
     serve,
     spawn,
     hashPassword: (password) => Bun.password.hash(password, { algorithm: "argon2id" }),

@@ -1,5 +1,6 @@
 export { createBunPlatform } from "./bun-platform.ts";
 export type {
+  BatchStatement,
   HttpServerHandle,
   Platform,
   RequestContext,

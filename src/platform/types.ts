@@ -3,11 +3,19 @@
  * port is one more folder (STYLE.md; hono's adapter/bun, kysely's SqliteDatabase).
  */
 
-/** What kysely's SqliteDialect needs, plus `exec` for pragmas. */
+/** One prepared statement run for each row of parameters. */
+export interface BatchStatement {
+  sql: string;
+  rows: (string | number | null)[][];
+}
+
+/** What kysely's SqliteDialect needs, plus `exec` for pragmas and a fast batch path. */
 export interface SqliteHandle {
   prepare(sql: string): unknown;
   exec(sql: string): void;
   close(): void;
+  /** Runs every row of every statement in one transaction, with statements prepared once. */
+  runBatch(statements: BatchStatement[]): void;
 }
 
 export interface SocketConnection<T> {

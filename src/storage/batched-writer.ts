@@ -1,6 +1,7 @@
-import type { Kysely, Updateable } from "kysely";
+import type { Updateable } from "kysely";
 import type { Clock, TimerHandle } from "../core/index.ts";
 import type { Logger } from "../logging/index.ts";
+import type { BatchStatement } from "../platform/index.ts";
 import type { Database } from "./schema.ts";
 
 export type DevicePatch = Updateable<Database["devices"]>;
@@ -13,7 +14,7 @@ interface PendingEvent {
 }
 
 export interface BatchedWriterDeps {
-  db: Kysely<Database>;
+  runBatch(statements: BatchStatement[]): void;
   clock: Clock;
   logger: Logger;
   intervalMs?: number;
@@ -21,15 +22,24 @@ export interface BatchedWriterDeps {
   maxPendingEvents?: number;
 }
 
-const CHUNK = 200;
+const patchColumns = [
+  "name",
+  "transport",
+  "firmware_version",
+  "online",
+  "last_seen",
+  "heartbeat_sec",
+] as const;
 
 /**
  * The write path made for an SD card: the latest state and device fields per device, and new
  * events, are written together in one transaction at most every `intervalMs`. A kill -9 loses
- * at most that window; WAL keeps the file consistent; stop() flushes everything.
+ * at most that window; WAL keeps the file consistent; stop() flushes everything. Statements are
+ * prepared once per batch (not built by kysely per row), so a flush blocks the loop for
+ * milliseconds, not tens of them.
  */
 export function createBatchedWriter(deps: BatchedWriterDeps) {
-  const { db, clock, logger } = deps;
+  const { clock, logger } = deps;
   const intervalMs = deps.intervalMs ?? 1000;
   const maxPendingEvents = deps.maxPendingEvents ?? 2000;
   let states = new Map<string, { state: string; at: number }>();
@@ -39,28 +49,37 @@ export function createBatchedWriter(deps: BatchedWriterDeps) {
   let inFlight: Promise<void> = Promise.resolve();
   let failures = 0;
 
-  async function write(s: typeof states, p: typeof patches, e: PendingEvent[]) {
-    await db.transaction().execute(async (trx) => {
-      for (const [id, patch] of p) await trx.updateTable("devices").set(patch).where("id", "=", id).execute();
-      const stateRows = [...s].map(([device_id, v]) => ({ device_id, state: v.state, updated_at: v.at }));
-      for (let i = 0; i < stateRows.length; i += CHUNK) {
-        await trx
-          .insertInto("device_state")
-          .values(stateRows.slice(i, i + CHUNK))
-          .onConflict((oc) =>
-            oc.column("device_id").doUpdateSet((eb) => ({
-              state: eb.ref("excluded.state"),
-              updated_at: eb.ref("excluded.updated_at"),
-            })),
-          )
-          .execute();
+  function write(s: typeof states, p: typeof patches, e: PendingEvent[]) {
+    const statements: BatchStatement[] = [];
+    const bySignature = new Map<string, BatchStatement>();
+    for (const [id, patch] of p) {
+      const columns = patchColumns.filter((c) => patch[c] !== undefined);
+      if (columns.length === 0) continue;
+      const key = columns.join(",");
+      let stmt = bySignature.get(key);
+      if (!stmt) {
+        stmt = {
+          sql: `UPDATE devices SET ${columns.map((c) => `${c} = ?`).join(", ")} WHERE id = ?`,
+          rows: [],
+        };
+        bySignature.set(key, stmt);
+        statements.push(stmt);
       }
-      for (let i = 0; i < e.length; i += CHUNK)
-        await trx
-          .insertInto("events")
-          .values(e.slice(i, i + CHUNK))
-          .execute();
-    });
+      stmt.rows.push([...columns.map((c) => patch[c] as string | number | null), id]);
+    }
+    if (s.size > 0) {
+      statements.push({
+        sql: "INSERT INTO device_state (device_id, state, updated_at) VALUES (?, ?, ?) ON CONFLICT (device_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+        rows: [...s].map(([id, v]) => [id, v.state, v.at]),
+      });
+    }
+    if (e.length > 0) {
+      statements.push({
+        sql: "INSERT INTO events (device_id, kind, data, at) VALUES (?, ?, ?, ?)",
+        rows: e.map((x) => [x.device_id, x.kind, x.data, x.at]),
+      });
+    }
+    deps.runBatch(statements);
   }
 
   function flush(): Promise<void> {
@@ -71,7 +90,7 @@ export function createBatchedWriter(deps: BatchedWriterDeps) {
       patches = new Map();
       events = [];
       try {
-        await write(s, p, e);
+        write(s, p, e);
         failures = 0;
       } catch (err) {
         failures++;

@@ -1,4 +1,4 @@
-export type { BatchedWriter, DevicePatch } from "./batched-writer.ts";
+export type { BatchedWriter, BatchedWriterDeps, DevicePatch } from "./batched-writer.ts";
 export { createBatchedWriter } from "./batched-writer.ts";
 export type { StationDatabase } from "./open-database.ts";
 export { databasePath, openDatabase } from "./open-database.ts";

@@ -2,13 +2,15 @@ import { chmodSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { Kysely, type SqliteDatabase, SqliteDialect } from "kysely";
 import { Migrator } from "kysely/migration";
-import type { Platform } from "../platform/index.ts";
+import type { BatchStatement, Platform } from "../platform/index.ts";
 import { inCodeMigrations } from "./migrations.ts";
 import type { Database } from "./schema.ts";
 
 export interface StationDatabase {
   readonly db: Kysely<Database>;
   readonly path: string;
+  /** The hot write path (batched writer): prepared statements in one synchronous transaction. */
+  runBatch(statements: BatchStatement[]): void;
   close(): Promise<void>;
 }
 
@@ -42,6 +44,7 @@ export async function openDatabase(platform: Platform, dataDir: string): Promise
   return {
     db,
     path,
+    runBatch: (statements) => handle.runBatch(statements),
     close: () => db.destroy(),
   };
 }

@@ -33,7 +33,13 @@ function brokerAddress(config: StationConfig): { host: string; port: number } {
 function offlineDevices(database: StationDatabase) {
   const bus = createEventBus<StationEvents>(() => {});
   const logger = createLogger({ level: "error", format: "json" });
-  return createDeviceService({ db: database.db, clock: createSystemClock(), bus, logger });
+  return createDeviceService({
+    db: database.db,
+    runBatch: database.runBatch,
+    clock: createSystemClock(),
+    bus,
+    logger,
+  });
 }
 
 export async function deviceCommand(args: string[], io: CliIo): Promise<CliOutcome> {
