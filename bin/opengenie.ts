@@ -4,6 +4,7 @@
  * exit codes and process.env (STYLE.md).
  */
 import { runCli } from "../src/cli/index.ts";
+import { createTerminalPrompt } from "../src/cli/terminal-prompt.ts";
 import { createBunPlatform } from "../src/platform/index.ts";
 
 async function readStdin(): Promise<string> {
@@ -26,12 +27,14 @@ const shutdown = async () => {
 process.on("SIGTERM", shutdown);
 process.on("SIGINT", shutdown);
 
+const terminal = createTerminalPrompt(process.stdin, process.stdout);
 const outcome = await runCli(process.argv.slice(2), {
   env: process.env,
   platform: createBunPlatform(),
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   readStdin,
+  prompt: (question, options) => terminal.prompt(question, options),
   isTTY: Boolean(process.stderr.isTTY),
 }).catch((err: unknown) => {
   process.stderr.write(`error: ${(err as Error).message}\n`);
@@ -39,6 +42,7 @@ const outcome = await runCli(process.argv.slice(2), {
   return { kind: "exit" as const, code: 1 };
 });
 
+terminal.close();
 if (outcome.kind === "exit") {
   process.exit(signalled && outcome.code === 0 ? 0 : outcome.code);
 } else {

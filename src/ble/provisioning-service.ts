@@ -31,6 +31,8 @@ export interface ProvisionRequest {
   password: string;
   name: string;
   type: string;
+  /** How long to wait for the device to join after the write; default joinTimeoutMs. */
+  joinTimeoutSec?: number;
 }
 
 export interface ProvisioningDeps {
@@ -143,12 +145,12 @@ export function createProvisioningService(deps: ProvisioningDeps) {
     });
   }
 
-  function waitForJoin(deviceId: string): Promise<boolean> {
+  function waitForJoin(deviceId: string, timeoutMs: number): Promise<boolean> {
     return new Promise((resolve) => {
       const off = deps.bus.on("device.status", (e) => {
         if (e.deviceId === deviceId && e.online) finish(true);
       });
-      const timer = clock.setTimeout(() => finish(false), deps.joinTimeoutMs ?? 90_000);
+      const timer = clock.setTimeout(() => finish(false), timeoutMs);
       function finish(joined: boolean) {
         off();
         clock.clearTimeout(timer);
@@ -171,7 +173,12 @@ export function createProvisioningService(deps: ProvisioningDeps) {
     let error: string | undefined;
     if (!written.ok)
       error = `could not write the credentials over Bluetooth: ${written.error ?? "unknown error"}; move closer and try again`;
-    else if (!(await waitForJoin(deviceId))) {
+    else if (
+      !(await waitForJoin(
+        deviceId,
+        request.joinTimeoutSec ? request.joinTimeoutSec * 1000 : (deps.joinTimeoutMs ?? 90_000),
+      ))
+    ) {
       error =
         "credentials written but the device never joined: check the Wi-Fi password and that the station is reachable from the Wi-Fi";
     }

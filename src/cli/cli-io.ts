@@ -7,6 +7,8 @@ export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
   readStdin(): Promise<string>;
+  /** Asks one question and reads one line; `hidden` does not echo it (passwords). */
+  prompt(question: string, options?: { hidden?: boolean }): Promise<string>;
   isTTY: boolean;
 }
 

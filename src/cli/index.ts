@@ -2,6 +2,7 @@ import { VERSION } from "../version.ts";
 import { CliError, type CliIo, type CliOutcome, exit } from "./cli-io.ts";
 import { deviceCommand, devicesCommand } from "./commands/device-command.ts";
 import { doctorCommand } from "./commands/doctor-command.ts";
+import { pairCommand } from "./commands/pair-command.ts";
 import { serveCommand } from "./commands/serve-command.ts";
 import { tokenCommand } from "./commands/token-command.ts";
 import { userCommand } from "./commands/user-command.ts";
@@ -17,6 +18,7 @@ const commands: Record<string, { run: Command; summary: string }> = {
   token: { run: tokenCommand, summary: "token create --user <name> [--ttl 30d]: print a long-lived token" },
   device: { run: deviceCommand, summary: "device add --name <n> --type <t> [--json]: register a device" },
   devices: { run: devicesCommand, summary: "list devices [--json]" },
+  pair: { run: pairCommand, summary: "pair a new ESP32 over Bluetooth (interactive, or --address … --json)" },
   doctor: { run: doctorCommand, summary: "check the data dir, station, ports and Bluetooth [--json]" },
   version: {
     run: async (args, io) => {

@@ -16,6 +16,7 @@ export interface TestStationOptions {
 export async function cli(dataDir: string, argv: string[], stdin = "", env: Record<string, string> = {}) {
   let out = "";
   let err = "";
+  const answers = stdin.split("\n");
   const outcome = await runCli([...argv, "--data-dir", dataDir], {
     env: { HOME: dataDir, ...env },
     platform: createBunPlatform(),
@@ -26,6 +27,11 @@ export async function cli(dataDir: string, argv: string[], stdin = "", env: Reco
       err += t;
     },
     readStdin: async () => stdin,
+    // Prompts answer from stdin's lines, in order, as a piped terminal would.
+    prompt: async (question: string) => {
+      out += question;
+      return answers.shift() ?? "";
+    },
     isTTY: false,
   });
   return { code: outcome.kind === "exit" ? outcome.code : 0, stdout: out, stderr: err };

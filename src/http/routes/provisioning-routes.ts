@@ -24,6 +24,7 @@ const addRoute = createRoute({
           password: z.string().max(64),
           name: deviceNameSchema,
           type: z.string().min(1).max(32),
+          joinTimeoutSec: z.number().int().min(5).max(600).optional(),
         })
         .openapi("ProvisioningRequest"),
     ),
