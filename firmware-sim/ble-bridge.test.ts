@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { createHelperHarness, type HelperRun } from "../src/ble/helper-process-harness.ts";
+import { createHelperHarness, type HelperRun } from "../tests/helpers/helper-process-harness.ts";
 import { parseHelperLine } from "../src/ble/index.ts";
 import { type FakeStation, startFakeStation } from "./fake-station.ts";
 

@@ -7,6 +7,7 @@ import {
 } from "./ble/index.ts";
 import {
   ConfigError,
+  deviceBrokerHost,
   type RunInfo,
   removeRunFile,
   type StationConfig,
@@ -15,19 +16,20 @@ import {
 import {
   type Clock,
   createEventBus,
+  createLifecycle,
   createSystemClock,
   type EventBus,
-  type Service,
   type StationEvents,
+  withDeadline,
 } from "./core/index.ts";
 import { createDeviceService } from "./devices/index.ts";
 import {
   API_BODY_LIMIT,
-  type ConnectionInfo,
   createApi,
   createFrontDoor,
   createMetricsEndpoint,
   deviceRoutes,
+  explainListenError,
   provisioningRoutes,
 } from "./http/index.ts";
 import type { Logger } from "./logging/index.ts";
@@ -42,6 +44,7 @@ import {
   createAppSocketServer,
   createIotSocketServer,
   createSubscriptions,
+  describeConnections,
   deviceOperations,
   dispatchSockets,
   type IotSocketData,
@@ -69,8 +72,7 @@ export function createStation(config: StationConfig, platform: Platform, options
   const bus: EventBus<StationEvents> = createEventBus<StationEvents>((event, err) =>
     logger.error("event consumer failed", { event, err }),
   );
-  const started: Service[] = [];
-  const cleanups: (() => unknown)[] = [];
+  const lifecycle = createLifecycle(logger);
   let database: StationDatabase | undefined;
   let server: HttpServerHandle | undefined;
   let runInfo: RunInfo | undefined;
@@ -89,7 +91,7 @@ export function createStation(config: StationConfig, platform: Platform, options
       logger: logger.child({ service: "devices" }),
     });
     await devices.start();
-    started.push({ name: "devices", start: async () => {}, stop: () => devices.stop() });
+    lifecycle.running({ name: "devices", start: async () => {}, stop: () => devices.stop() });
 
     const mqtt = createMqttService({
       stationId: config.stationId,
@@ -101,9 +103,11 @@ export function createStation(config: StationConfig, platform: Platform, options
       devices,
       authenticateDevice: (id, password) => devices.registry.verifyCredential(id, password),
     });
-    cleanups.push(devices.commands.registerSink("mqtt", { send: (id, msg) => mqtt.sendCommand(id, msg) }));
+    lifecycle.cleanup(
+      devices.commands.registerSink("mqtt", { send: (id, msg) => mqtt.sendCommand(id, msg) }),
+    );
 
-    const brokerAddress = () => ({ host: mqttHost(), port: mqtt.port });
+    const brokerAddress = () => ({ host: deviceBrokerHost(config), port: mqtt.port });
     let appSockets: ReturnType<typeof createAppSocketServer> | undefined;
     let subscriptions: ReturnType<typeof createSubscriptions> | undefined;
     const bridge = createBleBridgeProcess({
@@ -125,11 +129,10 @@ export function createStation(config: StationConfig, platform: Platform, options
       },
       removeDevice: async (id) => {
         await devices.registry.remove(id);
-        mqtt.disconnectDevice(id);
       },
       publish: (event, data) => subscriptions?.publish("provisioning", event, data),
     });
-    started.push({ name: "provisioning", start: async () => {}, stop: () => provisioning.stop() });
+    lifecycle.running({ name: "provisioning", start: async () => {}, stop: () => provisioning.stop() });
     subscriptions = createSubscriptions({
       bus,
       connections: () => appSockets?.connections() ?? [],
@@ -137,7 +140,7 @@ export function createStation(config: StationConfig, platform: Platform, options
       hooks: { provisioning: provisioning.hooks },
     });
     const subs = subscriptions;
-    cleanups.push(() => subs.stop());
+    lifecycle.cleanup(() => subs.stop());
     appSockets = createAppSocketServer({
       auth,
       clock,
@@ -147,7 +150,7 @@ export function createStation(config: StationConfig, platform: Platform, options
       onDisconnect: (conn) => subs.dropConnection(conn),
     });
     const sockets = appSockets;
-    cleanups.push(bus.on("session.revoked", ({ sessionId }) => sockets.closeSession(sessionId)));
+    lifecycle.cleanup(bus.on("session.revoked", ({ sessionId }) => sockets.closeSession(sessionId)));
     const iot = createIotSocketServer({
       core: {
         verifyCredential: (id, token) => devices.registry.verifyCredential(id, token),
@@ -157,24 +160,17 @@ export function createStation(config: StationConfig, platform: Platform, options
       logger: logger.child({ service: "ws-iot" }),
       now: () => clock.now(),
     });
-    cleanups.push(devices.commands.registerSink("iot-ws", { send: (id, msg) => iot.sendCommand(id, msg) }));
+    lifecycle.cleanup(
+      devices.commands.registerSink("iot-ws", { send: (id, msg) => iot.sendCommand(id, msg) }),
+    );
+    // A deleted device's credential stops working and its connections close at once.
+    lifecycle.cleanup(
+      bus.on("device.removed", ({ deviceId }) => {
+        mqtt.disconnectDevice(deviceId);
+        iot.disconnectDevice(deviceId);
+      }),
+    );
 
-    const mqttHost = () => {
-      if (!config.mqttUrl) return config.advertiseHost;
-      const host = parseMqttUrl(config.mqttUrl).host;
-      return LOOPBACK_HOSTS.has(host) ? config.advertiseHost : host;
-    };
-    const connections = (): ConnectionInfo[] => [
-      ...sockets.connections().map((c) => ({
-        id: c.id,
-        kind: "app" as const,
-        remoteAddress: c.socket.remoteAddress,
-        connectedAt: c.socket.data.connectedAt,
-        principal: c.principal.username,
-        ...c.stats,
-      })),
-      ...iot.connections().map(({ deviceId, ...c }) => ({ ...c, kind: "iot" as const, principal: deviceId })),
-    ];
     const api = createApi({
       logger: logger.child({ service: "http" }),
       version: VERSION,
@@ -187,7 +183,7 @@ export function createStation(config: StationConfig, platform: Platform, options
         uptimeMs: clock.now() - startedAt,
         mqtt: { mode: mqtt.mode, connected: mqtt.connected },
       }),
-      connections,
+      connections: () => describeConnections(sockets, iot),
       extraRoutes: [
         provisioningRoutes(provisioning),
         deviceRoutes({
@@ -200,10 +196,6 @@ export function createStation(config: StationConfig, platform: Platform, options
             mqttUsername: deviceId,
             mqttPassword: token,
           }),
-          onRemoved: (id) => {
-            mqtt.disconnectDevice(id);
-            iot.disconnectDevice(id);
-          },
         }),
       ],
     });
@@ -218,7 +210,7 @@ export function createStation(config: StationConfig, platform: Platform, options
       rejectedDeviceMessages: () => Object.values(devices.stats().rejected).reduce((a, b) => a + b, 0),
       pendingWrites: () => devices.writer.pending,
     });
-    cleanups.push(() => metrics.stop());
+    lifecycle.cleanup(() => metrics.stop());
     const fetch = createFrontDoor<SocketData>({
       api,
       remoteAccess: config.remoteAccess,
@@ -237,37 +229,22 @@ export function createStation(config: StationConfig, platform: Platform, options
       });
     } catch (err) {
       await stop();
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === "EADDRINUSE") {
-        throw new ConfigError(
-          `port ${config.port} is in use (HTTP API); pass --port or stop the other process`,
-        );
-      }
-      throw new ConfigError(
-        `cannot listen on ${config.host}:${config.port} (${(err as Error).message}); pass --host or --port`,
-      );
+      throw new ConfigError(explainListenError(err, config.host, config.port));
     }
     sockets.start();
     announceShutdown = (grace) => {
       sockets.shutdown(grace);
       iot.shutdown();
     };
-    cleanups.push(() => sockets.stop());
+    lifecycle.cleanup(() => sockets.stop());
 
-    // Boot services start after the listener; each failure is logged and non-fatal, except a
-    // critical one (the embedded broker's port), which the user must fix.
-    for (const service of [mqtt.service]) {
-      try {
-        await service.start();
-        started.push(service);
-      } catch (err) {
-        if (service.critical) {
-          await stop();
-          if (err instanceof MqttPortInUseError) throw new ConfigError(err.message);
-          throw err;
-        }
-        logger.error(`boot service ${service.name} failed to start; the station runs without it`, { err });
-      }
+    // Boot services start after the listener; only the embedded broker's port is fatal.
+    try {
+      await lifecycle.boot([mqtt.service]);
+    } catch (err) {
+      await stop();
+      if (err instanceof MqttPortInUseError) throw new ConfigError(err.message);
+      throw err;
     }
 
     const httpHost = LOOPBACK_HOSTS.has(config.host) ? "127.0.0.1" : config.host;
@@ -291,14 +268,7 @@ export function createStation(config: StationConfig, platform: Platform, options
     announceShutdown?.(options.shutdownGraceMs ?? 2000);
     await server?.stop(true);
     server = undefined;
-    for (const service of started.splice(0).reverse()) {
-      try {
-        await service.stop();
-      } catch (err) {
-        logger.error(`service ${service.name} failed to stop cleanly`, { err });
-      }
-    }
-    for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+    await lifecycle.stopAll();
     await database?.close();
     database = undefined;
     if (runInfo) removeRunFile(config.dataDir);
@@ -307,16 +277,9 @@ export function createStation(config: StationConfig, platform: Platform, options
 
   /** Graceful stop, idempotent; gives up waiting after 10 s (CONTRACT.md section 5). */
   function stop(): Promise<void> {
-    stopping ??= Promise.race([
-      doStop(),
-      new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          logger.error("graceful stop took over 10 s; exiting anyway");
-          resolve();
-        }, 10_000);
-        t.unref?.();
-      }),
-    ]);
+    stopping ??= withDeadline(doStop(), 10_000, () =>
+      logger.error("graceful stop took over 10 s; exiting anyway"),
+    );
     return stopping;
   }
 

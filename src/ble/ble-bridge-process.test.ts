@@ -5,13 +5,13 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { createHelperHarness } from "../../tests/helpers/helper-process-harness.ts";
 import { createManualClock } from "../core/index.ts";
 import { createMemoryLogger } from "../logging/index.ts";
 import { createBunPlatform } from "../platform/index.ts";
 import { createBleBridgeProcess } from "./ble-bridge-process.ts";
 import type { BleBridgeProcess, BleBridgeStatusChange } from "./ble-bridge-types.ts";
 import { type BleHelperMessage, startScanCommand } from "./ble-messages.ts";
-import { createHelperHarness } from "./helper-process-harness.ts";
 
 const harness = createHelperHarness();
 const bridges: BleBridgeProcess[] = [];

@@ -5,9 +5,9 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { createHelperHarness, type HelperRun } from "../../tests/helpers/helper-process-harness.ts";
 import { parseHelperLine } from "./ble-messages.ts";
 import { writeBleakStub } from "./bleak-stub.ts";
-import { createHelperHarness, type HelperRun } from "./helper-process-harness.ts";
 
 const PYTHON = "/usr/bin/python3";
 const SCRIPT = join(import.meta.dir, "ble_bridge.py");

@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { createHelperHarness } from "../../tests/helpers/helper-process-harness.ts";
 import { createSystemClock } from "../core/index.ts";
 import { createMemoryLogger } from "../logging/index.ts";
 import { createBunPlatform } from "../platform/index.ts";
@@ -15,7 +16,6 @@ import type { BleBridgeProcess } from "./ble-bridge-types.ts";
 import { type BleHelperMessage, startScanCommand } from "./ble-messages.ts";
 import { writeBleakStub } from "./bleak-stub.ts";
 import { defaultBridgeCommand, resolveBridgeCommand } from "./bridge-command.ts";
-import { createHelperHarness } from "./helper-process-harness.ts";
 
 const SERVICE = "0000fff0-0000-1000-8000-00805f9b34fb";
 const harness = createHelperHarness();

@@ -68,3 +68,15 @@ export function completeConfig(parsed: ParsedConfig, isTTY: boolean): StationCon
     logFormat: parsed.logFormat ?? (isTTY ? "pretty" : "json"),
   };
 }
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "0.0.0.0", "::"]);
+
+/**
+ * The broker host devices are told to reach: the advertise host for the embedded broker, or
+ * the external broker's host unless that is a loopback name only this machine can use.
+ */
+export function deviceBrokerHost(config: StationConfig): string {
+  if (!config.mqttUrl) return config.advertiseHost;
+  const host = new URL(config.mqttUrl).hostname.replace(/^\[|\]$/g, "");
+  return LOOPBACK.has(host) ? config.advertiseHost : host;
+}

@@ -1,6 +1,6 @@
 export type { ConfigInput, ParsedConfig, StationConfig } from "./config-schema.ts";
 export { configSchema, configSources } from "./config-schema.ts";
-export { completeConfig, ensureDataDir, lanIPv4 } from "./data-dir.ts";
+export { completeConfig, deviceBrokerHost, ensureDataDir, lanIPv4 } from "./data-dir.ts";
 export type { ConfigSources } from "./load-config.ts";
 export { ConfigError, defaultDataDir, loadConfig, resolveDataDir } from "./load-config.ts";
 export type { RunInfo } from "./run-file.ts";

@@ -6,6 +6,7 @@ export type { ApiDeps } from "./create-api.ts";
 export { createApi } from "./create-api.ts";
 export type { FrontDoorDeps, UpgradeHandler } from "./front-door.ts";
 export { API_BODY_LIMIT, createFrontDoor } from "./front-door.ts";
+export { explainListenError } from "./listen-error.ts";
 export { createMetricsEndpoint } from "./metrics-endpoint.ts";
 export { isLocalAddress } from "./network-class.ts";
 export type { ConnectionInfo } from "./routes/connection-routes.ts";

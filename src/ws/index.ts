@@ -3,6 +3,7 @@ export { AppConnection } from "./app-connection.ts";
 export type { AppSocketDeps, AppSocketServer } from "./app-socket-server.ts";
 export { CLOSE_PONG_TIMEOUT, CLOSE_SESSION_REVOKED, createAppSocketServer } from "./app-socket-server.ts";
 export { coreOperations } from "./core-operations.ts";
+export { describeConnections } from "./describe-connections.ts";
 export { deviceOperations } from "./device-operations.ts";
 export { errorFrame, parseRequestFrame, resultFrame } from "./frames.ts";
 export type { IotDeviceCore, IotSocketData, IotSocketServer } from "./iot-socket-server.ts";

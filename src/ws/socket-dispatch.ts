@@ -1,7 +1,7 @@
 import type { SocketHandlers } from "../platform/index.ts";
 
 /**
- * Bun.serve has one set of WebSocket handlers per server; each endpoint tags its sockets with
+ * The HTTP server has one set of WebSocket handlers; each endpoint tags its sockets with
  * a `kind` at upgrade, and this routes every event to that endpoint's handlers.
  */
 export function dispatchSockets<T extends { kind: string }>(

@@ -1,4 +1,4 @@
-import { readRunFile, type StationConfig } from "../../config/index.ts";
+import { deviceBrokerHost, readRunFile, type StationConfig } from "../../config/index.ts";
 import { createEventBus, createSystemClock, StationError, type StationEvents } from "../../core/index.ts";
 import { createDeviceService, summarize } from "../../devices/index.ts";
 import { createLogger } from "../../logging/index.ts";
@@ -21,13 +21,11 @@ export const devicesHelp = `Usage: opengenie devices [--json] [--data-dir <dir>]
 Lists the registered devices with their last known state.
 `;
 
-/** The host and port devices are told to reach: the running station's, else the configuration's. */
+/** The host and port devices are told to reach: the running station's port, else the configuration's. */
 function brokerAddress(config: StationConfig): { host: string; port: number } {
   const running = readRunFile(config.dataDir, isProcessAlive);
-  const url = running?.mqttUrl ?? config.mqttUrl ?? `mqtt://${config.advertiseHost}:${config.mqttPort}`;
-  const parsed = parseMqttUrl(url);
-  const loopback = ["127.0.0.1", "localhost", "::1", "0.0.0.0"].includes(parsed.host);
-  return { host: loopback ? config.advertiseHost : parsed.host, port: parsed.port };
+  const port = running?.mqttPort ?? (config.mqttUrl ? parseMqttUrl(config.mqttUrl).port : config.mqttPort);
+  return { host: deviceBrokerHost(config), port };
 }
 
 function offlineDevices(database: StationDatabase) {

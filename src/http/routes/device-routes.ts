@@ -17,8 +17,6 @@ import {
 export interface DeviceRouteDeps {
   devices: DeviceService;
   credentialsFor(deviceId: string, token: string): DeviceCredentials;
-  /** Disconnects a deleted device from every transport at once. */
-  onRemoved(deviceId: string): void;
 }
 
 const notFound = {
@@ -163,7 +161,6 @@ export function deviceRoutes(deps: DeviceRouteDeps) {
     app.openapi(routes.remove, async (c) => {
       const { id } = c.req.valid("param");
       await registry.remove(id);
-      deps.onRemoved(id);
       return c.json({ ok: true as const, deviceId: id }, 200);
     });
     app.openapi(routes.command, async (c) => {

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readLines } from "./line-reader.ts";
+import { readLines } from "../../src/ble/line-reader.ts";
 
 export type JsonLine = Record<string, unknown> & { type?: unknown };
 
