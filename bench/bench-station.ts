@@ -26,6 +26,8 @@ const PASSWORD = "pw12345678";
 // Under 2^31 ms: the /ws expiry timer of a longer-lived token (the default 30d) overflows
 // Node's setTimeout, fires after 1 ms and closes the socket with 4003 right after `welcome`.
 const TOKEN_TTL = "7d";
+/** USER_HZ: Linux reports process CPU times in 1/100 s on every architecture Bun runs on. */
+const CLOCK_TICKS = 100;
 
 // ─── lifecycle ────────────────────────────────────────────────────────────────────────────
 
@@ -99,6 +101,14 @@ export interface BenchStation {
 export function rssMb(pid: number): number {
   const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return match ? Number(match[1]) / 1024 : Number.NaN;
+}
+
+/** CPU time (user + system) a process has used so far, in seconds, from /proc/<pid>/stat. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
 /** The soft open-files limit this process (and what it spawns without raising it) runs with. */
@@ -317,38 +327,85 @@ export interface RawBroker {
  * embedded one, so the baseline and the station each get a process of their own.
  */
 export async function startRawBroker(): Promise<RawBroker> {
-  const proc = Bun.spawn([process.execPath, import.meta.path, "--raw-broker"], {
-    stdin: "pipe", // closing it (or the bench dying) ends the child
-    stdout: "pipe",
-    stderr: "inherit",
-  });
-  const reader = proc.stdout.getReader();
+  const child = spawnBenchChild([import.meta.path, "--raw-broker"]);
+  const [, port] = await child
+    .waitFor(/port (\d+)/, 15_000, "raw aedes broker did not listen")
+    .catch(async (err) => {
+      await child.stop();
+      throw err;
+    });
+  return { url: `mqtt://127.0.0.1:${port}`, pid: child.pid, stop: child.stop };
+}
+
+// ─── child processes ──────────────────────────────────────────────────────────────────────
+
+export interface BenchChild {
+  pid: number;
+  /**
+   * Resolves with the first match of `pattern` in what the child printed since the previous
+   * match; rejects if the child exits first or after `timeoutMs` ("<what> within N ms").
+   */
+  waitFor(pattern: RegExp, timeoutMs: number, what: string): Promise<RegExpExecArray>;
+  /** Writes one line to the child's stdin. */
+  send(line: string): void;
+  /** SIGTERM, SIGKILL after 5 s; resolves once it exited. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `bun <args>` as a helper process speaking lines: its stdout is scanned by `waitFor`, its
+ * stderr is inherited, and its stdin is a pipe, so the child can exit when the bench dies.
+ */
+export function spawnBenchChild(args: string[]): BenchChild {
+  const proc = Bun.spawn([process.execPath, ...args], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
   let text = "";
-  const port = await withTimeout(
-    (async () => {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error(`raw broker exited (${await proc.exited}) before listening`);
-        text += new TextDecoder().decode(value);
-        const match = /port (\d+)/.exec(text);
-        if (match) return Number(match[1]);
-      }
-    })(),
-    15_000,
-    "raw aedes broker did not listen",
-  ).catch((err) => {
-    proc.kill("SIGKILL");
-    throw err;
-  });
-  reader.releaseLock();
+  let ended = false;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  void (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of proc.stdout) {
+      text += decoder.decode(chunk, { stream: true });
+      notify();
+    }
+    ended = true;
+    notify();
+  })();
+  let stopped: Promise<void> | undefined;
   return {
-    url: `mqtt://127.0.0.1:${port}`,
     pid: proc.pid,
-    async stop() {
-      proc.kill("SIGTERM");
-      const timer = setTimeout(() => proc.kill("SIGKILL"), 5_000);
-      await proc.exited;
-      clearTimeout(timer);
+    waitFor(pattern, timeoutMs, what) {
+      const scan = async () => {
+        for (;;) {
+          const match = pattern.exec(text);
+          if (match) {
+            text = text.slice(match.index + match[0].length);
+            return match;
+          }
+          if (ended) throw new Error(`${what}: the child exited (${await proc.exited}) first`);
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+        }
+      };
+      return withTimeout(scan(), timeoutMs, what);
+    },
+    send(line) {
+      proc.stdin.write(`${line}\n`);
+      proc.stdin.flush();
+    },
+    stop() {
+      stopped ??= (async () => {
+        proc.kill("SIGTERM");
+        const timer = setTimeout(() => proc.kill("SIGKILL"), 5_000);
+        await proc.exited;
+        clearTimeout(timer);
+      })();
+      return stopped;
     },
   };
 }

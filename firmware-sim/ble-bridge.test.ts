@@ -5,8 +5,8 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { createHelperHarness, type HelperRun } from "../tests/helpers/helper-process-harness.ts";
 import { parseHelperLine } from "../src/ble/index.ts";
+import { createHelperHarness, type HelperRun } from "../tests/helpers/helper-process-harness.ts";
 import { type FakeStation, startFakeStation } from "./fake-station.ts";
 
 const BRIDGE = join(import.meta.dir, "ble-bridge.ts");

@@ -5,23 +5,29 @@ import { DeviceTypeSchema, deviceTypes } from "./device-protocol.ts";
 
 export const HELP = `Usage:
   bun firmware-sim/cli.ts --url mqtt://host:1883 --station-id <id> --device-id <id> --token <secret> --type <type>
+  bun firmware-sim/cli.ts --transport ws --ws-url ws://host:8080 --device-id <id> --token <secret> --type <type>
   bun firmware-sim/cli.ts --fleet <N> --api http://host:8080 --api-token <bearer> [--type light] [--url mqtt://...]
 
-A simulated ESP32 speaking the OpenGenie MQTT device protocol (handshake, state,
-heartbeats, commands, last will). Stops gracefully on SIGINT/SIGTERM.
+A simulated ESP32 speaking the OpenGenie device protocol (handshake, state, heartbeats,
+commands) over MQTT (with a last will) or over the station's /ws/iot WebSocket.
+Stops gracefully on SIGINT/SIGTERM.
 
 One device:
-  --url <mqtt-url>           broker, e.g. mqtt://127.0.0.1:1883
-  --station-id <id>          station id (topics station/<id>/device/<deviceId>/...)
+  --transport mqtt|ws        how the device reaches the station (default mqtt)
+  --url <mqtt-url>           broker, e.g. mqtt://127.0.0.1:1883 (mqtt)
+  --station-id <id>          station id (topics station/<id>/device/<deviceId>/...) (mqtt)
+  --ws-url <ws-url>          station address, e.g. ws://127.0.0.1:8080; /ws/iot is added (ws)
   --device-id <id>           device id, also the MQTT username and client id
-  --token <secret>           the device's MQTT password
-  --client-id-suffix <s>     connect as <deviceId>-<s> (a second connection)
+  --token <secret>           the device's token (its MQTT password)
+  --client-id-suffix <s>     connect as <deviceId>-<s> (a second connection) (mqtt)
 
 Fleet (registers devices through POST /api/devices, needs an admin token):
   --fleet <N>                number of devices to create and boot
   --api <http-url>           station HTTP address, e.g. http://127.0.0.1:8080
   --api-token <bearer>       access token (opengenie token create --user <admin>)
   --url <mqtt-url>           override the broker address the station hands out
+  --transport mqtt|ws        default mqtt; ws boots every device over /ws/iot
+  --ws-url <ws-url>          with --transport ws (default: derived from --api)
   --concurrency <n>          boots in flight at once (default 10)
   --name-prefix <p>          device names <p>-1..<p>-N (default sim-<type>)
   --delete-on-stop           delete the created devices when stopping
@@ -37,6 +43,8 @@ Both:
 
 const positiveInt = z.coerce.number().int().positive();
 const mqttUrl = z.string().regex(/^mqtts?:\/\/[^\s]+$/, "must look like mqtt://host:port");
+const wsUrl = z.string().regex(/^wss?:\/\/[^\s]+$/, "must look like ws://host:port");
+const transport = z.enum(["mqtt", "ws"]).default("mqtt");
 
 const common = {
   type: DeviceTypeSchema.default("light"),
@@ -46,15 +54,25 @@ const common = {
   verbose: z.boolean().default(false),
 };
 
-const SingleSchema = z.object({
-  mode: z.literal("single"),
-  url: mqttUrl,
-  stationId: z.string().min(1),
-  deviceId: z.string().min(1),
-  token: z.string().min(1),
-  clientIdSuffix: z.string().min(1).optional(),
-  ...common,
-});
+const SingleSchema = z
+  .object({
+    mode: z.literal("single"),
+    transport,
+    url: mqttUrl.optional(),
+    stationId: z.string().min(1).optional(),
+    wsUrl: wsUrl.optional(),
+    deviceId: z.string().min(1),
+    token: z.string().min(1),
+    clientIdSuffix: z.string().min(1).optional(),
+    ...common,
+  })
+  .superRefine((args, ctx) => {
+    // Each transport has its own required address flags.
+    const required = args.transport === "ws" ? (["wsUrl"] as const) : (["url", "stationId"] as const);
+    for (const key of required) {
+      if (args[key] === undefined) ctx.addIssue({ code: "custom", path: [key], message: "required" });
+    }
+  });
 
 const FleetSchema = z.object({
   mode: z.literal("fleet"),
@@ -62,6 +80,8 @@ const FleetSchema = z.object({
   api: z.url({ protocol: /^https?$/ }),
   apiToken: z.string().min(1),
   url: mqttUrl.optional(),
+  transport,
+  wsUrl: wsUrl.optional(),
   concurrency: positiveInt.default(10),
   namePrefix: z.string().min(1).optional(),
   deleteOnStop: z.boolean().default(false),
@@ -73,6 +93,8 @@ export type CliArgs = z.infer<typeof CliArgsSchema> | { mode: "help" };
 
 const flagSpec = {
   url: { type: "string" },
+  transport: { type: "string" },
+  "ws-url": { type: "string" },
   "station-id": { type: "string" },
   "device-id": { type: "string" },
   token: { type: "string" },

@@ -7,6 +7,8 @@ import { createLogger } from "../src/logging/index.ts";
 import { type CliArgs, HELP, parseCliArgs } from "./cli-args.ts";
 import { createFleet } from "./fleet.ts";
 import { createSimulatedDevice } from "./simulated-device.ts";
+import type { ReceivedCommand, SentState, SimulatedDevice } from "./simulated-device-types.ts";
+import { createWsSimulatedDevice } from "./ws-simulated-device.ts";
 
 type DeviceArgs = Exclude<CliArgs, { mode: "help" }>;
 
@@ -39,21 +41,33 @@ function untilSignal(): Promise<string> {
   });
 }
 
-async function runSingle(args: Extract<DeviceArgs, { mode: "single" }>): Promise<number> {
-  const device = createSimulatedDevice({
+type SingleArgs = Extract<DeviceArgs, { mode: "single" }>;
+
+function singleDevice(args: SingleArgs): { device: SimulatedDevice; where: string } {
+  const common = {
     ...deviceOptions(args),
-    url: args.url,
-    stationId: args.stationId,
     deviceId: args.deviceId,
     token: args.token,
     type: args.type,
-    clientIdSuffix: args.clientIdSuffix,
-    onCommand: ({ command, result }) =>
+    onCommand: ({ command, result }: ReceivedCommand) =>
       print(
         `command ${command.action} (${command.requestId}) -> ${result.ok ? "ok" : `error: ${result.error}`}`,
       ),
-    onStateSent: ({ state }) => print(`state ${JSON.stringify(state)}`),
-  });
+    onStateSent: ({ state }: SentState) => print(`state ${JSON.stringify(state)}`),
+  };
+  if (args.transport === "ws" && args.wsUrl) {
+    return { device: createWsSimulatedDevice({ ...common, url: args.wsUrl }), where: `${args.wsUrl}/ws/iot` };
+  }
+  if (args.transport === "mqtt" && args.url && args.stationId) {
+    const { url, stationId, clientIdSuffix } = args;
+    const device = createSimulatedDevice({ ...common, url, stationId, clientIdSuffix });
+    return { device, where: `${url}, station ${stationId}` };
+  }
+  throw new Error("unreachable: the flag schema requires each transport's address flags");
+}
+
+async function runSingle(args: SingleArgs): Promise<number> {
+  const { device, where } = singleDevice(args);
   const signal = untilSignal();
   try {
     await device.start();
@@ -61,7 +75,7 @@ async function runSingle(args: Extract<DeviceArgs, { mode: "single" }>): Promise
     printError(`error: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   }
-  print(`${args.deviceId} (${args.type}) online at ${args.url}, station ${args.stationId}; Ctrl-C to stop`);
+  print(`${args.deviceId} (${args.type}) online at ${where}; Ctrl-C to stop`);
   print(`stopping on ${await signal}`);
   await device.stop({ graceful: true });
   return 0;
@@ -74,6 +88,8 @@ async function runFleet(args: Extract<DeviceArgs, { mode: "fleet" }>): Promise<n
     count: args.fleet,
     type: args.type,
     url: args.url,
+    transport: args.transport,
+    wsUrl: args.wsUrl,
     concurrency: args.concurrency,
     namePrefix: args.namePrefix,
     deleteOnStop: args.deleteOnStop,

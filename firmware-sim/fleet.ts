@@ -6,6 +6,7 @@ import type { DeviceType } from "./device-protocol.ts";
 import { createSimulatedDevice } from "./simulated-device.ts";
 import type { SimulatedDevice, SimulatedDeviceOptions } from "./simulated-device-types.ts";
 import { brokerUrl, createStationApiClient, StationApiError } from "./station-api-client.ts";
+import { createWsSimulatedDevice } from "./ws-simulated-device.ts";
 
 export interface FleetOptions {
   api: string;
@@ -14,6 +15,10 @@ export interface FleetOptions {
   type?: DeviceType;
   /** Overrides the broker address the station hands out (e.g. when it advertises a LAN IP). */
   url?: string;
+  /** Default "mqtt"; "ws" boots every device over the station's /ws/iot. */
+  transport?: "mqtt" | "ws";
+  /** The /ws/iot address with transport "ws"; default: `api` with ws:// instead of http://. */
+  wsUrl?: string;
   concurrency?: number;
   namePrefix?: string;
   /** DELETE the registered devices on stop(), leaving the station as it was. */
@@ -52,20 +57,27 @@ export function createFleet(options: FleetOptions): Fleet {
   const devices: SimulatedDevice[] = [];
   const registeredIds: string[] = [];
   let stopping = false;
+  const wsUrl = options.wsUrl ?? options.api.replace(/^http/, "ws");
 
   const bootOne = async (index: number, startedAt: number, summary: FleetSummary) => {
     const name = `${prefix}-${index + 1}`;
     try {
       const { device, credentials } = await api.createDevice(name, type);
       registeredIds.push(device.id);
-      const simulated = createSimulatedDevice({
-        ...options.deviceOptions,
-        url: options.url ?? brokerUrl(credentials),
+      const identity = {
         stationId: credentials.stationId,
         deviceId: credentials.deviceId,
         token: credentials.mqttPassword,
         type,
-      });
+      };
+      const simulated =
+        options.transport === "ws"
+          ? createWsSimulatedDevice({ ...options.deviceOptions, ...identity, url: wsUrl })
+          : createSimulatedDevice({
+              ...options.deviceOptions,
+              ...identity,
+              url: options.url ?? brokerUrl(credentials),
+            });
       devices.push(simulated);
       await simulated.start();
       summary.started++;

@@ -15,3 +15,7 @@ export type {
 } from "./simulated-device-types.ts";
 export type { CreatedDevice, DeviceCredentials, StationApiClient } from "./station-api-client.ts";
 export { brokerUrl, createStationApiClient } from "./station-api-client.ts";
+export type { WsSimulatedDeviceOptions } from "./ws-simulated-device.ts";
+export { createWsSimulatedDevice } from "./ws-simulated-device.ts";
+export type { IotSocketTransport, IotSocketTransportOptions } from "./ws-transport.ts";
+export { createIotSocketTransport, iotSocketUrl } from "./ws-transport.ts";

@@ -138,6 +138,21 @@ describe("station client: subscriptions", () => {
   });
 });
 
+describe("station client: regressions found while writing it", () => {
+  // The device is gone before device.removed is fanned out, so the bus event carries its type.
+  test("a subscription filtered by type receives device.removed for that type", async () => {
+    const c = client(admin);
+    await c.connect();
+    const pushes: Push[] = [];
+    await c.subscribe("devices", { type: "light" }, (p) => pushes.push(p));
+    const { device } = await addDevice(s, admin, "Short-lived lamp", "light");
+    await nextPush(pushes, (p) => (p.event === "device.added" ? p : undefined));
+    expect((await s.api(`/api/devices/${device.id}`, { method: "DELETE", token: admin })).status).toBe(200);
+    const removed = await nextPush(pushes, (p) => (p.event === "device.removed" ? p : undefined), 1000);
+    expect(removed.data).toEqual({ deviceId: device.id });
+  });
+});
+
 describe("station client: reconnect", () => {
   test("after a station restart it reconnects on the injected clock and re-subscribes", async () => {
     const dir = makeTempDir();
@@ -229,12 +244,8 @@ describe("station client: provisioning replay", () => {
     });
   }, 20_000);
 
-  // Server bug (src/ws/subscriptions.ts): the replay is queued with queueMicrotask inside the
-  // handler, which runs before dispatch()'s `await op.handle()` resumes, so the replayed pushes
-  // reach the wire BEFORE the subscribe result, against the comment "Replayed after the result
-  // frame". The client above copes by buffering pushes for ids it has not bound yet. Turn this
-  // into a plain test() once the server sends the result first.
-  test.failing("server: the subscribe result precedes the replayed candidates", async () => {
+  // Replayed pushes must follow the subscribe result, so a client knows the subscriptionId first.
+  test("server: the subscribe result precedes the replayed candidates", async () => {
     await withCandidate(async (p, token) => {
       const sock = await openSocket(`${p.wsUrl}/ws?token=${token}`);
       try {

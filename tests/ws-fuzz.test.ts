@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
+import { createWsSimulatedDevice, type SimulatedDevice } from "../firmware-sim/index.ts";
 import { parseRequestFrame } from "../src/ws/index.ts";
 import { addDevice } from "./helpers/devices.ts";
 import { startTestStation, type TestStation } from "./helpers/test-station.ts";
@@ -84,8 +85,15 @@ describe("parseRequestFrame", () => {
   });
 });
 
-/** Everything a client might throw at the socket; each case knows the reply id it should get. */
-type Sent = { data: string | Uint8Array };
+/** One frame to send: text, or bytes for a binary frame. */
+type Sent = { data: string | Uint8Array<ArrayBuffer> };
+
+// Action names that are Object.prototype members once reached an inherited member and a 500
+// (regression test below); the fuzzer keeps trying them.
+const anyAction = fc.oneof(
+  fc.string(),
+  fc.constantFrom("toString", "constructor", "__proto__", "hasOwnProperty", "valueOf"),
+);
 
 function frameArbitrary(deviceIds: string[]): fc.Arbitrary<Sent> {
   const text = (t: fc.Arbitrary<string>) => t.map((data): Sent => ({ data }));
@@ -98,7 +106,7 @@ function frameArbitrary(deviceIds: string[]): fc.Arbitrary<Sent> {
     fc.record(
       {
         id: fc.oneof(fc.constantFrom(...deviceIds, "missing"), fc.string()),
-        action: fc.oneof(fc.constantFrom("turn_on", "set_brightness", "reboot"), fc.string()),
+        action: fc.oneof(fc.constantFrom("turn_on", "set_brightness", "reboot"), anyAction),
         params: fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 2 })),
         wait: fc.oneof(fc.integer({ min: -5, max: 50 }), fc.double()),
       },
@@ -118,12 +126,40 @@ function frameArbitrary(deviceIds: string[]): fc.Arbitrary<Sent> {
     },
     { requiredKeys: [] },
   );
+  // Commands that pass the station's checks often enough to reach the live device and back.
+  const command = fc
+    .record(
+      {
+        id: fc.string({ minLength: 1, maxLength: 20 }),
+        type: fc.constant("devices.command"),
+        payload: fc.record(
+          {
+            id: fc.constantFrom(...deviceIds),
+            action: fc.oneof(
+              fc.constantFrom("turn_on", "turn_off", "toggle", "set_brightness", "reboot"),
+              anyAction,
+            ),
+            params: fc.oneof(
+              fc.record({
+                brightness: fc.oneof(fc.integer({ min: -10, max: 110 }), fc.double(), fc.string()),
+              }),
+              fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 2 })),
+            ),
+            wait: fc.integer({ min: 1, max: 1000 }),
+          },
+          { requiredKeys: ["id", "action"] },
+        ),
+      },
+      { requiredKeys: ["id", "type", "payload"] },
+    )
+    .map((r) => JSON.stringify(r));
   const bigNumber = fc
     .tuple(fc.bigInt({ min: -(10n ** 40n), max: 10n ** 40n }), fc.constantFrom(...OPS))
     .map(([n, type]) => `{"id":${n},"type":"${type}","payload":{"limit":${n},"id":"${n}"}}`);
   const nested = fc
     .tuple(fc.integer({ min: 1, max: 20_000 }), fc.constantFrom("[", '{"a":'))
-    .map(([depth, open]) => {
+    .map(([levels, open]) => {
+      const depth = Math.min(levels, open === "[" ? 20_000 : 10_000); // stays under 64 KiB
       const close = open === "[" ? "]" : "}";
       return `{"id":"deep-${depth}","type":"ping","payload":${open.repeat(depth)}1${close.repeat(depth)}}`;
     });
@@ -141,10 +177,14 @@ function frameArbitrary(deviceIds: string[]): fc.Arbitrary<Sent> {
     { arbitrary: text(fc.json({ maxDepth: 4 })), weight: 2 },
     { arbitrary: text(fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v) ?? "null")), weight: 1 },
     { arbitrary: text(request.map((r) => JSON.stringify(r))), weight: 6 },
+    { arbitrary: text(command), weight: 2 },
     { arbitrary: text(bigNumber), weight: 1 },
     { arbitrary: text(nested), weight: 1 },
     { arbitrary: text(large), weight: 1 },
-    { arbitrary: fc.uint8Array({ maxLength: 200 }).map((data): Sent => ({ data })), weight: 1 },
+    {
+      arbitrary: fc.uint8Array({ maxLength: 200 }).map((bytes): Sent => ({ data: new Uint8Array(bytes) })),
+      weight: 1,
+    },
   );
 }
 
@@ -165,13 +205,27 @@ describe("a live /ws under fuzzing", () => {
   let s: TestStation;
   let token: string;
   let deviceIds: string[];
+  let lamp: SimulatedDevice;
   beforeAll(async () => {
     s = await startTestStation();
     const admin = await s.userToken("fuzz-admin", "admin");
     token = await s.userToken("fuzz-member", "member");
-    deviceIds = [(await addDevice(s, admin, "Fuzz lamp", "light")).device.id];
+    const { device, credentials } = await addDevice(s, admin, "Fuzz lamp", "light");
+    deviceIds = [device.id];
+    // A live device, so fuzzed devices.command frames reach real firmware and come back.
+    lamp = createWsSimulatedDevice({
+      url: s.wsUrl,
+      deviceId: device.id,
+      token: credentials.mqttPassword,
+      type: "light",
+      reconnectPeriodMs: 50,
+    });
+    await lamp.start();
   });
-  afterAll(() => s.stop());
+  afterAll(async () => {
+    await lamp.stop();
+    await s.stop();
+  });
 
   async function open() {
     const ws = new WebSocket(`${s.wsUrl}/ws`, ["opengenie.v1", `opengenie.bearer.${token}`]);
@@ -243,5 +297,20 @@ describe("a live /ws under fuzzing", () => {
     expect(sock.replies.length).toBe(150);
     expect(sock.replies.filter((r) => r.code === "RATE_LIMITED").length).toBeGreaterThan(50);
     sock.ws.close();
+  });
+
+  // Found by this fuzzer: validateCommand once looked actions up with `commands[action]`, so
+  // "toString" or "__proto__" reached Object.prototype and the station answered 500.
+  test("an action named like an Object.prototype member is a VALIDATION_ERROR", async () => {
+    const sock = await open();
+    const names = ["toString", "constructor", "__proto__", "hasOwnProperty", "valueOf"];
+    for (const action of names) {
+      sock.ws.send(
+        JSON.stringify({ id: action, type: "devices.command", payload: { id: deviceIds[0], action } }),
+      );
+    }
+    await sock.until(names.length);
+    sock.ws.close();
+    expect(sock.replies.map((r) => r.code)).toEqual(names.map(() => "VALIDATION_ERROR"));
   });
 });

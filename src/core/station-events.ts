@@ -15,7 +15,8 @@ export interface StationEvents extends Record<string, unknown> {
   "session.revoked": { sessionId: string };
   "user.removed": { userId: string };
   "device.added": { device: DeviceSummary };
-  "device.removed": { deviceId: string };
+  /** `type` lets type-filtered subscribers hear of a device that is already gone. */
+  "device.removed": { deviceId: string; type: string };
   "device.state": { deviceId: string; state: Record<string, unknown>; at: number };
   "device.status": { deviceId: string; online: boolean; at: number };
   "device.event": { deviceId: string; kind: string; data: unknown; at: number };

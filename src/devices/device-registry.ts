@@ -173,7 +173,7 @@ export function createDeviceRegistry(deps: RegistryDeps) {
       devices.delete(id);
       await writer.forgetDevice(id);
       await db.deleteFrom("devices").where("id", "=", id).execute();
-      bus.emit("device.removed", { deviceId: id });
+      bus.emit("device.removed", { deviceId: id, type: d.type });
       return d;
     },
 

@@ -45,7 +45,8 @@ export function describeDeviceTypes(): DeviceTypeInfo[] {
 export function validateCommand(type: string, action: string, params: unknown): Record<string, unknown> {
   const commands = deviceTypeCatalog[type as DeviceType] as Record<string, z.ZodType> | undefined;
   if (!commands) throw new StationError("VALIDATION_ERROR", `device type ${type} takes no commands`);
-  const schema = commands[action];
+  // Own keys only: "toString" or "__proto__" must be an unknown action, not an inherited member.
+  const schema = Object.hasOwn(commands, action) ? commands[action] : undefined;
   if (!schema) {
     throw new StationError("VALIDATION_ERROR", `a ${type} has no action "${action}"`, {
       actions: Object.keys(commands),

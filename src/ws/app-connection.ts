@@ -35,6 +35,7 @@ export class AppConnection {
   awaitingPong = false;
   readonly rate: TokenBucket;
   private readonly pendingState = new Map<string, string>();
+  private readonly afterReplyQueue: (() => void)[] = [];
   private droppedUnreported = 0;
 
   constructor(
@@ -56,6 +57,16 @@ export class AppConnection {
   send(frame: string): void {
     this.stats.messagesOut++;
     this.socket.send(frame);
+  }
+
+  /** Runs `fn` right after the reply to the request being handled has been sent. */
+  afterReply(fn: () => void): void {
+    this.afterReplyQueue.push(fn);
+  }
+
+  /** Called by the dispatcher once it has sent a reply. */
+  replied(): void {
+    for (const fn of this.afterReplyQueue.splice(0)) fn();
   }
 
   private congested(): boolean {

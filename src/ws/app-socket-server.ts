@@ -87,6 +87,8 @@ export function createAppSocketServer(deps: AppSocketDeps) {
     } catch (err) {
       if (!(err instanceof StationError)) logger.error("ws operation failed", { type, err });
       conn.send(errorFrameFrom(id, toStationError(err)));
+    } finally {
+      conn.replied();
     }
   }
 

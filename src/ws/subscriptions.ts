@@ -33,17 +33,25 @@ function pushFrame(channel: Channel, event: string, subscriptionId: string, data
 export function createSubscriptions(deps: SubscriptionDeps) {
   const audience = new Map<Channel, number>();
 
-  function matches(sub: Subscription, deviceId: string | undefined): boolean {
+  function matches(sub: Subscription, deviceId: string | undefined, type: string | undefined): boolean {
     if (sub.filter.deviceId && sub.filter.deviceId !== deviceId) return false;
-    if (sub.filter.type && (!deviceId || deps.deviceType(deviceId) !== sub.filter.type)) return false;
+    if (sub.filter.type && type !== sub.filter.type) return false;
     return true;
   }
 
-  function fanOut(channel: Channel, event: string, data: unknown, deviceId?: string, coalesce = false) {
+  function fanOut(
+    channel: Channel,
+    event: string,
+    data: unknown,
+    deviceId?: string,
+    options: { coalesce?: boolean; type?: string } = {},
+  ) {
     const json = JSON.stringify(data);
+    const coalesce = options.coalesce ?? false;
+    const type = options.type ?? (deviceId ? deps.deviceType(deviceId) : undefined);
     for (const conn of deps.connections()) {
       for (const sub of conn.subscriptions.values()) {
-        if (sub.channel !== channel || !matches(sub, deviceId)) continue;
+        if (sub.channel !== channel || !matches(sub, deviceId, type)) continue;
         conn.push(pushFrame(channel, event, sub.id, json), coalesce ? `${sub.id}:${deviceId}` : undefined);
       }
     }
@@ -58,10 +66,12 @@ export function createSubscriptions(deps: SubscriptionDeps) {
   }
 
   const offs = [
-    deps.bus.on("device.state", (d) => fanOut("devices", "device.state", d, d.deviceId, true)),
+    deps.bus.on("device.state", (d) => fanOut("devices", "device.state", d, d.deviceId, { coalesce: true })),
     deps.bus.on("device.status", (d) => fanOut("devices", "device.status", d, d.deviceId)),
     deps.bus.on("device.added", (d) => fanOut("devices", "device.added", d, d.device.id)),
-    deps.bus.on("device.removed", (d) => fanOut("devices", "device.removed", d, d.deviceId)),
+    deps.bus.on("device.removed", (d) =>
+      fanOut("devices", "device.removed", { deviceId: d.deviceId }, d.deviceId, { type: d.type }),
+    ),
     deps.bus.on("device.event", (d) => fanOut("events", "device.event", d, d.deviceId)),
   ];
 
@@ -88,7 +98,7 @@ export function createSubscriptions(deps: SubscriptionDeps) {
         changeAudience(channel, 1);
         // Replayed after the result frame, so the client knows the subscriptionId first.
         const replay = deps.hooks?.[channel]?.replay?.() ?? [];
-        queueMicrotask(() => {
+        conn.afterReply(() => {
           for (const r of replay) conn.push(pushFrame(channel, r.event, sub.id, JSON.stringify(r.data)));
         });
         return { subscriptionId: sub.id };
