@@ -147,7 +147,12 @@ export function createStation(config: StationConfig, platform: Platform, options
       logger: logger.child({ service: "ws" }),
       stationId: config.stationId,
       operations: [...coreOperations(clock), ...subs.operations, ...deviceOperations(devices)],
-      onDisconnect: (conn) => subs.dropConnection(conn),
+      onDisconnect: (conn) => {
+        subs.dropConnection(conn);
+        auth
+          .touchSession(conn.principal.sessionId)
+          .catch((err) => logger.warn("recording last seen failed", { err }));
+      },
     });
     const sockets = appSockets;
     lifecycle.cleanup(bus.on("session.revoked", ({ sessionId }) => sockets.closeSession(sessionId)));

@@ -116,3 +116,32 @@ test("a socket opened with a 30-day token stays open (no early expiry)", async (
     await s2.stop();
   }
 });
+
+test("the session's last-seen time is recorded when its socket closes", async () => {
+  const s3 = await startTestStation();
+  try {
+    const tok = await s3.userToken("seen", "guest");
+    const sock = await openSocket(`${s3.wsUrl}/ws?token=${tok}`);
+    await sock.next();
+    const before = Date.now();
+    sock.close();
+    await sock.closed;
+    const { Database } = await import("bun:sqlite");
+    const read = () => {
+      const db = new Database(`${s3.dataDir}/opengenie.db`, { readonly: true });
+      try {
+        return db.query("SELECT last_seen_at FROM sessions WHERE last_seen_at IS NOT NULL").all() as {
+          last_seen_at: number;
+        }[];
+      } finally {
+        db.close();
+      }
+    };
+    for (let i = 0; i < 50 && read().length === 0; i++) await Bun.sleep(20);
+    const rows = read();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.last_seen_at).toBeGreaterThanOrEqual(before - 1000);
+  } finally {
+    await s3.stop();
+  }
+});

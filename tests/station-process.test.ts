@@ -108,6 +108,34 @@ describe("opengenie serve as a process", () => {
     expect(existsSync(join(dataDir, "run", "station.json"))).toBe(false);
   });
 
+  test("a busy embedded-broker port gives the contract's one-line error, exit 1", async () => {
+    const dataDir = tempDataDir();
+    const blocker = createServer().listen(0, "127.0.0.1");
+    await new Promise((r) => blocker.once("listening", r));
+    cleanups.push(() => blocker.close());
+    const port = (blocker.address() as { port: number }).port;
+    const result = await runCommand(
+      [
+        ...bin,
+        "serve",
+        "--data-dir",
+        dataDir,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--mqtt-port",
+        String(port),
+      ],
+      { env: { HOME: dataDir } },
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split("\n")).toEqual([
+      `error: port ${port} is in use (embedded MQTT broker); pass --mqtt-port or --mqtt-url`,
+    ]);
+    expect(existsSync(join(dataDir, "run", "station.json"))).toBe(false);
+  });
+
   test("bad flags, bad values and an unusable data dir exit 1 with one error line", async () => {
     const dataDir = tempDataDir();
     const cases: [string[], Record<string, string>, string][] = [

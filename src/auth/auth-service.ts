@@ -168,6 +168,15 @@ export function createAuthService(deps: AuthDeps) {
       };
     },
 
+    /** Records that an app on this session was last connected now (its socket closed). */
+    async touchSession(sessionId: string): Promise<void> {
+      await db
+        .updateTable("sessions")
+        .set({ last_seen_at: clock.now() })
+        .where("id", "=", sessionId)
+        .execute();
+    },
+
     async revokeSession(sessionId: string): Promise<void> {
       sessionCache.delete(sessionId);
       await db.updateTable("sessions").set({ revoked_at: clock.now() }).where("id", "=", sessionId).execute();

@@ -76,6 +76,12 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0002_session_last_seen": {
+    async up(db: Kysely<unknown>) {
+      // When an app last talked to the station on this session (set when its socket closes).
+      await db.schema.alterTable("sessions").addColumn("last_seen_at", "integer").execute();
+    },
+  },
 };
 
 export const inCodeMigrations: MigrationProvider = {

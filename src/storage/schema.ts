@@ -18,6 +18,7 @@ export interface Database {
     created_at: number;
     expires_at: number;
     revoked_at: number | null;
+    last_seen_at: ColumnType<number | null, number | null | undefined, number | null>;
   };
   devices: {
     id: string;
