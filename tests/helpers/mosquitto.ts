@@ -29,7 +29,15 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
       const socket = Bun.connect({
         hostname: "127.0.0.1",
         port,
-        socket: { open: (s) => (s.end(), resolve(true)), error: () => resolve(false), data() {}, close() {} },
+        socket: {
+          open: (s) => {
+            s.end();
+            resolve(true);
+          },
+          error: () => resolve(false),
+          data() {},
+          close() {},
+        },
       }).catch(() => resolve(false));
       void socket;
     });
