@@ -1,4 +1,6 @@
+import { type AuthService, createAuthService } from "../auth/index.ts";
 import { ConfigError, completeConfig, loadConfig, type StationConfig } from "../config/index.ts";
+import { createSystemClock, StationError } from "../core/index.ts";
 import { openDatabase, type StationDatabase } from "../storage/index.ts";
 import type { CliIo } from "./cli-io.ts";
 import { CliError } from "./cli-io.ts";
@@ -26,7 +28,31 @@ export async function withDataDir<T>(
   const database = await openDatabase(io.platform, config.dataDir);
   try {
     return await fn(database, config);
+  } catch (err) {
+    // A refusal from a service (unknown user, duplicate name) is the user's to fix: one line.
+    if (err instanceof StationError) throw new CliError(err.message);
+    throw err;
   } finally {
     await database.close();
   }
+}
+
+/** The auth service on the data dir's database, for commands that manage users and tokens. */
+export function withOfflineAuth<T>(
+  io: CliIo,
+  flags: Record<string, string | boolean | undefined>,
+  fn: (auth: AuthService, database: StationDatabase, config: StationConfig) => Promise<T>,
+): Promise<T> {
+  return withDataDir(io, flags, (database, config) =>
+    fn(
+      createAuthService({
+        db: database.db,
+        platform: io.platform,
+        clock: createSystemClock(),
+        jwtSecret: config.jwtSecret,
+      }),
+      database,
+      config,
+    ),
+  );
 }

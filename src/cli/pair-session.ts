@@ -1,9 +1,7 @@
-import { createAuthService } from "../auth/index.ts";
 import { createStationClient, type StationClient } from "../client/index.ts";
 import { type RunInfo, readRunFile } from "../config/index.ts";
-import { createSystemClock } from "../core/index.ts";
 import { CliError, type CliIo } from "./cli-io.ts";
-import { withDataDir } from "./offline-database.ts";
+import { withOfflineAuth } from "./offline-database.ts";
 import { isProcessAlive } from "./process-alive.ts";
 
 export interface PairSession {
@@ -26,7 +24,7 @@ export async function openPairSession(
   let station: RunInfo | undefined;
   let token = flags.token ?? io.env.OPENGENIE_TOKEN;
   const minted = !token;
-  await withDataDir(io, flags, async ({ db }, config) => {
+  await withOfflineAuth(io, flags, async (auth, { db }, config) => {
     station = readRunFile(config.dataDir, isProcessAlive);
     if (!station)
       throw new CliError(`no station is running on ${config.dataDir}; start it with 'opengenie serve'`);
@@ -43,12 +41,6 @@ export async function openPairSession(
           : "pairing needs an owner or admin: create one with 'opengenie user add <name> --role owner --password-stdin'",
       );
     }
-    const auth = createAuthService({
-      db,
-      platform: io.platform,
-      clock: createSystemClock(),
-      jwtSecret: config.jwtSecret,
-    });
     token = (await auth.createLongLivedToken(user.username, 3_600_000, "opengenie pair")).accessToken;
   });
   const info = station!;

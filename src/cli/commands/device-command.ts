@@ -1,5 +1,5 @@
 import { deviceBrokerHost, readRunFile, type StationConfig } from "../../config/index.ts";
-import { createEventBus, createSystemClock, StationError, type StationEvents } from "../../core/index.ts";
+import { createEventBus, createSystemClock, type StationEvents } from "../../core/index.ts";
 import { createDeviceService, summarize } from "../../devices/index.ts";
 import { createLogger } from "../../logging/index.ts";
 import { parseMqttUrl } from "../../mqtt/index.ts";
@@ -58,40 +58,35 @@ export async function deviceCommand(args: string[], io: CliIo): Promise<CliOutco
   if (!values.type) throw new CliError("--type <type> is required (light, switch, sensor, pir, climate)");
   await withDataDir(io, values, async (database, config) => {
     const devices = offlineDevices(database);
-    try {
-      const { device, token } = await devices.registry.create({
-        name: values.name!.trim(),
-        type: values.type!,
-      });
-      const broker = brokerAddress(config);
-      const credentials = {
-        stationId: config.stationId,
-        deviceId: device.id,
-        mqttHost: broker.host,
-        mqttPort: broker.port,
-        mqttUsername: device.id,
-        mqttPassword: token!,
-      };
-      if (values.json) {
-        io.stdout(`${JSON.stringify({ device: summarize(device), credentials })}\n`);
-        return;
-      }
-      io.stdout(
-        [
-          `created ${device.type} "${device.name}" with id ${device.id}`,
-          "MQTT credentials (the password is shown only now):",
-          `  host      ${credentials.mqttHost}`,
-          `  port      ${credentials.mqttPort}`,
-          `  username  ${credentials.mqttUsername}`,
-          `  password  ${credentials.mqttPassword}`,
-          `  topics    station/${config.stationId}/device/${device.id}/<suffix>`,
-          "",
-        ].join("\n"),
-      );
-    } catch (err) {
-      if (err instanceof StationError) throw new CliError(err.message);
-      throw err;
+    const { device, token } = await devices.registry.create({
+      name: values.name!.trim(),
+      type: values.type!,
+    });
+    const broker = brokerAddress(config);
+    const credentials = {
+      stationId: config.stationId,
+      deviceId: device.id,
+      mqttHost: broker.host,
+      mqttPort: broker.port,
+      mqttUsername: device.id,
+      mqttPassword: token!,
+    };
+    if (values.json) {
+      io.stdout(`${JSON.stringify({ device: summarize(device), credentials })}\n`);
+      return;
     }
+    io.stdout(
+      [
+        `created ${device.type} "${device.name}" with id ${device.id}`,
+        "MQTT credentials (the password is shown only now):",
+        `  host      ${credentials.mqttHost}`,
+        `  port      ${credentials.mqttPort}`,
+        `  username  ${credentials.mqttUsername}`,
+        `  password  ${credentials.mqttPassword}`,
+        `  topics    station/${config.stationId}/device/${device.id}/<suffix>`,
+        "",
+      ].join("\n"),
+    );
   });
   return exit(0);
 }

@@ -1,7 +1,6 @@
-import { createAuthService } from "../../auth/index.ts";
-import { createSystemClock, parseDuration, StationError } from "../../core/index.ts";
+import { parseDuration } from "../../core/index.ts";
 import { CliError, type CliIo, type CliOutcome, exit } from "../cli-io.ts";
-import { withDataDir } from "../offline-database.ts";
+import { withOfflineAuth } from "../offline-database.ts";
 import { parseFlags } from "../parse-flags.ts";
 
 export const tokenHelp = `Usage: opengenie token create --user <name> [--ttl 30d] [--data-dir <dir>]
@@ -28,20 +27,9 @@ export async function tokenCommand(args: string[], io: CliIo): Promise<CliOutcom
   if (!values.user) throw new CliError("--user <name> is required; see 'opengenie token --help'");
   const ttlMs = parseDuration(values.ttl ?? "30d");
   if (!ttlMs) throw new CliError(`--ttl ${values.ttl} is not a duration like 30d, 12h or 90m`);
-  await withDataDir(io, values, async ({ db }, config) => {
-    const auth = createAuthService({
-      db,
-      platform: io.platform,
-      clock: createSystemClock(),
-      jwtSecret: config.jwtSecret,
-    });
-    try {
-      const { accessToken } = await auth.createLongLivedToken(values.user!, ttlMs, values.label ?? "cli");
-      io.stdout(`${accessToken}\n`);
-    } catch (err) {
-      if (err instanceof StationError) throw new CliError(err.message);
-      throw err;
-    }
+  await withOfflineAuth(io, values, async (auth) => {
+    const { accessToken } = await auth.createLongLivedToken(values.user!, ttlMs, values.label ?? "cli");
+    io.stdout(`${accessToken}\n`);
   });
   return exit(0);
 }

@@ -1,7 +1,6 @@
-import { createAuthService, roleSchema } from "../../auth/index.ts";
-import { createSystemClock, StationError } from "../../core/index.ts";
+import { roleSchema } from "../../auth/index.ts";
 import { CliError, type CliIo, type CliOutcome, exit } from "../cli-io.ts";
-import { withDataDir } from "../offline-database.ts";
+import { withOfflineAuth } from "../offline-database.ts";
 import { parseFlags } from "../parse-flags.ts";
 
 export const userHelp = `Usage: opengenie user add <name> --role owner|admin|member|guest --password-stdin [--data-dir <dir>]
@@ -35,20 +34,9 @@ export async function userCommand(args: string[], io: CliIo): Promise<CliOutcome
     );
   }
   const password = (await io.readStdin()).replace(/\r?\n$/, "");
-  await withDataDir(io, values, async ({ db }, config) => {
-    const auth = createAuthService({
-      db,
-      platform: io.platform,
-      clock: createSystemClock(),
-      jwtSecret: config.jwtSecret,
-    });
-    try {
-      const user = await auth.createUser(name, password, role.data);
-      io.stdout(`created user ${user.username} (${user.role}) id ${user.id}\n`);
-    } catch (err) {
-      if (err instanceof StationError) throw new CliError(err.message);
-      throw err;
-    }
+  await withOfflineAuth(io, values, async (auth) => {
+    const user = await auth.createUser(name, password, role.data);
+    io.stdout(`created user ${user.username} (${user.role}) id ${user.id}\n`);
   });
   return exit(0);
 }
