@@ -78,61 +78,20 @@ describe("opengenie serve as a process", () => {
     expect((await login(second.info.httpUrl, "rita", "rita-secret-pw")).status).toBe(200);
   });
 
-  test("a busy HTTP port gives one line naming the problem and the fix, exit 1", async () => {
+  test.each([
+    ["--port", "HTTP API", "pass --port or stop the other process"],
+    ["--mqtt-port", "embedded MQTT broker", "pass --mqtt-port or --mqtt-url"],
+  ])("a busy %s gives one line naming the problem and the fix, exit 1", async (flag, what, fix) => {
     const dataDir = tempDataDir();
     const blocker = createServer().listen(0, "127.0.0.1");
     await new Promise((r) => blocker.once("listening", r));
     cleanups.push(() => blocker.close());
-    const port = (blocker.address() as { port: number }).port;
-    const result = await runCommand(
-      [
-        ...bin,
-        "serve",
-        "--data-dir",
-        dataDir,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        String(port),
-        "--mqtt-port",
-        "0",
-      ],
-      {
-        env: { HOME: dataDir },
-      },
-    );
+    const port = String((blocker.address() as { port: number }).port);
+    const ports = { "--port": "0", "--mqtt-port": "0", [flag]: port };
+    const args = ["serve", "--data-dir", dataDir, "--host", "127.0.0.1", ...Object.entries(ports).flat()];
+    const result = await runCommand([...bin, ...args], { env: { HOME: dataDir } });
     expect(result.code).toBe(1);
-    const lines = result.stderr.trim().split("\n");
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toBe(`error: port ${port} is in use (HTTP API); pass --port or stop the other process`);
-    expect(existsSync(join(dataDir, "run", "station.json"))).toBe(false);
-  });
-
-  test("a busy embedded-broker port gives the contract's one-line error, exit 1", async () => {
-    const dataDir = tempDataDir();
-    const blocker = createServer().listen(0, "127.0.0.1");
-    await new Promise((r) => blocker.once("listening", r));
-    cleanups.push(() => blocker.close());
-    const port = (blocker.address() as { port: number }).port;
-    const result = await runCommand(
-      [
-        ...bin,
-        "serve",
-        "--data-dir",
-        dataDir,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--mqtt-port",
-        String(port),
-      ],
-      { env: { HOME: dataDir } },
-    );
-    expect(result.code).toBe(1);
-    expect(result.stderr.trim().split("\n")).toEqual([
-      `error: port ${port} is in use (embedded MQTT broker); pass --mqtt-port or --mqtt-url`,
-    ]);
+    expect(result.stderr.trim().split("\n")).toEqual([`error: port ${port} is in use (${what}); ${fix}`]);
     expect(existsSync(join(dataDir, "run", "station.json"))).toBe(false);
   });
 
