@@ -15,6 +15,8 @@
  * push to the first --sample-clients clients.
  * Target: station / raw delivered rate >= 0.5. Prints; never fails on a missed target.
  */
+import { readFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import {
@@ -72,6 +74,8 @@ interface PhaseResult {
   unexpectedCloses: number;
   serverCpu: number;
   benchCpu: number;
+  /** Busy share of all cores (kernel network work included). */
+  machineCpu: number;
 }
 
 /** Reads a non-negative integer right after `key` in `text`, or -1. */
@@ -189,16 +193,17 @@ function connectClient(url: string, index: number, audience: Audience): Promise<
 /** Opens `count` clients, CONNECT_BATCH at a time. */
 async function openClients(url: string, count: number, audience: Audience): Promise<WebSocket[]> {
   const sockets: WebSocket[] = [];
-  try {
-    for (let first = 0; first < count; first += CONNECT_BATCH) {
-      const batch = Array.from({ length: Math.min(CONNECT_BATCH, count - first) }, (_, i) => first + i);
-      sockets.push(...(await Promise.all(batch.map((i) => connectClient(url, i, audience)))));
+  for (let first = 0; first < count; first += CONNECT_BATCH) {
+    const batch = Array.from({ length: Math.min(CONNECT_BATCH, count - first) }, (_, i) => first + i);
+    const settled = await Promise.allSettled(batch.map((i) => connectClient(url, i, audience)));
+    for (const s of settled) if (s.status === "fulfilled") sockets.push(s.value);
+    const failed = settled.find((s) => s.status === "rejected");
+    if (failed) {
+      await closeClients(sockets);
+      throw failed.reason;
     }
-    return sockets;
-  } catch (err) {
-    await closeClients(sockets);
-    throw err;
   }
+  return sockets;
 }
 
 async function closeClients(sockets: WebSocket[]) {
@@ -216,6 +221,25 @@ async function closeClients(sockets: WebSocket[]) {
   );
 }
 
+/** Busy share of all cores over an interval, from /proc/stat (idle + iowait count as idle). */
+function machineMeter() {
+  const read = () => {
+    const fields = readFileSync("/proc/stat", "utf8")
+      .split("\n", 1)[0]!
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    const total = fields.reduce((a, b) => a + b, 0);
+    return { total, idle: fields[3]! + fields[4]! };
+  };
+  const before = read();
+  return () => {
+    const after = read();
+    return 1 - (after.idle - before.idle) / Math.max(1, after.total - before.total);
+  };
+}
+
 /** CPU use of a process over an interval, as a share of one core. */
 function cpuMeter(pid: number) {
   const cpu0 = cpuSeconds(pid);
@@ -223,7 +247,7 @@ function cpuMeter(pid: number) {
   return () => (cpuSeconds(pid) - cpu0) / ((performance.now() - t0) / 1000);
 }
 
-/** Publishes for `seconds` via `start`, measures, drains; `published` resolves with the count. */
+/** Runs `start` (publishes for the given seconds, resolves with the count), then drains and sums up. */
 async function measure(
   opts: Options,
   audience: Audience,
@@ -232,10 +256,11 @@ async function measure(
 ): Promise<PhaseResult> {
   const serverCpu = cpuMeter(serverPid);
   const benchCpu = cpuMeter(process.pid);
+  const machine = machineMeter();
   const t0 = Date.now();
   audience.window(t0, t0 + opts.seconds * 1000);
   const published = await start();
-  const cpu = { server: serverCpu(), bench: benchCpu() };
+  const cpu = { server: serverCpu(), bench: benchCpu(), machine: machine() };
   await audience.quiet();
   const s = audience.summary(published);
   return {
@@ -245,6 +270,7 @@ async function measure(
     rate: s.inWindow / opts.seconds,
     serverCpu: cpu.server,
     benchCpu: cpu.bench,
+    machineCpu: cpu.machine,
   };
 }
 
@@ -406,7 +432,7 @@ function row(label: string, r: PhaseResult) {
     (r.droppedNotices ? `, ${r.droppedNotices} dropped notices` : "") +
     (r.unexpectedCloses ? `, ${r.unexpectedCloses} sockets closed early` : "") +
     `\n${"".padEnd(20)} CPU while publishing: server ${(100 * r.serverCpu).toFixed(0)} %, ` +
-    `bench clients ${(100 * r.benchCpu).toFixed(0)} % of one core`
+    `bench clients ${(100 * r.benchCpu).toFixed(0)} % of one core; all ${cpus().length} cores ${(100 * r.machineCpu).toFixed(0)} % busy`
   );
 }
 
@@ -426,6 +452,12 @@ async function main(opts: Options) {
     return;
   }
 
+  const [load1] = loadavg();
+  if (load1! > cpus().length / 2)
+    console.log(
+      `  note: load average ${load1!.toFixed(1)} on ${cpus().length} cores before the run; ` +
+        "other work competes for CPU and skews both phases",
+    );
   console.log("measuring the station (/ws/iot device → device core → /ws pushes) …");
   const station = await stationPhase(opts);
   console.log("measuring Bun's raw publish (server.publish to a topic every socket subscribed) …");

@@ -65,8 +65,26 @@ export function createSubscriptions(deps: SubscriptionDeps) {
     if (before > 0 && after === 0) deps.hooks?.[channel]?.onLastUnsubscribed?.();
   }
 
+  // State changes are fanned out once per I/O turn, latest per device: when intake runs ahead of
+  // a fan-out to many sockets, frames read together become one push instead of a growing
+  // backlog (bench/fanout.ts). State pushes may coalesce (CONTRACT.md section 4).
+  const pendingStates = new Map<string, StationEvents["device.state"]>();
+  let flushScheduled = false;
+  const flushStates = () => {
+    flushScheduled = false;
+    const batch = [...pendingStates.values()];
+    pendingStates.clear();
+    for (const d of batch) fanOut("devices", "device.state", d, d.deviceId, { coalesce: true });
+  };
+
   const offs = [
-    deps.bus.on("device.state", (d) => fanOut("devices", "device.state", d, d.deviceId, { coalesce: true })),
+    deps.bus.on("device.state", (d) => {
+      pendingStates.set(d.deviceId, d);
+      if (flushScheduled) return;
+      flushScheduled = true;
+      // End of this I/O turn, not a timer: the injected clock has nothing to decide here.
+      setImmediate(flushStates);
+    }),
     deps.bus.on("device.status", (d) => fanOut("devices", "device.status", d, d.deviceId)),
     deps.bus.on("device.added", (d) => fanOut("devices", "device.added", d, d.device.id)),
     deps.bus.on("device.removed", (d) =>
@@ -129,6 +147,7 @@ export function createSubscriptions(deps: SubscriptionDeps) {
     },
     stop() {
       for (const off of offs) off();
+      pendingStates.clear();
     },
   };
 }
