@@ -1,9 +1,12 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { writeBleakStub } from "../src/ble/bleak-stub.ts";
+import { writeBridgeScript } from "../src/ble/index.ts";
 import { createManualClock } from "../src/core/index.ts";
 import { eventually, getDevice } from "./helpers/devices.ts";
 import { repoRoot } from "./helpers/spawn-station.ts";
+import { makeTempDir } from "./helpers/temp-dir.ts";
 import { startTestStation, type TestStation } from "./helpers/test-station.ts";
 import { openSocket, type TestSocket } from "./helpers/ws-client.ts";
 
@@ -178,3 +181,26 @@ test("provisioning needs the admin role, over HTTP and on the channel", async ()
     code: "FORBIDDEN",
   });
 });
+
+test("the real helper without BlueZ: the first provisioning request is already 503, and a bad type is 400", async () => {
+  const dir = makeTempDir();
+  cleanups.push(dir.remove);
+  const script = writeBridgeScript(dir.path);
+  writeBleakStub(dir.path);
+  const helper = `env PYTHONPATH=${dir.path} STUB_BLEAK_MODE=no_dbus STUB_BLEAK_LOG=${dir.path}/bleak.log /usr/bin/python3 ${script}`;
+  const { s, admin } = await station(helper);
+  const add = (type: string) =>
+    s.api("/api/provisioning/add", {
+      method: "POST",
+      token: admin,
+      body: JSON.stringify({ address: "AA:BB:CC:DD:EE:01", ssid: "home", password: "x", name: "Lamp", type }),
+    });
+  expect((await add("toaster")).status).toBe(400);
+  const res = await add("light");
+  expect(res.status).toBe(503);
+  const err = ((await res.json()) as { error: { code: string; message: string } }).error;
+  expect(err.code).toBe("BLE_UNAVAILABLE");
+  expect(err.message).toContain("apt-get install bluez");
+  const list = (await (await s.api("/api/devices", { token: admin })).json()) as { devices: unknown[] };
+  expect(list.devices).toHaveLength(0);
+}, 20_000);

@@ -158,14 +158,17 @@ export function createAuthService(deps: AuthDeps) {
       if (!row || row.id !== result.claims.sub) throw new StationError("UNAUTHORIZED", "session not found");
       if (row.revoked_at !== null) throw new StationError("UNAUTHORIZED", "session revoked");
       if (row.expires_at <= clock.now()) throw new StationError("UNAUTHORIZED", "token expired");
-      // The role comes from the database, so a demotion takes effect on the next request.
-      return {
+      // The role comes from the database (cached at most SESSION_CACHE_MS), so a demotion applies within seconds.
+      const principal: Principal = {
         userId: row.id,
         username: row.username,
         role: row.role,
         sessionId: row.sid,
         expiresAt: row.expires_at,
       };
+      if (sessionCache.size > 10_000) sessionCache.clear();
+      sessionCache.set(row.sid, { at: now, principal });
+      return principal;
     },
 
     /** Records that an app on this session was last connected now (its socket closed). */

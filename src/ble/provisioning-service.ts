@@ -92,8 +92,8 @@ export function createProvisioningService(deps: ProvisioningDeps) {
     deps.publish("provisioning.candidate", candidate);
   }
 
-  function unavailable(): StationError {
-    const why = bridge.lastError?.message ?? "the BLE helper is not running";
+  function unavailable(radioError?: string): StationError {
+    const why = radioError ?? bridge.lastError?.message ?? "the BLE helper is not running";
     return new StationError(
       "BLE_UNAVAILABLE",
       `Bluetooth is not usable: ${why}. Run 'opengenie doctor' for what to install or fix.`,
@@ -141,6 +141,34 @@ export function createProvisioningService(deps: ProvisioningDeps) {
         off();
         clock.clearTimeout(timer);
         resolve(bridge.status === "ready");
+      }
+    });
+  }
+
+  /**
+   * The helper says `ready` before it touches BlueZ, so before creating a device the radio is
+   * proven by a scan actually starting (or already running); otherwise BLE_UNAVAILABLE.
+   */
+  function radioWorks(timeoutMs = 5000): Promise<{ ok: boolean; error?: string }> {
+    if (scanning) return Promise.resolve({ ok: true });
+    return new Promise((resolve) => {
+      const offMessage = bridge.onMessage((m) => {
+        if (m.type === "scan_started") finish({ ok: true });
+        if (m.type === "error") finish({ ok: false, error: `${m.code}: ${m.message}` });
+      });
+      const offStatus = bridge.onStatus((c) => {
+        if (c.status === "unavailable" || c.status === "stopped") finish({ ok: false });
+      });
+      const timer = clock.setTimeout(
+        () => finish({ ok: false, error: "the BLE helper did not start a scan" }),
+        timeoutMs,
+      );
+      if (!bridge.send(startScanCommand(PROVISIONING_SERVICE_UUID))) finish({ ok: false });
+      function finish(result: { ok: boolean; error?: string }) {
+        offMessage();
+        offStatus();
+        clock.clearTimeout(timer);
+        resolve(result);
       }
     });
   }
@@ -193,6 +221,8 @@ export function createProvisioningService(deps: ProvisioningDeps) {
       logger.info("device provisioned", { address: request.address, deviceId });
     }
     deps.publish("provisioning.result", { deviceId, ok: !error, ...(error ? { error } : {}) });
+    // A scan started only to prove the radio stops once nobody watches and nothing is pending.
+    if (watchers === 0 && writes.size === 0) bridge.send(stopScanCommand());
   }
 
   return {
@@ -218,6 +248,8 @@ export function createProvisioningService(deps: ProvisioningDeps) {
     async provision(request: ProvisionRequest): Promise<{ deviceId: string }> {
       ensureBridge();
       if (!(await settled())) throw unavailable();
+      const radio = await radioWorks();
+      if (!radio.ok) throw unavailable(radio.error);
       if (writes.has(request.address))
         throw new StationError("CONFLICT", `already provisioning ${request.address}`);
       const { deviceId, token } = await deps.createDevice(request.name, request.type);

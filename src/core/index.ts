@@ -1,5 +1,5 @@
 export type { Clock, TimerHandle } from "./clock.ts";
-export { createManualClock, createSystemClock } from "./clock.ts";
+export { createManualClock, createSystemClock, MAX_TIMER_MS } from "./clock.ts";
 export { parseDuration } from "./duration.ts";
 export type { EventBus } from "./event-bus.ts";
 export { createEventBus } from "./event-bus.ts";

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { Clock, Service } from "../core/index.ts";
+import { type Clock, MAX_TIMER_MS, type Service } from "../core/index.ts";
 import type { Logger } from "../logging/index.ts";
 import { createEmbeddedBroker, type EmbeddedBroker } from "./embedded-broker.ts";
 import {
@@ -7,7 +7,7 @@ import {
   type DeviceMessageHandler,
   type MqttDeviceBridge,
 } from "./mqtt-device-bridge.ts";
-import { parseMqttUrl } from "./mqtt-url.ts";
+import { parseMqttUrl, redactMqttUrl } from "./mqtt-url.ts";
 import { createStationMqttClient, type StationMqttClient } from "./station-mqtt-client.ts";
 
 export interface MqttServiceDeps {
@@ -20,6 +20,8 @@ export interface MqttServiceDeps {
   clock: Clock;
   devices: DeviceMessageHandler;
   authenticateDevice(deviceId: string, password: string): Promise<boolean>;
+  /** External mode: how long start() waits for the first connection before going on. */
+  firstConnectWaitMs?: number;
 }
 
 /** A port the embedded broker could not bind: the CLI turns it into the contract's one-line error. */
@@ -28,6 +30,23 @@ export class MqttPortInUseError extends Error {
     super(`port ${port} is in use (embedded MQTT broker); pass --mqtt-port or --mqtt-url`);
     this.name = "MqttPortInUseError";
   }
+}
+
+/** True when `promise` settles within `ms` (on the injected clock), false otherwise. */
+function firstOf(promise: Promise<unknown>, clock: Clock, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = clock.setTimeout(() => resolve(false), ms);
+    promise.then(
+      () => {
+        clock.clearTimeout(timer);
+        resolve(true);
+      },
+      () => {
+        clock.clearTimeout(timer);
+        resolve(false);
+      },
+    );
+  });
 }
 
 /** The station's MQTT side: the embedded broker (unless external), its own client, the device bridge. */
@@ -41,7 +60,9 @@ export function createMqttService(deps: MqttServiceDeps) {
 
   const service: Service & Record<string, unknown> = {
     name: "mqtt",
-    critical: true,
+    // Only the embedded broker's port is the user's to fix before the station can run; an
+    // unreachable external broker is retried in the background (health shows connected:false).
+    critical: mode === "embedded",
     async start() {
       if (deps.url) {
         port = parseMqttUrl(deps.url).port;
@@ -52,6 +73,8 @@ export function createMqttService(deps: MqttServiceDeps) {
           clientId: `opengenie-${deps.stationId}`,
           logger,
           clock: deps.clock,
+          // Keep trying for as long as the station runs; start() below waits only briefly.
+          connectTimeoutMs: MAX_TIMER_MS,
         });
         client.onStatus((connected) =>
           logger.info(connected ? "connected to MQTT broker" : "MQTT broker connection lost"),
@@ -81,7 +104,16 @@ export function createMqttService(deps: MqttServiceDeps) {
       bridge = createMqttDeviceBridge({ client, stationId: deps.stationId, devices: deps.devices, logger });
       // Listen before connecting: a persistent session delivers queued messages right after CONNACK.
       bridge.attach();
-      await client.start();
+      const connected = client.start();
+      if (mode === "embedded") await connected;
+      else {
+        connected.catch((err) => logger.error("MQTT broker connection failed", { err }));
+        const waited = await firstOf(connected, deps.clock, deps.firstConnectWaitMs ?? 3000);
+        if (!waited)
+          logger.warn(
+            `MQTT broker ${redactMqttUrl(deps.url!)} not reachable yet; retrying in the background`,
+          );
+      }
       await bridge.start();
     },
     async stop() {

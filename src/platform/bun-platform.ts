@@ -34,6 +34,9 @@ function serve<T>(options: ServeOptions<T>): HttpServerHandle {
     port: options.port,
     maxRequestBodySize: options.maxRequestBodySize,
     development: false,
+    // Never share the port with another process: a second station must get EADDRINUSE, not
+    // half the requests (Bun would otherwise set SO_REUSEPORT).
+    reusePort: false,
     fetch(request, srv) {
       const remoteAddress = srv.requestIP(request)?.address ?? "";
       return options.fetch(request, {

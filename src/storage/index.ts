@@ -1,3 +1,5 @@
+export type { BackupIdentity } from "./backup.ts";
+export { inspectBackup, installBackup, writeBackup } from "./backup.ts";
 export type { BatchedWriter, BatchedWriterDeps, DevicePatch } from "./batched-writer.ts";
 export { createBatchedWriter } from "./batched-writer.ts";
 export type { StationDatabase } from "./open-database.ts";

@@ -52,14 +52,12 @@ export function authRoutes(auth: AuthService, limiter: LoginRateLimiter, guard: 
       );
     }
     const { username, password } = c.req.valid("json");
-    try {
-      const result = await auth.login(username, password);
-      limiter.recordSuccess(address);
-      return c.json(result, 200);
-    } catch (err) {
-      if (err instanceof StationError && err.code === "UNAUTHORIZED") limiter.recordFailure(address);
-      throw err;
-    }
+    // Counted as a failure before the (slow) password check, so concurrent guesses are limited
+    // too; a success clears the address.
+    limiter.recordFailure(address);
+    const result = await auth.login(username, password);
+    limiter.recordSuccess(address);
+    return c.json(result, 200);
   });
   app.use(logoutRoute.getRoutingPath(), guard("guest"));
   app.openapi(logoutRoute, async (c) => {

@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { ProvisioningService } from "../../ble/index.ts";
+import { deviceTypeSchema } from "../../devices/index.ts";
 import type { ApiEnv } from "../api-env.ts";
 import type { AuthGuard } from "../auth-guard.ts";
 import { errorBodySchema, errorResponses, jsonBody, jsonResponse, security } from "../common-schemas.ts";
@@ -23,7 +24,7 @@ const addRoute = createRoute({
           ssid: z.string().min(1).max(32),
           password: z.string().max(64),
           name: deviceNameSchema,
-          type: z.string().min(1).max(32),
+          type: deviceTypeSchema,
           joinTimeoutSec: z.number().int().min(5).max(600).optional(),
         })
         .openapi("ProvisioningRequest"),

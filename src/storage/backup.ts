@@ -1,0 +1,95 @@
+import { chmodSync, copyFileSync, existsSync, renameSync, rmSync, statSync } from "node:fs";
+import type { Platform } from "../platform/index.ts";
+import { databasePath } from "./open-database.ts";
+
+type Queryable = {
+  query(sql: string): { get(...p: unknown[]): unknown; all(): unknown[]; run(...p: unknown[]): unknown };
+};
+
+export interface BackupIdentity {
+  stationId: string;
+  jwtSecret: string;
+}
+
+/** Keys under which a backup carries the station's identity, so a restore is the same station. */
+const META = {
+  stationId: "backup.station_id",
+  jwtSecret: "backup.jwt_secret",
+  createdAt: "backup.created_at",
+};
+
+/**
+ * Writes a consistent copy of the live database (SQLite `VACUUM INTO`, safe while the station
+ * runs) plus the station's identity to `out`, mode 0600 since it holds hashes and the secret.
+ */
+export function writeBackup(
+  platform: Platform,
+  dataDir: string,
+  out: string,
+  identity: BackupIdentity,
+  now: number,
+) {
+  const tmp = `${out}.partial`;
+  rmSync(tmp, { force: true });
+  const source = platform.openSqlite(databasePath(dataDir)) as unknown as Queryable & { close(): void };
+  try {
+    source.query("VACUUM INTO ?").run(tmp);
+  } finally {
+    source.close();
+  }
+  const copy = platform.openSqlite(tmp) as unknown as Queryable & { close(): void; exec(sql: string): void };
+  try {
+    const put = copy.query("INSERT OR REPLACE INTO station_meta (key, value) VALUES (?, ?)");
+    put.run(META.stationId, identity.stationId);
+    put.run(META.jwtSecret, identity.jwtSecret);
+    put.run(META.createdAt, String(now));
+    copy.exec("PRAGMA journal_mode = DELETE");
+  } finally {
+    copy.close();
+  }
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, out);
+  return { bytes: statSync(out).size };
+}
+
+/** Checks a backup file and reads the identity it carries; throws with what is wrong. */
+export function inspectBackup(platform: Platform, file: string) {
+  if (!existsSync(file)) throw new Error(`${file} does not exist`);
+  let db: (Queryable & { close(): void }) | undefined;
+  try {
+    db = platform.openSqlite(file) as unknown as Queryable & { close(): void };
+    const check = db.query("PRAGMA integrity_check").get() as Record<string, string>;
+    if (Object.values(check)[0] !== "ok") throw new Error("the file is damaged (integrity check failed)");
+    const meta = new Map(
+      (db.query("SELECT key, value FROM station_meta").all() as { key: string; value: string }[]).map((r) => [
+        r.key,
+        r.value,
+      ]),
+    );
+    const stationId = meta.get(META.stationId);
+    const jwtSecret = meta.get(META.jwtSecret);
+    if (!stationId || !jwtSecret) throw new Error("this is not an OpenGenie backup (no station identity)");
+    const devices = (db.query("SELECT count(*) AS n FROM devices").get() as { n: number }).n;
+    const users = (db.query("SELECT count(*) AS n FROM users").get() as { n: number }).n;
+    return { stationId, jwtSecret, createdAt: Number(meta.get(META.createdAt) ?? 0), devices, users };
+  } catch (err) {
+    const message = (err as Error).message;
+    throw new Error(
+      /not a database|file is not|no such table/i.test(message) ? "this is not an OpenGenie backup" : message,
+    );
+  } finally {
+    db?.close();
+  }
+}
+
+/** Puts a backup in place of the data dir's database (the station must be stopped). */
+export function installBackup(dataDir: string, file: string) {
+  const target = databasePath(dataDir);
+  const tmp = `${target}.restoring`;
+  copyFileSync(file, tmp);
+  chmodSync(tmp, 0o640);
+  // The old WAL belongs to the old file; left behind it would be replayed onto the backup.
+  rmSync(`${target}-wal`, { force: true });
+  rmSync(`${target}-shm`, { force: true });
+  renameSync(tmp, target);
+}
