@@ -8,7 +8,9 @@ import {
 import {
   ConfigError,
   deviceBrokerHost,
+  isProcessAlive,
   type RunInfo,
+  readRunFile,
   removeRunFile,
   type StationConfig,
   writeRunFile,
@@ -80,6 +82,12 @@ export function createStation(config: StationConfig, platform: Platform, options
   let announceShutdown: ((graceMs: number) => void) | undefined;
 
   async function start(): Promise<RunInfo> {
+    const other = readRunFile(config.dataDir, isProcessAlive);
+    if (other && other.pid !== process.pid) {
+      throw new ConfigError(
+        `a station is already running on ${config.dataDir} (pid ${other.pid}, ${other.httpUrl}); stop it first or pass another --data-dir`,
+      );
+    }
     database = await openDatabase(platform, config.dataDir);
     const db = database.db;
     const auth = createAuthService({ db, platform, clock, jwtSecret: config.jwtSecret, bus });
@@ -259,9 +267,8 @@ export function createStation(config: StationConfig, platform: Platform, options
       stationId: config.stationId,
       httpUrl: `http://${httpHost}:${server.port}`,
       httpPort: server.port,
-      mqttUrl: config.mqttUrl
-        ? parseMqttUrl(config.mqttUrl).brokerUrl
-        : `mqtt://${config.advertiseHost}:${mqtt.port}`,
+      // Where devices connect (the same host and port POST /api/devices hands out).
+      mqttUrl: `${config.mqttUrl?.startsWith("mqtts:") ? "mqtts" : "mqtt"}://${deviceBrokerHost(config)}:${mqtt.port}`,
       mqttPort: mqtt.port,
       startedAt,
     };
@@ -276,7 +283,7 @@ export function createStation(config: StationConfig, platform: Platform, options
     await lifecycle.stopAll();
     await database?.close();
     database = undefined;
-    if (runInfo) removeRunFile(config.dataDir);
+    if (runInfo) removeRunFile(config.dataDir, process.pid);
     runInfo = undefined;
   }
 

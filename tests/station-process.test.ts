@@ -95,6 +95,43 @@ describe("opengenie serve as a process", () => {
     expect(existsSync(join(dataDir, "run", "station.json"))).toBe(false);
   });
 
+  test("a second station: on a running station's port it fails, on its data dir it refuses", async () => {
+    const first = await started(tempDataDir());
+    const other = tempDataDir();
+    const samePort = await runCommand(
+      [
+        ...bin,
+        "serve",
+        "--data-dir",
+        other,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        String(first.info.httpPort),
+        "--mqtt-port",
+        "0",
+      ],
+      { env: { HOME: other } },
+    );
+    expect(samePort.code).toBe(1);
+    expect(samePort.stderr.trim()).toBe(
+      `error: port ${first.info.httpPort} is in use (HTTP API); pass --port or stop the other process`,
+    );
+    const sameDir = first.dataDir;
+    const again = await runCommand(
+      [...bin, "serve", "--data-dir", sameDir, "--port", "0", "--mqtt-port", "0"],
+      {
+        env: { HOME: other },
+      },
+    );
+    expect(again.code).toBe(1);
+    expect(again.stderr.trim().split("\n")).toHaveLength(1);
+    expect(again.stderr).toContain(`already running on ${sameDir} (pid ${first.proc.pid}`);
+    // The running station keeps its run file.
+    expect(existsSync(join(sameDir, "run", "station.json"))).toBe(true);
+    expect((await fetch(`${first.info.httpUrl}/api/health`)).status).toBe(200);
+  });
+
   test("bad flags, bad values and an unusable data dir exit 1 with one error line", async () => {
     const dataDir = tempDataDir();
     const cases: [string[], Record<string, string>, string][] = [

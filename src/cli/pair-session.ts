@@ -1,8 +1,7 @@
 import { createStationClient, type StationClient } from "../client/index.ts";
-import { type RunInfo, readRunFile } from "../config/index.ts";
+import { isProcessAlive, type RunInfo, readRunFile } from "../config/index.ts";
 import { CliError, type CliIo } from "./cli-io.ts";
 import { withOfflineAuth } from "./offline-database.ts";
-import { isProcessAlive } from "./process-alive.ts";
 
 export interface PairSession {
   station: RunInfo;

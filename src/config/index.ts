@@ -4,4 +4,11 @@ export { completeConfig, deviceBrokerHost, ensureDataDir, lanIPv4 } from "./data
 export type { ConfigSources } from "./load-config.ts";
 export { ConfigError, defaultDataDir, loadConfig, resolveDataDir } from "./load-config.ts";
 export type { RunInfo } from "./run-file.ts";
-export { readRunFile, removeRunFile, runFilePath, runInfoSchema, writeRunFile } from "./run-file.ts";
+export {
+  isProcessAlive,
+  readRunFile,
+  removeRunFile,
+  runFilePath,
+  runInfoSchema,
+  writeRunFile,
+} from "./run-file.ts";

@@ -26,8 +26,25 @@ export function writeRunFile(dataDir: string, info: RunInfo): void {
   renameSync(`${file}.tmp`, file);
 }
 
-export function removeRunFile(dataDir: string): void {
-  rmSync(runFilePath(dataDir), { force: true });
+/** Removes the run file if it is this process's (another station may have written it since). */
+export function removeRunFile(dataDir: string, pid: number): void {
+  const file = runFilePath(dataDir);
+  try {
+    if (runInfoSchema.parse(JSON.parse(readFileSync(file, "utf8"))).pid !== pid) return;
+  } catch {
+    // Unreadable or half-written: it is ours to clean up.
+  }
+  rmSync(file, { force: true });
+}
+
+/** True when a process with this pid exists (signal 0 checks without sending anything). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** The running station's facts, or undefined when none is running (a stale file is ignored). */

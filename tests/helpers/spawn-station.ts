@@ -6,6 +6,7 @@ export const repoRoot = join(import.meta.dir, "..", "..");
 
 export interface SpawnedStation {
   proc: Subprocess<"ignore", "pipe", "pipe">;
+  dataDir: string;
   info: {
     pid: number;
     httpUrl: string;
@@ -94,6 +95,7 @@ export async function spawnStation(
   const info = JSON.parse(readFileSync(runFile, "utf8"));
   return {
     proc,
+    dataDir,
     info,
     stdout: () => out.text,
     stderr: () => err.text,

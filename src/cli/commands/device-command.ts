@@ -1,4 +1,4 @@
-import { deviceBrokerHost, readRunFile, type StationConfig } from "../../config/index.ts";
+import { deviceBrokerHost, isProcessAlive, readRunFile, type StationConfig } from "../../config/index.ts";
 import { createEventBus, createSystemClock, type StationEvents } from "../../core/index.ts";
 import { createDeviceService, summarize } from "../../devices/index.ts";
 import { createLogger } from "../../logging/index.ts";
@@ -7,7 +7,6 @@ import type { StationDatabase } from "../../storage/index.ts";
 import { CliError, type CliIo, type CliOutcome, exit } from "../cli-io.ts";
 import { withDataDir } from "../offline-database.ts";
 import { parseFlags } from "../parse-flags.ts";
-import { isProcessAlive } from "../process-alive.ts";
 
 export const deviceHelp = `Usage: opengenie device add --name <name> --type <type> [--json] [--data-dir <dir>]
 
@@ -24,8 +23,14 @@ Lists the registered devices with their last known state.
 /** The host and port devices are told to reach: the running station's port, else the configuration's. */
 function brokerAddress(config: StationConfig): { host: string; port: number } {
   const running = readRunFile(config.dataDir, isProcessAlive);
-  const port = running?.mqttPort ?? (config.mqttUrl ? parseMqttUrl(config.mqttUrl).port : config.mqttPort);
-  return { host: deviceBrokerHost(config), port };
+  if (running) {
+    const { host, port } = parseMqttUrl(running.mqttUrl);
+    return { host, port };
+  }
+  return {
+    host: deviceBrokerHost(config),
+    port: config.mqttUrl ? parseMqttUrl(config.mqttUrl).port : config.mqttPort,
+  };
 }
 
 function offlineDevices(database: StationDatabase) {
