@@ -26,7 +26,7 @@ import {
 } from "./core/index.ts";
 import { createDeviceService } from "./devices/index.ts";
 import {
-  API_BODY_LIMIT,
+  cloudRoutes,
   createApi,
   createFrontDoor,
   createMetricsEndpoint,
@@ -36,7 +36,7 @@ import {
 } from "./http/index.ts";
 import type { Logger } from "./logging/index.ts";
 import { createStationMetrics } from "./metrics/index.ts";
-import { createMqttService, MqttPortInUseError, parseMqttUrl } from "./mqtt/index.ts";
+import { createMqttService, MqttPortInUseError } from "./mqtt/index.ts";
 import type { HttpServerHandle, Platform } from "./platform/index.ts";
 import { openDatabase, type StationDatabase } from "./storage/index.ts";
 import { VERSION } from "./version.ts";
@@ -199,6 +199,15 @@ export function createStation(config: StationConfig, platform: Platform, options
       connections: () => describeConnections(sockets, iot),
       extraRoutes: [
         provisioningRoutes(provisioning),
+        // The cloud link itself is not built yet: the status says so truthfully.
+        cloudRoutes(async () => {
+          const row = await db.selectFrom("cloud_config").select("station_token").executeTakeFirst();
+          return {
+            configured: Boolean(config.cloudUrl),
+            connected: false,
+            claimed: Boolean(row?.station_token),
+          };
+        }),
         deviceRoutes({
           devices,
           credentialsFor: (deviceId, token) => ({
@@ -235,7 +244,8 @@ export function createStation(config: StationConfig, platform: Platform, options
       server = platform.serve<SocketData>({
         hostname: config.host,
         port: config.port,
-        maxRequestBodySize: API_BODY_LIMIT * 16,
+        // Far above the API's own 64 KiB limit, so oversized bodies get its JSON error, not a bare 413.
+        maxRequestBodySize: 8 * 1024 * 1024,
         maxWebSocketPayload: 64 * 1024,
         fetch,
         websocket: dispatchSockets<SocketData>({ app: sockets.handlers, iot: iot.handlers }),

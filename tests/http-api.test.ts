@@ -44,8 +44,9 @@ describe("health and routing", () => {
     }
   });
 
-  test("OpenAPI 3.1 document is generated from the route schemas", async () => {
-    const res = await s.api("/api/openapi.json");
+  test("OpenAPI 3.1 document is generated from the route schemas (for signed-in users)", async () => {
+    expect((await s.api("/api/openapi.json")).status).toBe(401);
+    const res = await s.api("/api/openapi.json", { token: guestToken });
     expect(res.status).toBe(200);
     const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toBe("3.1.0");
@@ -163,5 +164,40 @@ describe("metrics", () => {
     const text = await res.text();
     expect(text).toContain("# TYPE opengenie_devices gauge");
     expect(text).toMatch(/opengenie_uptime_seconds \d/);
+  });
+});
+
+describe("limits and stubs", () => {
+  test("a body over 1 MiB still gets the JSON PAYLOAD_TOO_LARGE error", async () => {
+    const res = await s.api("/api/auth/login", {
+      method: "POST",
+      body: JSON.stringify({ u: "x".repeat(2 * 1024 * 1024) }),
+    });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("PAYLOAD_TOO_LARGE");
+  });
+
+  test("concurrent wrong logins from one address are rate limited too", async () => {
+    const attempts = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        s.api("/api/auth/login", {
+          method: "POST",
+          body: JSON.stringify({ username: "mia", password: "guess-guess" }),
+        }),
+      ),
+    );
+    const statuses = attempts.map((r) => r.status);
+    expect(statuses.filter((c) => c === 429).length).toBeGreaterThanOrEqual(7);
+    const limited = attempts.find((r) => r.status === 429)!;
+    const body = (await limited.json()) as { error: { code: string; details: { retryAfterMs: number } } };
+    expect(body.error.code).toBe("RATE_LIMITED");
+    expect(body.error.details.retryAfterMs).toBeGreaterThan(0);
+    expect(limited.headers.get("retry-after")).toBeTruthy();
+  });
+
+  test("GET /api/cloud/status says the cloud link is not configured", async () => {
+    const res = await s.api("/api/cloud/status", { token: guestToken });
+    expect(await res.json()).toEqual({ configured: false, connected: false, claimed: false });
+    expect((await s.api("/api/cloud/status")).status).toBe(401);
   });
 });

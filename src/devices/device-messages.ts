@@ -10,8 +10,14 @@ export const handshakeSchema = z.object({
   heartbeatSec: z.number().int().min(1).max(86_400).optional(),
 });
 
+/** Bounds on what one device may store: a state is a handful of readings, not a document. */
+export const MAX_STATE_KEYS = 256;
+export const MAX_PAYLOAD_BYTES = 64 * 1024;
+
 export const stateReportSchema = z.object({
-  state: z.record(z.string().max(64), z.unknown()),
+  state: z
+    .record(z.string().min(1).max(64), z.unknown())
+    .refine((s) => Object.keys(s).length <= MAX_STATE_KEYS, `at most ${MAX_STATE_KEYS} keys`),
   timestamp,
 });
 
@@ -50,8 +56,11 @@ export function parseDeviceMessage(
   suffix: string,
   raw: string,
 ): { ok: true; message: DeviceMessage } | { ok: false; reason: string } {
-  const schema = deviceMessageSchemas[suffix as DeviceMessageSuffix];
+  const schema = Object.hasOwn(deviceMessageSchemas, suffix)
+    ? deviceMessageSchemas[suffix as DeviceMessageSuffix]
+    : undefined;
   if (!schema) return { ok: false, reason: `unknown topic suffix ${suffix}` };
+  if (raw.length > MAX_PAYLOAD_BYTES) return { ok: false, reason: `payload over ${MAX_PAYLOAD_BYTES} bytes` };
   let json: unknown;
   try {
     json = JSON.parse(raw);

@@ -8,7 +8,7 @@ import {
   type Database,
 } from "../storage/index.ts";
 import { createCommandDispatcher } from "./command-dispatcher.ts";
-import { parseDeviceMessage } from "./device-messages.ts";
+import { MAX_STATE_KEYS, parseDeviceMessage } from "./device-messages.ts";
 import { createDeviceRegistry, type LiveDevice, type Transport } from "./device-registry.ts";
 
 export interface DeviceServiceDeps {
@@ -20,6 +20,10 @@ export interface DeviceServiceDeps {
   writer?: BatchedWriter;
   sweepMs?: number;
 }
+
+const EVENT_RETENTION_MS = 30 * 86_400_000;
+const MAX_EVENTS = 1_000_000;
+const EPOCH_MS_FLOOR = 1e12;
 
 export type HandshakeAck = { status: "ok"; serverTime: number } | { status: "unknown_device" };
 
@@ -36,6 +40,19 @@ export function createDeviceService(deps: DeviceServiceDeps) {
   const commands = createCommandDispatcher({ registry, writer, clock });
   const rejected = new Map<string, number>();
   let sweep: TimerHandle | undefined;
+  let prune: TimerHandle | undefined;
+
+  /** The event log is a rolling window, so a Pi's SD card never fills with history. */
+  function pruneEvents() {
+    try {
+      deps.runBatch([
+        { sql: "DELETE FROM events WHERE at < ?", rows: [[clock.now() - EVENT_RETENTION_MS]] },
+        { sql: "DELETE FROM events WHERE id <= (SELECT max(id) FROM events) - ?", rows: [[MAX_EVENTS]] },
+      ]);
+    } catch (err) {
+      logger.error("pruning old events failed", { err });
+    }
+  }
 
   function reject(deviceId: string, suffix: string, reason: string) {
     const key = `${suffix}: ${reason.split(":")[0]}`;
@@ -114,9 +131,15 @@ export function createDeviceService(deps: DeviceServiceDeps) {
           return { status: "ok", serverTime: now };
         }
         case "state": {
+          const merged = { ...device.state, ...msg.payload.state };
+          if (Object.keys(merged).length > MAX_STATE_KEYS) {
+            reject(deviceId, suffix, `state would grow past ${MAX_STATE_KEYS} keys`);
+            return undefined;
+          }
           seen(device, transport, now);
-          device.state = { ...device.state, ...msg.payload.state };
+          device.state = merged;
           writer.setState(deviceId, device.state, now);
+          writer.appendEvent(deviceId, "state", msg.payload.state, now);
           bus.emit("device.state", { deviceId, state: device.state, at: now });
           return undefined;
         }
@@ -153,7 +176,13 @@ export function createDeviceService(deps: DeviceServiceDeps) {
         .orderBy("id", "desc")
         .limit(Math.min(filter.limit ?? 50, 500));
       if (filter.deviceId) q = q.where("device_id", "=", filter.deviceId);
-      if (filter.before !== undefined) q = q.where("id", "<", filter.before);
+      // `before` is an event id for paging, or an epoch-ms time: ids never reach 10^12.
+      if (filter.before !== undefined) {
+        q =
+          filter.before >= EPOCH_MS_FLOOR
+            ? q.where("at", "<", filter.before)
+            : q.where("id", "<", filter.before);
+      }
       const rows = await q.execute();
       return rows.map((r) => ({
         id: r.id,
@@ -170,10 +199,12 @@ export function createDeviceService(deps: DeviceServiceDeps) {
       await registry.load();
       writer.start();
       sweep = clock.setInterval(sweepPresence, deps.sweepMs ?? 5000);
+      prune = clock.setInterval(pruneEvents, 3_600_000);
     },
 
     async stop() {
       clock.clearInterval(sweep);
+      clock.clearInterval(prune);
       commands.stop();
       const now = clock.now();
       for (const d of registry.all())

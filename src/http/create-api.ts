@@ -30,6 +30,8 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   api.route("/", userRoutes(deps.auth, guard));
   api.route("/", connectionRoutes(deps.connections, guard));
   for (const extra of deps.extraRoutes ?? []) api.route("/", extra(guard));
+  // Every endpoint but /api/health needs a token, the API description included.
+  api.use("/openapi.json", guard("guest"));
   api.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: { title: "OpenGenie Station API", version: deps.version },

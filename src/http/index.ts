@@ -9,6 +9,7 @@ export { API_BODY_LIMIT, createFrontDoor } from "./front-door.ts";
 export { explainListenError } from "./listen-error.ts";
 export { createMetricsEndpoint } from "./metrics-endpoint.ts";
 export { isLocalAddress } from "./network-class.ts";
+export { cloudRoutes } from "./routes/cloud-routes.ts";
 export type { ConnectionInfo } from "./routes/connection-routes.ts";
 export type { DeviceRouteDeps } from "./routes/device-routes.ts";
 export { deviceRoutes } from "./routes/device-routes.ts";

@@ -126,18 +126,24 @@ export function createBrokerGuard(deps: BrokerGuardDeps): BrokerGuard {
     );
   };
 
+  /** A device message is a small JSON object; anything larger is refused like a foreign topic. */
+  const MAX_DEVICE_PAYLOAD_BYTES = 64 * 1024;
+
   const authorizePublish: BrokerHooks["authorizePublish"] = (client, packet, done) => {
     const identity = client ? identities.get(client) : undefined;
     if (identity?.kind === "station") {
       // Same protection as aedes' default hook (aedes issue #597): $SYS is the broker's own.
       return done(packet.topic.startsWith("$SYS/") ? new Error("$SYS topics are reserved") : null);
     }
-    if (identity && mayDevicePublish(stationId, identity.deviceId, packet.topic)) return done(null);
+    const tooLarge = packet.payload.length > MAX_DEVICE_PAYLOAD_BYTES;
+    if (identity && !tooLarge && mayDevicePublish(stationId, identity.deviceId, packet.topic))
+      return done(null);
     counts.publishes++;
     logger.warn("mqtt publish refused", {
       clientId: client?.id,
       deviceId: identity?.kind === "device" ? identity.deviceId : undefined,
       topic: packet.topic,
+      reason: tooLarge ? `payload over ${MAX_DEVICE_PAYLOAD_BYTES} bytes` : "topic not allowed",
     });
     // A will of an unknown client (only from another broker's persistence) is simply not sent.
     if (!identity) return done(new Error("publish not authorized"));

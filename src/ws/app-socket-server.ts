@@ -56,15 +56,17 @@ export function createAppSocketServer(deps: AppSocketDeps) {
   }
 
   async function dispatch(conn: AppConnection, raw: string) {
-    const parsed = parseRequestFrame(raw);
-    if (!parsed.ok) return conn.send(errorFrameFrom(parsed.id, parsed.error));
-    const { id, type, payload } = parsed.frame;
+    // Every frame counts against the rate limit, parseable or not.
     const wait = conn.rate.take(clock.now());
+    const parsed = parseRequestFrame(raw);
+    const id = parsed.ok ? parsed.frame.id : parsed.id;
     if (wait > 0) {
       return conn.send(
         errorFrame(id, "RATE_LIMITED", "too many requests on this connection", { retryAfterMs: wait }),
       );
     }
+    if (!parsed.ok) return conn.send(errorFrameFrom(parsed.id, parsed.error));
+    const { type, payload } = parsed.frame;
     const op = operations.get(type);
     if (!op) return conn.send(errorFrame(id, "UNKNOWN_OPERATION", `unknown operation "${type}"`));
     try {

@@ -121,7 +121,8 @@ const routes = {
       params: idParam,
       query: z.object({
         limit: z.coerce.number().int().min(1).max(500).optional(),
-        before: z.coerce.number().int().optional(),
+        // An event id (paging) or an epoch-ms time; an empty value means none.
+        before: z.preprocess((v) => (v === "" ? undefined : v), z.coerce.number().int().optional()),
       }),
     },
     responses: {
