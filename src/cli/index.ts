@@ -1,5 +1,6 @@
 import { VERSION } from "../version.ts";
 import { CliError, type CliIo, type CliOutcome, exit } from "./cli-io.ts";
+import { backupCommand, restoreCommand } from "./commands/backup-command.ts";
 import { deviceCommand, devicesCommand } from "./commands/device-command.ts";
 import { doctorCommand } from "./commands/doctor-command.ts";
 import { pairCommand } from "./commands/pair-command.ts";
@@ -20,6 +21,8 @@ const commands: Record<string, { run: Command; summary: string }> = {
   devices: { run: devicesCommand, summary: "list devices [--json]" },
   pair: { run: pairCommand, summary: "pair a new ESP32 over Bluetooth (interactive, or --address … --json)" },
   doctor: { run: doctorCommand, summary: "check the data dir, station, ports and Bluetooth [--json]" },
+  backup: { run: backupCommand, summary: "backup --out <file>: database and identity in one file" },
+  restore: { run: restoreCommand, summary: "restore <file>: put a backup in place (station stopped)" },
   version: {
     run: async (args, io) => {
       if (args.includes("--help") || args.includes("-h"))
