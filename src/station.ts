@@ -5,12 +5,13 @@ import {
   resolveBridgeCommand,
   writeBridgeScript,
 } from "./ble/index.ts";
+import { cloudStatus } from "./cloud/index.ts";
 import {
+  assertNoOtherStation,
   ConfigError,
+  describeRun,
   deviceBrokerHost,
-  isProcessAlive,
   type RunInfo,
-  readRunFile,
   removeRunFile,
   type StationConfig,
   writeRunFile,
@@ -61,8 +62,6 @@ export interface StationOptions {
 
 type SocketData = AppSocketData | IotSocketData;
 
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "0.0.0.0", "::"]);
-
 /**
  * The composition root: the only place services are constructed and wired (STYLE.md).
  * `start()` opens storage, listens, then starts boot services; `stop()` undoes it in reverse.
@@ -82,12 +81,7 @@ export function createStation(config: StationConfig, platform: Platform, options
   let announceShutdown: ((graceMs: number) => void) | undefined;
 
   async function start(): Promise<RunInfo> {
-    const other = readRunFile(config.dataDir, isProcessAlive);
-    if (other && other.pid !== process.pid) {
-      throw new ConfigError(
-        `a station is already running on ${config.dataDir} (pid ${other.pid}, ${other.httpUrl}); stop it first or pass another --data-dir`,
-      );
-    }
+    assertNoOtherStation(config.dataDir, process.pid);
     database = await openDatabase(platform, config.dataDir);
     const db = database.db;
     const auth = createAuthService({ db, platform, clock, jwtSecret: config.jwtSecret, bus });
@@ -199,15 +193,7 @@ export function createStation(config: StationConfig, platform: Platform, options
       connections: () => describeConnections(sockets, iot),
       extraRoutes: [
         provisioningRoutes(provisioning),
-        // The cloud link itself is not built yet: the status says so truthfully.
-        cloudRoutes(async () => {
-          const row = await db.selectFrom("cloud_config").select("station_token").executeTakeFirst();
-          return {
-            configured: Boolean(config.cloudUrl),
-            connected: false,
-            claimed: Boolean(row?.station_token),
-          };
-        }),
+        cloudRoutes(() => cloudStatus(db, config)),
         deviceRoutes({
           devices,
           credentialsFor: (deviceId, token) => ({
@@ -270,18 +256,13 @@ export function createStation(config: StationConfig, platform: Platform, options
       throw err;
     }
 
-    const httpHost = LOOPBACK_HOSTS.has(config.host) ? "127.0.0.1" : config.host;
-    runInfo = {
+    runInfo = describeRun(config, {
       pid: process.pid,
       version: VERSION,
-      stationId: config.stationId,
-      httpUrl: `http://${httpHost}:${server.port}`,
       httpPort: server.port,
-      // Where devices connect (the same host and port POST /api/devices hands out).
-      mqttUrl: `${config.mqttUrl?.startsWith("mqtts:") ? "mqtts" : "mqtt"}://${deviceBrokerHost(config)}:${mqtt.port}`,
       mqttPort: mqtt.port,
       startedAt,
-    };
+    });
     writeRunFile(config.dataDir, runInfo);
     return runInfo;
   }

@@ -5,6 +5,8 @@ export type { ConfigSources } from "./load-config.ts";
 export { ConfigError, defaultDataDir, loadConfig, resolveDataDir } from "./load-config.ts";
 export type { RunInfo } from "./run-file.ts";
 export {
+  assertNoOtherStation,
+  describeRun,
   isProcessAlive,
   readRunFile,
   removeRunFile,

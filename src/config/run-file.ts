@@ -1,6 +1,9 @@
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
+import type { StationConfig } from "./config-schema.ts";
+import { deviceBrokerHost } from "./data-dir.ts";
+import { ConfigError } from "./load-config.ts";
 
 /** `<data-dir>/run/station.json`: how other subcommands find the running station (CONTRACT.md 1). */
 export const runInfoSchema = z.object({
@@ -14,6 +17,28 @@ export const runInfoSchema = z.object({
   startedAt: z.number(),
 });
 export type RunInfo = z.infer<typeof runInfoSchema>;
+
+const WILDCARD_HOSTS = new Set(["0.0.0.0", "::", "localhost"]);
+
+/** The facts station.json carries, from the configuration and what was actually bound. */
+export function describeRun(
+  config: StationConfig,
+  bound: { pid: number; version: string; httpPort: number; mqttPort: number; startedAt: number },
+): RunInfo {
+  const httpHost = WILDCARD_HOSTS.has(config.host) ? "127.0.0.1" : config.host;
+  const scheme = config.mqttUrl?.startsWith("mqtts:") ? "mqtts" : "mqtt";
+  return {
+    pid: bound.pid,
+    version: bound.version,
+    stationId: config.stationId,
+    httpUrl: `http://${httpHost.includes(":") ? `[${httpHost}]` : httpHost}:${bound.httpPort}`,
+    httpPort: bound.httpPort,
+    // Where devices connect (the same host and port POST /api/devices hands out).
+    mqttUrl: `${scheme}://${deviceBrokerHost(config)}:${bound.mqttPort}`,
+    mqttPort: bound.mqttPort,
+    startedAt: bound.startedAt,
+  };
+}
 
 export function runFilePath(dataDir: string): string {
   return join(dataDir, "run", "station.json");
@@ -56,5 +81,15 @@ export function readRunFile(dataDir: string, isAlive: (pid: number) => boolean):
     return isAlive(info.pid) ? info : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** A second station on one data dir would fight over its database and run file: refuse it. */
+export function assertNoOtherStation(dataDir: string, selfPid: number): void {
+  const other = readRunFile(dataDir, isProcessAlive);
+  if (other && other.pid !== selfPid) {
+    throw new ConfigError(
+      `a station is already running on ${dataDir} (pid ${other.pid}, ${other.httpUrl}); stop it first or pass another --data-dir`,
+    );
   }
 }

@@ -1,0 +1,1 @@
+export { cloudStatus } from "./cloud-status.ts";
