@@ -1,10 +1,10 @@
 /**
- * Everything a device sends on its own topics goes through here: QoS 1 JSON (CONTRACT.md
- * section 3), and state reports are announced to listeners only once the broker has them.
+ * Everything a device sends on its own topics goes through here, whatever the link (MQTT QoS 1
+ * or a /ws/iot frame, CONTRACT.md sections 3 and 4); state reports are announced to listeners
+ * only once the link has taken them.
  */
-import type { MqttClient } from "mqtt";
 import type { Clock } from "../src/core/index.ts";
-import { type DeviceToStationSuffix, eventPayload, type SimState } from "./device-protocol.ts";
+import { type DeviceToStationSuffix, eventPayload, type SimState, statePayload } from "./device-protocol.ts";
 import type { SentState } from "./simulated-device-types.ts";
 
 export interface DeviceOutbox {
@@ -15,22 +15,18 @@ export interface DeviceOutbox {
 }
 
 export function createDeviceOutbox(
-  requireClient: () => MqttClient,
-  ownTopic: (suffix: string) => string,
+  send: (suffix: DeviceToStationSuffix, body: unknown) => Promise<void>,
   clock: Clock,
 ): DeviceOutbox {
   const stateListeners = new Set<(sent: SentState) => void>();
-  const publishJson = async (suffix: DeviceToStationSuffix, body: unknown) => {
-    await requireClient().publishAsync(ownTopic(suffix), JSON.stringify(body), { qos: 1 });
-  };
   return {
-    publishJson,
+    publishJson: send,
     async sendState(partial) {
-      const sent = { state: partial, timestamp: clock.now() };
-      await publishJson("state", sent);
+      const sent = statePayload(partial, clock.now());
+      await send("state", sent);
       for (const listener of stateListeners) listener(sent);
     },
-    sendEvent: (event, data) => publishJson("event", eventPayload(event, data, clock.now())),
+    sendEvent: (event, data) => send("event", eventPayload(event, data, clock.now())),
     onStateSent(listener) {
       stateListeners.add(listener);
       return () => stateListeners.delete(listener);

@@ -33,16 +33,13 @@ export type CommandMessage = z.infer<typeof CommandMessageSchema>;
 export type SimStateValue = string | number | boolean;
 export type SimState = Record<string, SimStateValue>;
 
-/** Parses a JSON buffer against a schema; undefined for anything malformed (firmware ignores it). */
-export function parseJsonPayload<T>(schema: z.ZodType<T>, payload: Buffer | string): T | undefined {
-  let raw: unknown;
+/** The JSON in an MQTT payload; undefined when it is not JSON (firmware ignores it). */
+export function parseJsonText(payload: Buffer | string): unknown {
   try {
-    raw = JSON.parse(payload.toString());
+    return JSON.parse(payload.toString());
   } catch {
     return undefined;
   }
-  const parsed = schema.safeParse(raw);
-  return parsed.success ? parsed.data : undefined;
 }
 
 export function handshakePayload(type: DeviceType, firmwareVersion: string, heartbeatSec: number) {

@@ -7,9 +7,6 @@
 import { z } from "zod";
 import { type BackoffOptions, backoffDelay, type Clock, type TimerHandle } from "../src/core/index.ts";
 import type { Logger } from "../src/logging/index.ts";
-import type { DeviceOutbox } from "./device-outbox.ts";
-import { eventPayload, statePayload } from "./device-protocol.ts";
-import type { SentState } from "./simulated-device-types.ts";
 
 export interface IotSocketTransportOptions {
   /** The station's address: `ws://host:port` (`/ws/iot` is added) or `http://host:port`. */
@@ -167,24 +164,6 @@ export function createIotSocketTransport(options: IotSocketTransportOptions): Io
       if (!graceful && terminate) terminate.call(ws);
       else ws.close(1000, "device stopping");
       return done;
-    },
-  };
-}
-
-/** The DeviceOutbox of device-outbox.ts over /ws/iot: state listeners hear a report once it is sent. */
-export function createIotOutbox(link: Pick<IotSocketTransport, "send">, clock: Clock): DeviceOutbox {
-  const stateListeners = new Set<(sent: SentState) => void>();
-  return {
-    publishJson: (suffix, body) => link.send(suffix, body),
-    async sendState(partial) {
-      const sent = { state: partial, timestamp: clock.now() };
-      await link.send("state", statePayload(partial, sent.timestamp));
-      for (const listener of stateListeners) listener(sent);
-    },
-    sendEvent: (event, data) => link.send("event", eventPayload(event, data, clock.now())),
-    onStateSent(listener) {
-      stateListeners.add(listener);
-      return () => stateListeners.delete(listener);
     },
   };
 }
