@@ -134,12 +134,24 @@ describe("cli --transport ws", () => {
       stdout: "pipe",
       stderr: "pipe",
     });
+    // Keep draining stdout after the line appears: breaking out of the loop would cancel the
+    // stream and close the pipe, and the CLI's next line ("stopping on SIGINT") would hit EPIPE.
     let out = "";
     const decoder = new TextDecoder();
-    for await (const chunk of child.stdout) {
-      out += decoder.decode(chunk);
-      if (line.test(out)) break;
-    }
+    const reader = child.stdout.getReader();
+    let seen: () => void = () => {};
+    const appeared = new Promise<void>((resolve) => {
+      seen = resolve;
+    });
+    void (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return seen();
+        out += decoder.decode(value);
+        if (line.test(out)) seen();
+      }
+    })();
+    await appeared;
     return { child, out };
   }
 

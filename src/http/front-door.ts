@@ -63,6 +63,6 @@ export function createFrontDoor<T>(deps: FrontDoorDeps<T>) {
     if (path.startsWith("/ws") || path === "/driver") {
       return new StationError("NOT_FOUND", `no WebSocket endpoint at ${path}`).toResponse();
     }
-    return webAppResponse();
+    return webAppResponse(path);
   };
 }
