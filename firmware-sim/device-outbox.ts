@@ -4,6 +4,7 @@
  * only once the link has taken them.
  */
 import type { Clock } from "../src/core/index.ts";
+import { listen } from "../src/core/index.ts";
 import { type DeviceToStationSuffix, eventPayload, type SimState, statePayload } from "./device-protocol.ts";
 import type { SentState } from "./simulated-device-types.ts";
 
@@ -28,8 +29,7 @@ export function createDeviceOutbox(
     },
     sendEvent: (event, data) => send("event", eventPayload(event, data, clock.now())),
     onStateSent(listener) {
-      stateListeners.add(listener);
-      return () => stateListeners.delete(listener);
+      return listen(stateListeners, listener);
     },
   };
 }

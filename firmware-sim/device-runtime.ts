@@ -4,7 +4,7 @@
  * command/result → state, with reboots and OTA updates re-handshaking; sensor timers; the
  * start() timeout. simulated-device.ts and ws-simulated-device.ts only add the transport.
  */
-import { createSystemClock, type TimerHandle } from "../src/core/index.ts";
+import { createSystemClock, listen, type TimerHandle } from "../src/core/index.ts";
 import { createLogger } from "../src/logging/index.ts";
 import { applyCommand, commandResult, initialState } from "./device-behaviours.ts";
 import type { CreateDeviceLink, DeviceLinkHooks, DeviceRuntimeOptions } from "./device-link.ts";
@@ -190,8 +190,7 @@ export function createDeviceRuntime(
     ...link.raw,
     triggerMotion: () => timers.triggerMotion(),
     onCommand(listener) {
-      commandListeners.add(listener);
-      return () => commandListeners.delete(listener);
+      return listen(commandListeners, listener);
     },
     onStateSent: outbox.onStateSent,
   };

@@ -3,7 +3,7 @@
  * restarts it with capped, jittered backoff when it dies, and reports whether BLE is usable.
  * A helper never crashes the station: garbage lines are counted and logged (STYLE.md).
  */
-import { type BackoffOptions, backoffDelay, type TimerHandle } from "../core/index.ts";
+import { type BackoffOptions, backoffDelay, listen, type TimerHandle } from "../core/index.ts";
 import type { SpawnedProcess } from "../platform/index.ts";
 import type {
   BleBridgeError,
@@ -185,12 +185,10 @@ export function createBleBridgeProcess(options: BleBridgeProcessOptions): BleBri
       }
     },
     onMessage(handler) {
-      messageHandlers.add(handler);
-      return () => messageHandlers.delete(handler);
+      return listen(messageHandlers, handler);
     },
     onStatus(handler) {
-      statusHandlers.add(handler);
-      return () => statusHandlers.delete(handler);
+      return listen(statusHandlers, handler);
     },
   };
 }

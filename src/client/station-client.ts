@@ -4,7 +4,7 @@
  * backoff after an unexpected close and re-subscribes every live handle; a revoked session
  * (close 4003) or a token the station refuses (HTTP 401) is fatal instead.
  */
-import { backoffDelay, createSystemClock, type TimerHandle } from "../core/index.ts";
+import { backoffDelay, createSystemClock, listen, type TimerHandle } from "../core/index.ts";
 import { createClientSubscriptions } from "./client-subscriptions.ts";
 import { createPendingRequests } from "./pending-requests.ts";
 import { parseServerFrame, type SystemFrame, type Welcome } from "./server-frames.ts";
@@ -191,12 +191,10 @@ export function createStationClient(options: StationClientOptions): StationClien
       };
     },
     onSystem(handler) {
-      systemHandlers.add(handler);
-      return () => systemHandlers.delete(handler);
+      return listen(systemHandlers, handler);
     },
     onStateChange(handler) {
-      stateHandlers.add(handler);
-      return () => stateHandlers.delete(handler);
+      return listen(stateHandlers, handler);
     },
     close() {
       clock.clearTimeout(retryTimer);

@@ -4,6 +4,7 @@ export { parseDuration } from "./duration.ts";
 export type { EventBus } from "./event-bus.ts";
 export { createEventBus } from "./event-bus.ts";
 export { createLifecycle, withDeadline } from "./lifecycle.ts";
+export { listen } from "./listen.ts";
 export type { BackoffOptions } from "./reconnect-backoff.ts";
 export { backoffDelay } from "./reconnect-backoff.ts";
 export type { Service } from "./service.ts";

@@ -1,4 +1,5 @@
 import type { Aedes, PublishPacket } from "aedes";
+import { listen } from "../core/index.ts";
 import type { MessageHandler, StationMqttClient, StatusHandler } from "./station-mqtt-client.ts";
 
 type Deliver = (packet: PublishPacket, done: () => void) => void;
@@ -43,8 +44,7 @@ export function createInProcessClient(aedes: () => Aedes | undefined): StationMq
       return connected && aedes() !== undefined;
     },
     onMessage(handler) {
-      messageHandlers.add(handler);
-      return () => messageHandlers.delete(handler);
+      return listen(messageHandlers, handler);
     },
     onStatus(_handler: StatusHandler) {
       // Always connected while the broker runs: there is no connection to lose.

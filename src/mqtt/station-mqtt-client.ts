@@ -8,6 +8,7 @@ import {
   backoffDelay,
   type Clock,
   createSystemClock,
+  listen,
   type TimerHandle,
 } from "../core/index.ts";
 import type { Logger } from "../logging/index.ts";
@@ -209,12 +210,10 @@ export function createStationMqttClient(deps: StationMqttClientDeps): StationMqt
       return isConnected;
     },
     onMessage(handler) {
-      messageHandlers.add(handler);
-      return () => messageHandlers.delete(handler);
+      return listen(messageHandlers, handler);
     },
     onStatus(handler) {
-      statusHandlers.add(handler);
-      return () => statusHandlers.delete(handler);
+      return listen(statusHandlers, handler);
     },
     async subscribe(topics) {
       for (const topic of topics) wanted.add(topic);
