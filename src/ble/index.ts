@@ -33,6 +33,8 @@ export {
   resolveBridgeCommand,
   splitCommandLine,
 } from "./bridge-command.ts";
+export type { ProvisioningModuleDeps } from "./provisioning-module.ts";
+export { createProvisioningModule } from "./provisioning-module.ts";
 export type { Candidate, ProvisioningService, ProvisionRequest } from "./provisioning-service.ts";
 export {
   createProvisioningService,

@@ -44,8 +44,6 @@ export interface ProvisioningDeps {
   broker: () => { host: string; port: number };
   createDevice(name: string, type: string): Promise<{ deviceId: string; token: string }>;
   removeDevice(deviceId: string): Promise<void>;
-  /** Pushes on the `provisioning` channel. */
-  publish(event: "provisioning.candidate" | "provisioning.result", data: unknown): void;
   writeTimeoutMs?: number;
   joinTimeoutMs?: number;
 }
@@ -89,7 +87,7 @@ export function createProvisioningService(deps: ProvisioningDeps) {
     if (watchers === 0) return;
     const candidate = { address: msg.address, name: msg.name, rssi: msg.rssi, seenAt: clock.now() };
     candidates.set(msg.address, candidate);
-    deps.publish("provisioning.candidate", candidate);
+    deps.bus.emit("provisioning.candidate", candidate);
   }
 
   function unavailable(radioError?: string): StationError {
@@ -220,7 +218,7 @@ export function createProvisioningService(deps: ProvisioningDeps) {
       candidates.delete(request.address);
       logger.info("device provisioned", { address: request.address, deviceId });
     }
-    deps.publish("provisioning.result", { deviceId, ok: !error, ...(error ? { error } : {}) });
+    deps.bus.emit("provisioning.result", { deviceId, ok: !error, ...(error ? { error } : {}) });
     // A scan started only to prove the radio stops once nobody watches and nothing is pending.
     if (watchers === 0 && writes.size === 0) bridge.send(stopScanCommand());
   }

@@ -1,1 +1,2 @@
+export { createCloudModule } from "./cloud-module.ts";
 export { cloudStatus } from "./cloud-status.ts";

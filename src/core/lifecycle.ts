@@ -1,46 +1,39 @@
 import type { Logger } from "../logging/index.ts";
-import type { Service } from "./service.ts";
+
+/** What the lifecycle needs of a part of the station (a station module). */
+export interface Startable {
+  readonly name: string;
+  /** When true, a failure to start stops the whole station (e.g. the embedded broker's port is busy). */
+  readonly critical?: boolean;
+  start?(): Promise<void> | void;
+  stop?(): Promise<void> | void;
+}
 
 /**
- * What the station started, in order, so stop() undoes it in reverse: services, then plain
- * cleanups (listeners, subscriptions). Boot services fail independently unless critical.
+ * Starts parts in order and stops the started ones in reverse (STYLE.md). A part that fails to
+ * start is logged and skipped, unless critical: then the error is rethrown and the caller
+ * stops what did start.
  */
 export function createLifecycle(logger: Logger) {
-  const started: Service[] = [];
-  const cleanups: (() => unknown)[] = [];
+  const started: Startable[] = [];
   return {
-    /** A service already running (started before the listener, e.g. storage-backed ones). */
-    running(service: Service) {
-      started.push(service);
-    },
-    cleanup(fn: () => unknown) {
-      cleanups.push(fn);
-    },
-    /** Starts boot services after the listener; a critical one's failure is rethrown. */
-    async boot(services: Service[]) {
-      for (const service of services) {
+    async startAll(parts: readonly Startable[]) {
+      for (const part of parts) {
         try {
-          await service.start();
-          started.push(service);
+          await part.start?.();
+          started.push(part);
         } catch (err) {
-          if (service.critical) throw err;
-          logger.error(`boot service ${service.name} failed to start; the station runs without it`, { err });
+          if (part.critical) throw err;
+          logger.error(`${part.name} failed to start; the station runs without it`, { err });
         }
       }
     },
     async stopAll() {
-      for (const service of started.splice(0).reverse()) {
+      for (const part of started.splice(0).reverse()) {
         try {
-          await service.stop();
+          await part.stop?.();
         } catch (err) {
-          logger.error(`service ${service.name} failed to stop cleanly`, { err });
-        }
-      }
-      for (const cleanup of cleanups.splice(0).reverse()) {
-        try {
-          await cleanup();
-        } catch (err) {
-          logger.error("cleanup failed during stop", { err });
+          logger.error(`${part.name} failed to stop cleanly`, { err });
         }
       }
     },

@@ -20,4 +20,8 @@ export interface StationEvents extends Record<string, unknown> {
   "device.state": { deviceId: string; state: Record<string, unknown>; at: number };
   "device.status": { deviceId: string; online: boolean; at: number };
   "device.event": { deviceId: string; kind: string; data: unknown; at: number };
+  /** A device seen by the BLE scan that can be paired. */
+  "provisioning.candidate": { address: string; name: string; rssi: number; seenAt: number };
+  /** How a pairing ended: joined (`ok`), or why not. */
+  "provisioning.result": { deviceId: string; ok: boolean; error?: string };
 }

@@ -13,7 +13,8 @@ export interface FrontDoorDeps<T> {
   api: OpenAPIHono<ApiEnv>;
   remoteAccess: "on" | "off";
   sockets: Record<string, UpgradeHandler<T>>;
-  metrics?: (request: Request, remoteAddress: string) => Promise<Response>;
+  /** Plain endpoints outside /api (e.g. /metrics), each with its own access rule. */
+  endpoints: Record<string, (request: Request, remoteAddress: string) => Promise<Response>>;
 }
 
 /**
@@ -41,7 +42,7 @@ async function normalizeJsonBody(request: Request): Promise<Request> {
   return new Request(request.url, { method: request.method, headers, body: text === "" ? "{}" : text });
 }
 
-/** One port: routes each request to the API, a WebSocket endpoint, metrics or the web app. */
+/** One port: routes each request to the API, a WebSocket endpoint, a plain endpoint or the web app. */
 export function createFrontDoor<T>(deps: FrontDoorDeps<T>) {
   return async (request: Request, ctx: RequestContext<T>): Promise<Response | undefined> => {
     // The kill switch runs before auth and on every path (CONTRACT.md section 4).
@@ -59,7 +60,8 @@ export function createFrontDoor<T>(deps: FrontDoorDeps<T>) {
         throw err;
       }
     }
-    if (path === "/metrics" && deps.metrics) return deps.metrics(request, ctx.remoteAddress);
+    const endpoint = deps.endpoints[path];
+    if (endpoint) return endpoint(request, ctx.remoteAddress);
     if (path.startsWith("/ws") || path === "/driver") {
       return new StationError("NOT_FOUND", `no WebSocket endpoint at ${path}`).toResponse();
     }

@@ -1,50 +1,63 @@
 import { Counter, Gauge, Registry } from "prom-client";
 import type { EventBus, StationEvents } from "../core/index.ts";
 
-/** What the metrics read at scrape time; each source is owned by its service. */
-export interface MetricSources {
-  uptimeMs(): number;
-  devices(): { total: number; online: number };
-  connections(): { apps: number; iot: number };
-  mqttConnected(): boolean;
-  rejectedDeviceMessages(): number;
-  pendingWrites(): number;
+/**
+ * A metric a station module contributes, read when scraped: one number, or one number per
+ * label set (then `labelNames` names the labels).
+ */
+export interface MetricDefinition {
+  name: string;
+  help: string;
+  type: "gauge" | "counter";
+  labelNames?: readonly string[];
+  read(): number | readonly { labels: Record<string, string>; value: number }[];
 }
 
 /**
- * Prometheus metrics for one station, in its own registry (never prom-client's global one),
- * fed by the event bus and read from the services when scraped.
+ * Prometheus metrics for one station, in its own registry (never prom-client's global one):
+ * counters fed by the event bus, and whatever the station's modules contribute.
  */
-export function createStationMetrics(bus: EventBus<StationEvents>, sources: MetricSources) {
+export function createStationMetrics(bus: EventBus<StationEvents>, definitions: readonly MetricDefinition[]) {
   const registry = new Registry();
-  const gauge = (name: string, help: string, read: () => number) =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(read());
-      },
-    });
-  gauge("opengenie_uptime_seconds", "Seconds since the station started", () => sources.uptimeMs() / 1000);
-  gauge("opengenie_devices", "Registered devices", () => sources.devices().total);
-  gauge("opengenie_devices_online", "Devices currently online", () => sources.devices().online);
-  gauge("opengenie_app_connections", "Open /ws app connections", () => sources.connections().apps);
-  gauge("opengenie_iot_connections", "Open /ws/iot device connections", () => sources.connections().iot);
-  gauge("opengenie_mqtt_connected", "1 when the station's MQTT client is connected", () =>
-    sources.mqttConnected() ? 1 : 0,
-  );
-  gauge("opengenie_device_messages_rejected", "Device messages rejected as malformed or invalid", () =>
-    sources.rejectedDeviceMessages(),
-  );
-  gauge("opengenie_pending_writes", "State, device and event writes waiting for the next batch", () =>
-    sources.pendingWrites(),
-  );
-  gauge(
-    "opengenie_process_resident_memory_bytes",
-    "Resident set size of the station process",
-    () => process.memoryUsage().rss,
-  );
+  for (const definition of definitions) {
+    const labelNames = [...(definition.labelNames ?? [])];
+    const collect = (metric: Gauge | Counter) => {
+      const value = definition.read();
+      metric.reset();
+      if (typeof value === "number") {
+        if (metric instanceof Gauge) metric.set(value);
+        else metric.inc(value);
+        return;
+      }
+      for (const v of value) {
+        if (metric instanceof Gauge) metric.set(v.labels, v.value);
+        else metric.inc(v.labels, v.value);
+      }
+    };
+    const options = { name: definition.name, help: definition.help, labelNames, registers: [registry] };
+    if (definition.type === "gauge")
+      new Gauge({
+        ...options,
+        collect() {
+          collect(this);
+        },
+      });
+    else
+      new Counter({
+        ...options,
+        collect() {
+          collect(this);
+        },
+      });
+  }
+  new Gauge({
+    name: "opengenie_process_resident_memory_bytes",
+    help: "Resident set size of the station process",
+    registers: [registry],
+    collect() {
+      this.set(process.memoryUsage().rss);
+    },
+  });
 
   const stateUpdates = new Counter({
     name: "opengenie_device_state_updates_total",
@@ -62,17 +75,20 @@ export function createStationMetrics(bus: EventBus<StationEvents>, sources: Metr
     labelNames: ["online"],
     registers: [registry],
   });
-  const offs = [
-    bus.on("device.state", () => stateUpdates.inc()),
-    bus.on("device.event", () => events.inc()),
-    bus.on("device.status", (e) => statusChanges.inc({ online: String(e.online) })),
-  ];
+  let offs: (() => void)[] = [];
 
   return {
     contentType: registry.contentType,
     render: () => registry.metrics(),
+    start() {
+      offs = [
+        bus.on("device.state", () => stateUpdates.inc()),
+        bus.on("device.event", () => events.inc()),
+        bus.on("device.status", (e) => statusChanges.inc({ online: String(e.online) })),
+      ];
+    },
     stop() {
-      for (const off of offs) off();
+      for (const off of offs.splice(0)) off();
       registry.clear();
     },
   };

@@ -8,6 +8,8 @@ export {
 } from "./mqtt-device-acl.ts";
 export type { DeviceMessageHandler, MqttDeviceBridge } from "./mqtt-device-bridge.ts";
 export { createMqttDeviceBridge } from "./mqtt-device-bridge.ts";
+export type { MqttModule, MqttModuleDeps } from "./mqtt-module.ts";
+export { createMqttModule } from "./mqtt-module.ts";
 export type { MqttService, MqttServiceDeps } from "./mqtt-service.ts";
 export { createMqttService, MqttPortInUseError } from "./mqtt-service.ts";
 export type {

@@ -14,7 +14,8 @@ export interface AppSocketDeps {
   clock: Clock;
   logger: Logger;
   stationId: string;
-  operations: Operation[];
+  /** Read at start(): every `/ws` operation the station's modules contribute. */
+  operations: () => readonly Operation[];
   limits?: Partial<ConnectionLimits>;
   heartbeatMs?: number;
   pongTimeoutMs?: number;
@@ -36,7 +37,7 @@ export function createAppSocketServer(deps: AppSocketDeps) {
   const heartbeatMs = deps.heartbeatMs ?? 30_000;
   const pongTimeoutMs = deps.pongTimeoutMs ?? 10_000;
   const connections = new Map<string, AppConnection>();
-  const operations = new Map(deps.operations.map((op) => [op.type, op]));
+  let operations = new Map<string, Operation>();
   const expiryTimers = new Map<string, TimerHandle>();
   let heartbeat: TimerHandle | undefined;
   let pongCheck: TimerHandle | undefined;
@@ -158,6 +159,7 @@ export function createAppSocketServer(deps: AppSocketDeps) {
     },
     connections: () => [...connections.values()],
     start() {
+      operations = new Map(deps.operations().map((op) => [op.type, op]));
       heartbeat = clock.setInterval(beat, heartbeatMs);
     },
     closeSession(sessionId: string) {

@@ -2,15 +2,13 @@ export type { AppSocketData, Channel, ConnectionLimits, Subscription } from "./a
 export { AppConnection } from "./app-connection.ts";
 export type { AppSocketDeps, AppSocketServer } from "./app-socket-server.ts";
 export { CLOSE_PONG_TIMEOUT, CLOSE_SESSION_REVOKED, createAppSocketServer } from "./app-socket-server.ts";
+export type { AppSocketsModuleDeps } from "./app-sockets-module.ts";
+export { createAppSocketsModule } from "./app-sockets-module.ts";
 export { coreOperations } from "./core-operations.ts";
-export { describeConnections } from "./describe-connections.ts";
 export { deviceOperations } from "./device-operations.ts";
 export { errorFrame, parseRequestFrame, resultFrame } from "./frames.ts";
-export type { IotDeviceCore, IotSocketData, IotSocketServer } from "./iot-socket-server.ts";
-export { CLOSE_REPLACED, createIotSocketServer } from "./iot-socket-server.ts";
 export type { Operation } from "./operations.ts";
 export { defineOperation } from "./operations.ts";
-export { dispatchSockets } from "./socket-dispatch.ts";
 export { APP_PROTOCOL, socketToken } from "./socket-token.ts";
 export type { ChannelHooks, Subscriptions } from "./subscriptions.ts";
 export { createSubscriptions } from "./subscriptions.ts";

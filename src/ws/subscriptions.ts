@@ -19,7 +19,8 @@ export interface SubscriptionDeps {
   bus: EventBus<StationEvents>;
   connections: () => Iterable<AppConnection>;
   deviceType: (deviceId: string) => string | undefined;
-  hooks?: Partial<Record<Channel, ChannelHooks>>;
+  /** Read when a channel gains or loses its audience: the hooks station modules contribute. */
+  hooks: () => Partial<Record<Channel, ChannelHooks>>;
 }
 
 const MAX_SUBSCRIPTIONS = 32;
@@ -61,8 +62,8 @@ export function createSubscriptions(deps: SubscriptionDeps) {
     const before = audience.get(channel) ?? 0;
     const after = Math.max(0, before + delta);
     audience.set(channel, after);
-    if (before === 0 && after > 0) deps.hooks?.[channel]?.onFirstSubscriber?.();
-    if (before > 0 && after === 0) deps.hooks?.[channel]?.onLastUnsubscribed?.();
+    if (before === 0 && after > 0) deps.hooks()[channel]?.onFirstSubscriber?.();
+    if (before > 0 && after === 0) deps.hooks()[channel]?.onLastUnsubscribed?.();
   }
 
   // State changes are fanned out once per I/O turn, latest per device: when intake runs ahead of
@@ -77,7 +78,8 @@ export function createSubscriptions(deps: SubscriptionDeps) {
     for (const d of batch) fanOut("devices", "device.state", d, d.deviceId, { coalesce: true });
   };
 
-  const offs = [
+  let offs: (() => void)[] = [];
+  const subscribeToBus = () => [
     deps.bus.on("device.state", (d) => {
       pendingStates.set(d.deviceId, d);
       if (flushScheduled) return;
@@ -91,6 +93,8 @@ export function createSubscriptions(deps: SubscriptionDeps) {
       fanOut("devices", "device.removed", { deviceId: d.deviceId }, d.deviceId, { type: d.type }),
     ),
     deps.bus.on("device.event", (d) => fanOut("events", "device.event", d, d.deviceId)),
+    deps.bus.on("provisioning.candidate", (d) => fanOut("provisioning", "provisioning.candidate", d)),
+    deps.bus.on("provisioning.result", (d) => fanOut("provisioning", "provisioning.result", d)),
   ];
 
   const operations: Operation[] = [
@@ -115,7 +119,7 @@ export function createSubscriptions(deps: SubscriptionDeps) {
         conn.subscriptions.set(sub.id, sub);
         changeAudience(channel, 1);
         // Replayed after the result frame, so the client knows the subscriptionId first.
-        const replay = deps.hooks?.[channel]?.replay?.() ?? [];
+        const replay = deps.hooks()[channel]?.replay?.() ?? [];
         conn.afterReply(() => {
           for (const r of replay) conn.push(pushFrame(channel, r.event, sub.id, JSON.stringify(r.data)));
         });
@@ -138,15 +142,16 @@ export function createSubscriptions(deps: SubscriptionDeps) {
 
   return {
     operations,
-    /** Publishes a push on a channel from outside the bus (provisioning). */
-    publish: (channel: Channel, event: string, data: unknown) => fanOut(channel, event, data),
+    start() {
+      offs = subscribeToBus();
+    },
     /** A closed connection leaves its channels. */
     dropConnection(conn: AppConnection) {
       for (const sub of conn.subscriptions.values()) changeAudience(sub.channel, -1);
       conn.subscriptions.clear();
     },
     stop() {
-      for (const off of offs) off();
+      for (const off of offs.splice(0)) off();
       pendingStates.clear();
     },
   };

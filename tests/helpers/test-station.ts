@@ -54,7 +54,11 @@ export async function startTestStation(options: TestStationOptions = {}) {
   };
   const config: StationConfig = completeConfig(loadConfig({ flags: { "data-dir": dataDir }, env }), false);
   const logger = createMemoryLogger("debug");
-  const station: Station = createStation(config, createBunPlatform(), { logger, clock: options.clock });
+  const station: Station = createStation(config, createBunPlatform(), {
+    logger,
+    pid: process.pid,
+    clock: options.clock,
+  });
   const info = await station.start();
   const url = info.httpUrl;
   const wsUrl = url.replace(/^http/, "ws");

@@ -37,7 +37,7 @@ export async function serveCommand(args: string[], io: CliIo): Promise<CliOutcom
     throw err;
   }
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
-  const station = createStation(config, io.platform, { logger });
+  const station = createStation(config, io.platform, { logger, pid: process.pid });
   try {
     const info = await station.start();
     io.stdout(

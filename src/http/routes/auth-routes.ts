@@ -1,10 +1,10 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AuthService, LoginRateLimiter } from "../../auth/index.ts";
 import { roleSchema } from "../../auth/index.ts";
 import { StationError } from "../../core/index.ts";
 import type { ApiEnv } from "../api-env.ts";
-import type { AuthGuard } from "../auth-guard.ts";
-import { errorResponses, jsonBody, jsonResponse, security } from "../common-schemas.ts";
+import { errorResponses, jsonBody, jsonResponse } from "../common-schemas.ts";
+import { defineRoute } from "../route-access.ts";
 import { validationHook } from "../validation-hook.ts";
 
 const loginBody = z
@@ -15,29 +15,30 @@ const loginResult = z
   .object({ accessToken: z.string(), expiresIn: z.number().int(), user: userSchema })
   .openapi("LoginResult");
 
-const loginRoute = createRoute({
+const loginRoute = defineRoute({
+  access: "public",
   method: "post",
   path: "/auth/login",
   summary: "Exchange a username and password for an access token",
   request: { body: jsonBody(loginBody) },
   responses: { 200: jsonResponse(loginResult, "Signed in"), ...errorResponses },
 });
-const logoutRoute = createRoute({
+const logoutRoute = defineRoute({
+  access: "guest",
   method: "post",
   path: "/auth/logout",
   summary: "Revoke this token's session; its WebSockets close with 4003",
-  security,
   responses: { 200: jsonResponse(z.object({ ok: z.literal(true) }), "Signed out"), ...errorResponses },
 });
-const meRoute = createRoute({
+const meRoute = defineRoute({
+  access: "guest",
   method: "get",
   path: "/auth/me",
   summary: "Who this token belongs to",
-  security,
   responses: { 200: jsonResponse(z.object({ user: userSchema }), "The caller"), ...errorResponses },
 });
 
-export function authRoutes(auth: AuthService, limiter: LoginRateLimiter, guard: AuthGuard) {
+export function authRoutes(auth: AuthService, limiter: LoginRateLimiter) {
   const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
   app.openapi(loginRoute, async (c) => {
     const address = c.env.remoteAddress;
@@ -59,12 +60,10 @@ export function authRoutes(auth: AuthService, limiter: LoginRateLimiter, guard: 
     limiter.recordSuccess(address);
     return c.json(result, 200);
   });
-  app.use(logoutRoute.getRoutingPath(), guard("guest"));
   app.openapi(logoutRoute, async (c) => {
     await auth.revokeSession(c.var.principal.sessionId);
     return c.json({ ok: true as const }, 200);
   });
-  app.use(meRoute.getRoutingPath(), guard("guest"));
   app.openapi(meRoute, (c) => {
     const p = c.var.principal;
     return c.json({ user: { id: p.userId, username: p.username, role: p.role } }, 200);

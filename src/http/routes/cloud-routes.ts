@@ -1,7 +1,7 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { ApiEnv } from "../api-env.ts";
-import type { AuthGuard } from "../auth-guard.ts";
-import { errorResponses, jsonResponse, security } from "../common-schemas.ts";
+import { errorResponses, jsonResponse } from "../common-schemas.ts";
+import { defineRoute } from "../route-access.ts";
 
 const cloudStatusSchema = z
   .object({
@@ -13,19 +13,14 @@ const cloudStatusSchema = z
   .openapi("CloudStatus");
 export type CloudStatus = z.infer<typeof cloudStatusSchema>;
 
-const route = createRoute({
+const route = defineRoute({
+  access: "guest",
   method: "get",
   path: "/cloud/status",
   summary: "The optional cloud relay link: configured, connected, claimed",
-  security,
   responses: { 200: jsonResponse(cloudStatusSchema, "Cloud link status"), ...errorResponses },
 });
 
 export function cloudRoutes(status: () => Promise<CloudStatus>) {
-  return (guard: AuthGuard) => {
-    const app = new OpenAPIHono<ApiEnv>();
-    app.use("/cloud/*", guard("guest"));
-    app.openapi(route, async (c) => c.json(await status(), 200));
-    return app;
-  };
+  return new OpenAPIHono<ApiEnv>().openapi(route, async (c) => c.json(await status(), 200));
 }

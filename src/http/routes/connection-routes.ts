@@ -1,7 +1,7 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { ApiEnv } from "../api-env.ts";
-import type { AuthGuard } from "../auth-guard.ts";
-import { errorResponses, jsonResponse, security } from "../common-schemas.ts";
+import { errorResponses, jsonResponse } from "../common-schemas.ts";
+import { defineRoute } from "../route-access.ts";
 
 export const connectionInfoSchema = z
   .object({
@@ -24,17 +24,16 @@ const connectionsSchema = z.object({
   modules: z.array(connectionInfoSchema),
 });
 
-const route = createRoute({
+const route = defineRoute({
+  access: "admin",
   method: "get",
   path: "/connections",
   summary: "Live app sockets, IoT sockets, drivers and modules (admin)",
-  security,
   responses: { 200: jsonResponse(connectionsSchema, "Connections"), ...errorResponses },
 });
 
-export function connectionRoutes(list: () => ConnectionInfo[], guard: AuthGuard) {
+export function connectionRoutes(list: () => ConnectionInfo[]) {
   const app = new OpenAPIHono<ApiEnv>();
-  app.use("/connections", guard("admin"));
   app.openapi(route, (c) => {
     const all = list();
     const of = (kind: ConnectionInfo["kind"]) => all.filter((x) => x.kind === kind);

@@ -1,8 +1,8 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { type DeviceService, describeDeviceTypes, MAX_WAIT_MS, summarize } from "../../devices/index.ts";
 import type { ApiEnv } from "../api-env.ts";
-import type { AuthGuard } from "../auth-guard.ts";
-import { errorBodySchema, errorResponses, jsonBody, jsonResponse, security } from "../common-schemas.ts";
+import { errorBodySchema, errorResponses, jsonBody, jsonResponse } from "../common-schemas.ts";
+import { defineRoute } from "../route-access.ts";
 import { validationHook } from "../validation-hook.ts";
 import {
   credentialsSchema,
@@ -25,18 +25,18 @@ const notFound = {
 const deviceBody = z.object({ device: deviceSchema });
 
 const routes = {
-  types: createRoute({
+  types: defineRoute({
+    access: "guest",
     method: "get",
     path: "/device-types",
     summary: "Device types and the commands each takes (params as JSON Schema)",
-    security,
     responses: { 200: jsonResponse(deviceTypesSchema, "Types"), ...errorResponses },
   }),
-  create: createRoute({
+  create: defineRoute({
+    access: "admin",
     method: "post",
     path: "/devices",
     summary: "Register a device (admin); the MQTT password is shown once",
-    security,
     request: {
       body: jsonBody(
         z.object({ name: deviceNameSchema, type: z.string().min(1).max(32) }).openapi("NewDevice"),
@@ -47,40 +47,40 @@ const routes = {
       ...errorResponses,
     },
   }),
-  list: createRoute({
+  list: defineRoute({
+    access: "guest",
     method: "get",
     path: "/devices",
     summary: "All devices",
-    security,
     responses: {
       200: jsonResponse(z.object({ devices: z.array(deviceSchema) }), "Devices"),
       ...errorResponses,
     },
   }),
-  get: createRoute({
+  get: defineRoute({
+    access: "guest",
     method: "get",
     path: "/devices/{id}",
     summary: "One device",
-    security,
     request: { params: idParam },
     responses: { 200: jsonResponse(deviceBody, "The device"), ...errorResponses, ...notFound },
   }),
-  rename: createRoute({
+  rename: defineRoute({
+    access: "admin",
     method: "patch",
     path: "/devices/{id}",
     summary: "Rename a device (admin)",
-    security,
     request: {
       params: idParam,
       body: jsonBody(z.object({ name: deviceNameSchema }).openapi("RenameDevice")),
     },
     responses: { 200: jsonResponse(deviceBody, "Renamed"), ...errorResponses, ...notFound },
   }),
-  remove: createRoute({
+  remove: defineRoute({
+    access: "admin",
     method: "delete",
     path: "/devices/{id}",
     summary: "Delete a device (admin): revokes its credentials and disconnects it at once",
-    security,
     request: { params: idParam },
     responses: {
       200: jsonResponse(z.object({ ok: z.literal(true), deviceId: z.string() }), "Deleted"),
@@ -88,11 +88,11 @@ const routes = {
       ...notFound,
     },
   }),
-  command: createRoute({
+  command: defineRoute({
+    access: "member",
     method: "post",
     path: "/devices/{id}/commands",
     summary: "Send a command (member); ?wait=<ms> waits for the device to confirm",
-    security,
     request: {
       params: idParam,
       query: z.object({ wait: z.coerce.number().int().min(1).max(MAX_WAIT_MS).optional() }),
@@ -112,11 +112,11 @@ const routes = {
       ...notFound,
     },
   }),
-  events: createRoute({
+  events: defineRoute({
+    access: "guest",
     method: "get",
     path: "/devices/{id}/events",
     summary: "A device's events, newest first",
-    security,
     request: {
       params: idParam,
       query: z.object({
@@ -137,48 +137,40 @@ export function deviceRoutes(deps: DeviceRouteDeps) {
   const { devices } = deps;
   const registry = devices.registry;
   const deviceTypes = describeDeviceTypes();
-  return (guard: AuthGuard) => {
-    const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
-    app.use("/device-types", guard("guest"));
-    app.use("/devices", async (c, next) => guard(c.req.method === "GET" ? "guest" : "admin")(c, next));
-    app.use("/devices/*", async (c, next) => {
-      const role = c.req.method === "GET" ? "guest" : c.req.path.endsWith("/commands") ? "member" : "admin";
-      return guard(role)(c, next);
-    });
-    app.openapi(routes.types, (c) => c.json({ deviceTypes }, 200));
-    app.openapi(routes.create, async (c) => {
-      const { name, type } = c.req.valid("json");
-      const { device, token } = await registry.create({ name, type });
-      return c.json({ device: summarize(device), credentials: deps.credentialsFor(device.id, token!) }, 201);
-    });
-    app.openapi(routes.list, async (c) => c.json({ devices: (await registry.list()).map(summarize) }, 200));
-    app.openapi(routes.get, async (c) =>
-      c.json({ device: summarize(await registry.require(c.req.valid("param").id)) }, 200),
-    );
-    app.openapi(routes.rename, async (c) => {
-      const device = await registry.rename(c.req.valid("param").id, c.req.valid("json").name);
-      return c.json({ device: summarize(device) }, 200);
-    });
-    app.openapi(routes.remove, async (c) => {
-      const { id } = c.req.valid("param");
-      await registry.remove(id);
-      return c.json({ ok: true as const, deviceId: id }, 200);
-    });
-    app.openapi(routes.command, async (c) => {
-      const { id } = c.req.valid("param");
-      const { action, params } = c.req.valid("json");
-      const { wait } = c.req.valid("query");
-      const result = await devices.commands.send(id, action, params, wait);
-      return result.status === "ok"
-        ? c.json(result, 200)
-        : c.json({ requestId: result.requestId, status: "sent" as const }, 202);
-    });
-    app.openapi(routes.events, async (c) => {
-      const { id } = c.req.valid("param");
-      await registry.require(id);
-      const { limit, before } = c.req.valid("query");
-      return c.json({ events: await devices.queryEvents({ deviceId: id, limit, before }) }, 200);
-    });
-    return app;
-  };
+  const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
+  app.openapi(routes.types, (c) => c.json({ deviceTypes }, 200));
+  app.openapi(routes.create, async (c) => {
+    const { name, type } = c.req.valid("json");
+    const { device, token } = await registry.create({ name, type });
+    return c.json({ device: summarize(device), credentials: deps.credentialsFor(device.id, token!) }, 201);
+  });
+  app.openapi(routes.list, async (c) => c.json({ devices: (await registry.list()).map(summarize) }, 200));
+  app.openapi(routes.get, async (c) =>
+    c.json({ device: summarize(await registry.require(c.req.valid("param").id)) }, 200),
+  );
+  app.openapi(routes.rename, async (c) => {
+    const device = await registry.rename(c.req.valid("param").id, c.req.valid("json").name);
+    return c.json({ device: summarize(device) }, 200);
+  });
+  app.openapi(routes.remove, async (c) => {
+    const { id } = c.req.valid("param");
+    await registry.remove(id);
+    return c.json({ ok: true as const, deviceId: id }, 200);
+  });
+  app.openapi(routes.command, async (c) => {
+    const { id } = c.req.valid("param");
+    const { action, params } = c.req.valid("json");
+    const { wait } = c.req.valid("query");
+    const result = await devices.commands.send(id, action, params, wait);
+    return result.status === "ok"
+      ? c.json(result, 200)
+      : c.json({ requestId: result.requestId, status: "sent" as const }, 202);
+  });
+  app.openapi(routes.events, async (c) => {
+    const { id } = c.req.valid("param");
+    await registry.require(id);
+    const { limit, before } = c.req.valid("query");
+    return c.json({ events: await devices.queryEvents({ deviceId: id, limit, before }) }, 200);
+  });
+  return app;
 }

@@ -1,6 +1,7 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { ApiEnv } from "../api-env.ts";
 import { jsonResponse } from "../common-schemas.ts";
+import { defineRoute } from "../route-access.ts";
 
 export const healthSchema = z
   .object({
@@ -14,7 +15,8 @@ export const healthSchema = z
 
 export type Health = z.infer<typeof healthSchema>;
 
-const route = createRoute({
+const route = defineRoute({
+  access: "public",
   method: "get",
   path: "/health",
   summary: "Liveness and basic facts; the only endpoint without authentication",

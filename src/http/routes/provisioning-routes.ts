@@ -1,9 +1,9 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { ProvisioningService } from "../../ble/index.ts";
 import { deviceTypeSchema } from "../../devices/index.ts";
 import type { ApiEnv } from "../api-env.ts";
-import type { AuthGuard } from "../auth-guard.ts";
-import { errorBodySchema, errorResponses, jsonBody, jsonResponse, security } from "../common-schemas.ts";
+import { errorBodySchema, errorResponses, jsonBody, jsonResponse } from "../common-schemas.ts";
+import { defineRoute } from "../route-access.ts";
 import { validationHook } from "../validation-hook.ts";
 import { deviceNameSchema } from "./device-schemas.ts";
 
@@ -11,11 +11,11 @@ const candidateSchema = z
   .object({ address: z.string(), name: z.string(), rssi: z.number(), seenAt: z.number() })
   .openapi("ProvisioningCandidate");
 
-const addRoute = createRoute({
+const addRoute = defineRoute({
+  access: "admin",
   method: "post",
   path: "/provisioning/add",
   summary: "Pair an ESP32 over Bluetooth (admin): the outcome arrives as provisioning.result on /ws",
-  security,
   request: {
     body: jsonBody(
       z
@@ -40,11 +40,11 @@ const addRoute = createRoute({
   },
 });
 
-const candidatesRoute = createRoute({
+const candidatesRoute = defineRoute({
+  access: "admin",
   method: "get",
   path: "/provisioning/candidates",
   summary: "Unprovisioned devices seen by the current scan (admin)",
-  security,
   responses: {
     200: jsonResponse(
       z.object({
@@ -63,13 +63,10 @@ const candidatesRoute = createRoute({
 });
 
 export function provisioningRoutes(provisioning: ProvisioningService) {
-  return (guard: AuthGuard) => {
-    const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
-    app.use("/provisioning/*", guard("admin"));
-    app.openapi(addRoute, async (c) => c.json(await provisioning.provision(c.req.valid("json")), 202));
-    app.openapi(candidatesRoute, (c) =>
-      c.json({ candidates: provisioning.candidates(), ...provisioning.status() }, 200),
-    );
-    return app;
-  };
+  const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
+  app.openapi(addRoute, async (c) => c.json(await provisioning.provision(c.req.valid("json")), 202));
+  app.openapi(candidatesRoute, (c) =>
+    c.json({ candidates: provisioning.candidates(), ...provisioning.status() }, 200),
+  );
+  return app;
 }

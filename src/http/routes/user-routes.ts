@@ -1,10 +1,10 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AuthService } from "../../auth/index.ts";
 import { roleSchema } from "../../auth/index.ts";
 import { StationError } from "../../core/index.ts";
 import type { ApiEnv } from "../api-env.ts";
-import type { AuthGuard } from "../auth-guard.ts";
-import { errorResponses, jsonBody, jsonResponse, security } from "../common-schemas.ts";
+import { errorResponses, jsonBody, jsonResponse } from "../common-schemas.ts";
+import { defineRoute } from "../route-access.ts";
 import { validationHook } from "../validation-hook.ts";
 
 const userSchema = z
@@ -18,25 +18,24 @@ const createUserBody = z
   })
   .openapi("CreateUserRequest");
 
-const listRoute = createRoute({
+const listRoute = defineRoute({
+  access: "admin",
   method: "get",
   path: "/users",
   summary: "List users (admin)",
-  security,
   responses: { 200: jsonResponse(z.object({ users: z.array(userSchema) }), "Users"), ...errorResponses },
 });
-const createUserRoute = createRoute({
+const createUserRoute = defineRoute({
+  access: "admin",
   method: "post",
   path: "/users",
   summary: "Create a user (admin; only an owner creates admins and owners)",
-  security,
   request: { body: jsonBody(createUserBody) },
   responses: { 201: jsonResponse(z.object({ user: userSchema }), "Created"), ...errorResponses },
 });
 
-export function userRoutes(auth: AuthService, guard: AuthGuard) {
+export function userRoutes(auth: AuthService) {
   const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
-  app.use("/users", guard("admin"));
   app.openapi(listRoute, async (c) => c.json({ users: await auth.listUsers() }, 200));
   app.openapi(createUserRoute, async (c) => {
     const body = c.req.valid("json");

@@ -1,0 +1,66 @@
+import type { DeviceService } from "../devices/index.ts";
+import type { StationModule } from "../station-module.ts";
+import { deviceOperations } from "../ws/index.ts";
+import { deviceRoutes } from "./routes/device-routes.ts";
+
+export interface DeviceApiModuleDeps {
+  stationId: string;
+  devices: DeviceService;
+  /** Where devices reach the broker, for the credentials handed out when one is added. */
+  broker(): { host: string; port: number };
+}
+
+/** The device core as apps see it: `/api/devices…`, `devices.*` and `events.*` on `/ws`, and its metrics. */
+export function createDeviceApiModule(deps: DeviceApiModuleDeps) {
+  const { devices } = deps;
+  const counts = () => {
+    let total = 0;
+    let online = 0;
+    for (const d of devices.registry.all()) {
+      total++;
+      if (d.online) online++;
+    }
+    return { total, online };
+  };
+  return {
+    name: "device-api",
+    routes: [
+      deviceRoutes({
+        devices,
+        credentialsFor: (deviceId, token) => {
+          const broker = deps.broker();
+          return {
+            stationId: deps.stationId,
+            deviceId,
+            mqttHost: broker.host,
+            mqttPort: broker.port,
+            mqttUsername: deviceId,
+            mqttPassword: token,
+          };
+        },
+      }),
+    ],
+    operations: deviceOperations(devices),
+    metrics: [
+      { name: "opengenie_devices", help: "Registered devices", type: "gauge", read: () => counts().total },
+      {
+        name: "opengenie_devices_online",
+        help: "Devices currently online",
+        type: "gauge",
+        read: () => counts().online,
+      },
+      {
+        name: "opengenie_device_messages_rejected",
+        help: "Device messages rejected as malformed or invalid",
+        type: "gauge",
+        read: () => Object.values(devices.stats().rejected).reduce((a, b) => a + b, 0),
+      },
+      {
+        name: "opengenie_pending_writes",
+        help: "State, device and event writes waiting for the next batch",
+        type: "gauge",
+        read: () => devices.writer.pending,
+      },
+    ],
+  } satisfies StationModule;
+}

@@ -1,0 +1,115 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { AuthService, LoginRateLimiter } from "../auth/index.ts";
+import { ConfigError } from "../config/index.ts";
+import type { Logger } from "../logging/index.ts";
+import type { HttpServerHandle, Platform } from "../platform/index.ts";
+import type { StationModule } from "../station-module.ts";
+import type { ApiEnv } from "./api-env.ts";
+import { createApi } from "./create-api.ts";
+import { API_BODY_LIMIT, createFrontDoor, type UpgradeHandler } from "./front-door.ts";
+import { explainListenError } from "./listen-error.ts";
+import { type Health, healthSchema } from "./routes/health-routes.ts";
+import { dispatchSockets } from "./socket-dispatch.ts";
+
+export interface HttpModuleDeps {
+  platform: Platform;
+  host: string;
+  port: number;
+  remoteAccess: "on" | "off";
+  logger: Logger;
+  version: string;
+  auth: AuthService;
+  loginLimiter: LoginRateLimiter;
+  /** The core's own health fields; modules add theirs. */
+  health(): Pick<Health, "status" | "version" | "stationId" | "uptimeMs">;
+  /** Every module of the station: their routes, sockets and endpoints are mounted here. */
+  modules(): readonly StationModule[];
+}
+
+type TaggedSocket = { kind: string };
+
+/**
+ * The one port (CONTRACT.md section 4): the API under /api, every module's WebSocket
+ * endpoints, plain endpoints and the web app. Modules listed before it start before anyone can
+ * connect; those after it start once the station answers.
+ */
+export interface HttpModule extends StationModule {
+  /** The bound port, once started. */
+  readonly port: number | undefined;
+  /** The API as mounted, for the test that walks every route's declared access. */
+  readonly api: OpenAPIHono<ApiEnv>;
+}
+
+export function createHttpModule(deps: HttpModuleDeps): HttpModule {
+  let server: HttpServerHandle | undefined;
+
+  function health(): Health {
+    const fields = Object.assign({}, ...deps.modules().map((m) => m.health?.() ?? {}));
+    // Parsed, so a module that stopped contributing a required field is a clear error here.
+    return healthSchema.parse({ ...fields, ...deps.health() });
+  }
+
+  function mount() {
+    const modules = deps.modules();
+    const api = createApi({
+      logger: deps.logger,
+      version: deps.version,
+      auth: deps.auth,
+      loginLimiter: deps.loginLimiter,
+      health,
+      connections: () => modules.flatMap((m) => m.connections?.() ?? []),
+      routes: modules.flatMap((m) => m.routes ?? []),
+    });
+    const sockets: Record<string, UpgradeHandler<TaggedSocket>> = {};
+    const handlers: Parameters<typeof dispatchSockets<TaggedSocket>>[0] = {};
+    const endpoints: Record<string, (request: Request, remoteAddress: string) => Promise<Response>> = {};
+    for (const endpoint of modules.flatMap((m) => m.sockets ?? [])) {
+      if (sockets[endpoint.path] || handlers[endpoint.kind])
+        throw new Error(`two modules claim the socket endpoint ${endpoint.path} (${endpoint.kind})`);
+      sockets[endpoint.path] = endpoint.upgrade;
+      handlers[endpoint.kind] = endpoint.handlers;
+    }
+    for (const endpoint of modules.flatMap((m) => m.endpoints ?? [])) {
+      if (endpoints[endpoint.path]) throw new Error(`two modules claim the endpoint ${endpoint.path}`);
+      endpoints[endpoint.path] = endpoint.handle;
+    }
+    return {
+      api,
+      fetch: createFrontDoor<TaggedSocket>({ api, remoteAccess: deps.remoteAccess, sockets, endpoints }),
+      websocket: dispatchSockets<TaggedSocket>(handlers),
+    };
+  }
+
+  let mounted: ReturnType<typeof mount> | undefined;
+  return {
+    name: "http",
+    critical: true,
+    get port() {
+      return server?.port;
+    },
+    get api() {
+      mounted ??= mount();
+      return mounted.api;
+    },
+    start() {
+      mounted ??= mount();
+      try {
+        server = deps.platform.serve<TaggedSocket>({
+          hostname: deps.host,
+          port: deps.port,
+          // Far above the API's own limit, so oversized bodies get its JSON error, not a bare 413.
+          maxRequestBodySize: 128 * API_BODY_LIMIT,
+          maxWebSocketPayload: 64 * 1024,
+          fetch: mounted.fetch,
+          websocket: mounted.websocket,
+        });
+      } catch (err) {
+        throw new ConfigError(explainListenError(err, deps.host, deps.port));
+      }
+    },
+    async stop() {
+      await server?.stop(true);
+      server = undefined;
+    },
+  };
+}

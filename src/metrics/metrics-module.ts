@@ -1,0 +1,46 @@
+import { Registry } from "prom-client";
+import type { AuthService } from "../auth/index.ts";
+import type { EventBus, StationEvents } from "../core/index.ts";
+import { createMetricsEndpoint } from "../http/index.ts";
+import type { StationModule } from "../station-module.ts";
+import { createStationMetrics, type StationMetrics } from "./station-metrics.ts";
+
+export interface MetricsModuleDeps {
+  auth: AuthService;
+  bus: EventBus<StationEvents>;
+  uptimeMs(): number;
+  /** Every module of the station: their metrics are collected when scraped. */
+  modules(): readonly StationModule[];
+}
+
+/** `GET /metrics` (Prometheus text): bus counters and every module's metrics. */
+export function createMetricsModule(deps: MetricsModuleDeps) {
+  let metrics: StationMetrics | undefined;
+  const endpoint = createMetricsEndpoint(deps.auth, {
+    contentType: Registry.PROMETHEUS_CONTENT_TYPE,
+    render: async () => (metrics ? metrics.render() : ""),
+  });
+  return {
+    name: "metrics",
+    metrics: [
+      {
+        name: "opengenie_uptime_seconds",
+        help: "Seconds since the station started",
+        type: "gauge",
+        read: () => deps.uptimeMs() / 1000,
+      },
+    ],
+    endpoints: [{ path: "/metrics", access: "loopback or admin", handle: endpoint }],
+    start() {
+      metrics = createStationMetrics(
+        deps.bus,
+        deps.modules().flatMap((m) => m.metrics ?? []),
+      );
+      metrics.start();
+    },
+    stop() {
+      metrics?.stop();
+      metrics = undefined;
+    },
+  } satisfies StationModule;
+}

@@ -1,0 +1,65 @@
+import { ConfigError } from "../config/index.ts";
+import type { EventBus, StationEvents } from "../core/index.ts";
+import type { DeviceService } from "../devices/index.ts";
+import type { StationModule } from "../station-module.ts";
+import { createMqttService, MqttPortInUseError, type MqttServiceDeps } from "./mqtt-service.ts";
+
+export interface MqttModuleDeps extends Omit<MqttServiceDeps, "devices" | "authenticateDevice"> {
+  devices: DeviceService;
+  bus: EventBus<StationEvents>;
+  /** The host devices are told to connect to (CONTRACT.md: station.json's mqttUrl). */
+  advertisedHost: string;
+}
+
+/**
+ * The MQTT transport: the embedded broker (or the client of an external one) and the bridge
+ * between device topics and the device core. Started after the HTTP listener; only the
+ * embedded broker's busy port stops the station.
+ */
+export interface MqttModule extends StationModule {
+  /** Where devices reach the broker; the port is known once started. */
+  deviceAddress(): { host: string; port: number };
+  readonly port: number;
+}
+
+export function createMqttModule(deps: MqttModuleDeps): MqttModule {
+  const { devices } = deps;
+  const mqtt = createMqttService({
+    ...deps,
+    devices,
+    authenticateDevice: (id, password) => devices.registry.verifyCredential(id, password),
+  });
+  let offs: (() => void)[] = [];
+  return {
+    name: "mqtt",
+    critical: mqtt.service.critical,
+    commandSinks: { mqtt: { send: (id, message) => mqtt.sendCommand(id, message) } },
+    health: () => ({ mqtt: { mode: mqtt.mode, connected: mqtt.connected } }),
+    metrics: [
+      {
+        name: "opengenie_mqtt_connected",
+        help: "1 when the station's MQTT client is connected",
+        type: "gauge",
+        read: () => (mqtt.connected ? 1 : 0),
+      },
+    ],
+    deviceAddress: () => ({ host: deps.advertisedHost, port: mqtt.port }),
+    get port() {
+      return mqtt.port;
+    },
+    async start() {
+      try {
+        await mqtt.service.start();
+      } catch (err) {
+        if (err instanceof MqttPortInUseError) throw new ConfigError(err.message);
+        throw err;
+      }
+      // A deleted device's credential stops working and its connection closes at once.
+      offs = [deps.bus.on("device.removed", ({ deviceId }) => mqtt.disconnectDevice(deviceId))];
+    },
+    async stop() {
+      for (const off of offs.splice(0)) off();
+      await mqtt.service.stop();
+    },
+  };
+}
