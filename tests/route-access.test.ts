@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { hasRole, type Role, roles } from "../src/auth/index.ts";
-import { describeRouteAccess, type HttpModule } from "../src/http/index.ts";
+import { type Access, describeRouteAccess, type HttpModule } from "../src/http/index.ts";
 import { startTestStation, type TestStation } from "./helpers/test-station.ts";
 import { openSocket } from "./helpers/ws-client.ts";
 
@@ -29,7 +29,7 @@ const concrete = (path: string) => path.replace(/:[^/]+/g, "x");
 
 // Who may call what, as CONTRACT.md section 2 assigns it: guest reads, member commands devices,
 // admin manages devices, users and provisioning. A new route or operation is added here too.
-const expectedRoutes: Record<string, string> = {
+const expectedRoutes: Record<string, Access> = {
   "GET /api/health": "public",
   "POST /api/auth/login": "public",
   "POST /api/auth/logout": "guest",

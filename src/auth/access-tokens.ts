@@ -2,16 +2,28 @@ import { errors, jwtVerify, SignJWT } from "jose";
 import { z } from "zod";
 import { roleSchema } from "./roles.ts";
 
+/**
+ * The audience of tokens that `opengenie` commands sign for the running station on this machine.
+ * Only a holder of the data dir's JWT secret can make one, and such a holder can already do
+ * anything to the station's files; the token lets it do so through the station instead.
+ */
+export const LOCAL_CLI_AUDIENCE = "opengenie-cli";
+
 const claimsSchema = z.object({
   sub: z.string().min(1),
   sid: z.string().min(1),
   role: roleSchema,
   exp: z.number(),
+  /** Set only on tokens the CLI signs for itself (see LOCAL_CLI_AUDIENCE). */
+  aud: z.literal(LOCAL_CLI_AUDIENCE).optional(),
 });
 export type AccessClaims = z.infer<typeof claimsSchema>;
 
 export interface AccessTokenCodec {
-  sign(claims: { sub: string; sid: string; role: string }, expiresAtMs: number): Promise<string>;
+  sign(
+    claims: { sub: string; sid: string; role: string; aud?: typeof LOCAL_CLI_AUDIENCE },
+    expiresAtMs: number,
+  ): Promise<string>;
   /** Returns the claims, or a reason the token is refused. */
   verify(
     token: string,
@@ -30,7 +42,7 @@ export function createAccessTokenCodec(secret: string): AccessTokenCodec {
   );
   return {
     sign: async (claims, expiresAtMs) =>
-      new SignJWT({ sid: claims.sid, role: claims.role })
+      new SignJWT({ sid: claims.sid, role: claims.role, ...(claims.aud ? { aud: claims.aud } : {}) })
         .setProtectedHeader({ alg: "HS256", typ: "JWT" })
         .setSubject(claims.sub)
         .setIssuedAt()

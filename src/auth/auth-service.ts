@@ -4,7 +4,12 @@ import type { Clock, EventBus, StationEvents } from "../core/index.ts";
 import { StationError } from "../core/index.ts";
 import type { Platform } from "../platform/index.ts";
 import type { Database } from "../storage/index.ts";
-import { type AccessTokenCodec, createAccessTokenCodec } from "./access-tokens.ts";
+import {
+  type AccessClaims,
+  type AccessTokenCodec,
+  createAccessTokenCodec,
+  LOCAL_CLI_AUDIENCE,
+} from "./access-tokens.ts";
 import type { Role } from "./roles.ts";
 
 export const LOGIN_TTL_MS = 12 * 3_600_000;
@@ -33,6 +38,9 @@ export interface AuthDeps {
   bus?: EventBus<StationEvents>;
 }
 
+/** A CLI command talks to the station for seconds; its token must not outlive that by much. */
+export const LOCAL_CLI_TTL_MS = 60_000;
+
 const usernamePattern = /^[a-zA-Z0-9_.@-]{1,64}$/;
 
 /** Users, sessions and access tokens. Every token is tied to a stored session so it can be revoked. */
@@ -44,6 +52,20 @@ export function createAuthService(deps: AuthDeps) {
   const sessionCache = new Map<string, { at: number; principal: Principal }>();
   // Verifying against a real hash when the user does not exist keeps timing from revealing names.
   const dummyHash = platform.hashPassword(randomUUID());
+
+  function localCliPrincipal(claims: AccessClaims, now: number): Principal {
+    const expiresAt = claims.exp * 1000;
+    // Never stronger than admin, never long-lived, whoever signed it.
+    if (claims.role === "owner" || expiresAt - now > LOCAL_CLI_TTL_MS + 5_000)
+      throw new StationError("UNAUTHORIZED", "invalid token");
+    return {
+      userId: LOCAL_CLI_AUDIENCE,
+      username: LOCAL_CLI_AUDIENCE,
+      role: claims.role,
+      sessionId: claims.sid,
+      expiresAt,
+    };
+  }
 
   async function issue(
     user: { id: string; role: Role },
@@ -132,12 +154,26 @@ export function createAuthService(deps: AuthDeps) {
       return issue(user, "token", ttlMs, label);
     },
 
+    /**
+     * A short-lived admin token for an `opengenie` command on this machine, so that a command
+     * that changes devices goes through the running station (which then tells every app) rather
+     * than writing the database behind its back. Tied to no session: it expires within a minute.
+     */
+    async issueLocalCliToken(): Promise<string> {
+      const expiresAt = clock.now() + LOCAL_CLI_TTL_MS;
+      return codec.sign(
+        { sub: LOCAL_CLI_AUDIENCE, sid: `cli:${randomUUID()}`, role: "admin", aud: LOCAL_CLI_AUDIENCE },
+        expiresAt,
+      );
+    },
+
     /** Resolves a bearer token to its principal, or throws UNAUTHORIZED with the reason. */
     async authenticate(token: string | undefined | null): Promise<Principal> {
       if (!token) throw new StationError("UNAUTHORIZED", "missing access token");
       const result = await codec.verify(token, clock.now());
       if (!result.ok) throw new StationError("UNAUTHORIZED", result.reason);
       const now = clock.now();
+      if (result.claims.aud === LOCAL_CLI_AUDIENCE) return localCliPrincipal(result.claims, now);
       const cached = sessionCache.get(result.claims.sid);
       if (cached && now - cached.at < SESSION_CACHE_MS && cached.principal.expiresAt > now) {
         if (cached.principal.userId === result.claims.sub) return cached.principal;

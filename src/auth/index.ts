@@ -1,5 +1,5 @@
 export type { AccessClaims, AccessTokenCodec } from "./access-tokens.ts";
-export { createAccessTokenCodec } from "./access-tokens.ts";
+export { createAccessTokenCodec, LOCAL_CLI_AUDIENCE } from "./access-tokens.ts";
 export type { AuthService, Principal, PublicUser } from "./auth-service.ts";
 export { createAuthService, LOGIN_TTL_MS } from "./auth-service.ts";
 export type { LoginRateLimiter } from "./login-rate-limit.ts";

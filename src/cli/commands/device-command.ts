@@ -1,4 +1,11 @@
-import { deviceBrokerHost, isProcessAlive, readRunFile, type StationConfig } from "../../config/index.ts";
+import { createAuthService } from "../../auth/index.ts";
+import {
+  deviceBrokerHost,
+  isProcessAlive,
+  type RunInfo,
+  readRunFile,
+  type StationConfig,
+} from "../../config/index.ts";
 import { createEventBus, createSystemClock, type StationEvents } from "../../core/index.ts";
 import { createDeviceService, summarize } from "../../devices/index.ts";
 import { createLogger } from "../../logging/index.ts";
@@ -12,7 +19,8 @@ export const deviceHelp = `Usage: opengenie device add --name <name> --type <typ
 
 Registers a device and prints its MQTT credentials (the password is shown only now).
 Types: light, switch, sensor, pir, climate. With --json the output is exactly the body of
-POST /api/devices. Works whether or not the station is running.
+POST /api/devices. Works whether or not the station is running: a running station adds the
+device itself (apps see it at once); otherwise the data dir is written directly.
 `;
 
 export const devicesHelp = `Usage: opengenie devices [--json] [--data-dir <dir>]
@@ -31,6 +39,50 @@ function brokerAddress(config: StationConfig): { host: string; port: number } {
     host: deviceBrokerHost(config),
     port: config.mqttUrl ? parseMqttUrl(config.mqttUrl).port : config.mqttPort,
   };
+}
+
+interface CreatedDevice {
+  device: ReturnType<typeof summarize>;
+  credentials: {
+    stationId: string;
+    deviceId: string;
+    mqttHost: string;
+    mqttPort: number;
+    mqttUsername: string;
+    mqttPassword: string;
+  };
+}
+
+async function localCliToken(io: CliIo, database: StationDatabase, config: StationConfig) {
+  return createAuthService({
+    db: database.db,
+    platform: io.platform,
+    clock: createSystemClock(),
+    jwtSecret: config.jwtSecret,
+  }).issueLocalCliToken();
+}
+
+/** `POST /api/devices` on the running station; its refusals become the CLI's one error line. */
+async function createThroughStation(station: RunInfo, token: string, name: string, type: string) {
+  let res: Response;
+  try {
+    res = await fetch(`${station.httpUrl}/api/devices`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ name, type }),
+    });
+  } catch (err) {
+    throw new CliError(
+      `the station (pid ${station.pid}) does not answer at ${station.httpUrl}: ${(err as Error).message}; check 'opengenie doctor'`,
+    );
+  }
+  const body = (await res.json().catch(() => undefined)) as
+    | (CreatedDevice & { error?: { message?: string } })
+    | undefined;
+  if (res.status !== 201 || !body?.device) {
+    throw new CliError(body?.error?.message ?? `the station answered ${res.status}`);
+  }
+  return { device: body.device, credentials: body.credentials } satisfies CreatedDevice;
 }
 
 function offlineDevices(database: StationDatabase) {
@@ -61,38 +113,44 @@ export async function deviceCommand(args: string[], io: CliIo): Promise<CliOutco
   }
   if (!values.name?.trim()) throw new CliError("--name <name> is required");
   if (!values.type) throw new CliError("--type <type> is required (light, switch, sensor, pir, climate)");
-  await withDataDir(io, values, async (database, config) => {
+  const name = values.name.trim();
+  const type = values.type;
+  const created = await withDataDir(io, values, async (database, config) => {
+    // One writer of the registry: a running station adds the device itself and tells every app.
+    const running = readRunFile(config.dataDir, isProcessAlive);
+    if (running) return createThroughStation(running, await localCliToken(io, database, config), name, type);
     const devices = offlineDevices(database);
-    const { device, token } = await devices.registry.create({
-      name: values.name!.trim(),
-      type: values.type!,
-    });
+    const { device, token } = await devices.registry.create({ name, type });
     const broker = brokerAddress(config);
-    const credentials = {
-      stationId: config.stationId,
-      deviceId: device.id,
-      mqttHost: broker.host,
-      mqttPort: broker.port,
-      mqttUsername: device.id,
-      mqttPassword: token!,
+    return {
+      device: summarize(device),
+      credentials: {
+        stationId: config.stationId,
+        deviceId: device.id,
+        mqttHost: broker.host,
+        mqttPort: broker.port,
+        mqttUsername: device.id,
+        mqttPassword: token!,
+      },
     };
-    if (values.json) {
-      io.stdout(`${JSON.stringify({ device: summarize(device), credentials })}\n`);
-      return;
-    }
-    io.stdout(
-      [
-        `created ${device.type} "${device.name}" with id ${device.id}`,
-        "MQTT credentials (the password is shown only now):",
-        `  host      ${credentials.mqttHost}`,
-        `  port      ${credentials.mqttPort}`,
-        `  username  ${credentials.mqttUsername}`,
-        `  password  ${credentials.mqttPassword}`,
-        `  topics    station/${config.stationId}/device/${device.id}/<suffix>`,
-        "",
-      ].join("\n"),
-    );
   });
+  if (values.json) {
+    io.stdout(`${JSON.stringify(created)}\n`);
+    return exit(0);
+  }
+  const { device, credentials } = created;
+  io.stdout(
+    [
+      `created ${device.type} "${device.name}" with id ${device.id}`,
+      "MQTT credentials (the password is shown only now):",
+      `  host      ${credentials.mqttHost}`,
+      `  port      ${credentials.mqttPort}`,
+      `  username  ${credentials.mqttUsername}`,
+      `  password  ${credentials.mqttPassword}`,
+      `  topics    station/${credentials.stationId}/device/${device.id}/<suffix>`,
+      "",
+    ].join("\n"),
+  );
   return exit(0);
 }
 
