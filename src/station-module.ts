@@ -29,6 +29,11 @@ export interface HttpEndpoint {
   handle(request: Request, remoteAddress: string): Promise<Response>;
 }
 
+/** What a module is told when it starts: the station's modules, in start order, itself included. */
+export interface StationContext {
+  readonly modules: readonly StationModule[];
+}
+
 export interface StationModule {
   readonly name: string;
   /** A critical module that fails to start stops the station; any other is logged and skipped. */
@@ -49,8 +54,11 @@ export interface StationModule {
   health?(): Partial<Health>;
   /** Live connections for `GET /api/connections`. */
   connections?(): ConnectionInfo[];
-  /** Subscribes to the bus, opens sockets, starts timers. Nothing of that happens before. */
-  start?(): Promise<void> | void;
+  /**
+   * Subscribes to the bus, opens sockets, starts timers: nothing of that happens before. A
+   * module that serves what others contribute (operations, routes, metrics) reads them here.
+   */
+  start?(context: StationContext): Promise<void> | void;
   /** Tells this module's clients the station is going away, before any module stops. */
   announceShutdown?(gracePeriodMs: number): void;
   /** Undoes start(): every listener, timer and socket it added. */

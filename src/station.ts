@@ -19,14 +19,14 @@ import {
   type StationEvents,
   withDeadline,
 } from "./core/index.ts";
-import { createDeviceService, type DeviceService } from "./devices/index.ts";
+import { createDeviceService, type DeviceService, type Transport } from "./devices/index.ts";
 import { createDeviceApiModule, createHttpModule } from "./http/index.ts";
 import { createIotWsModule } from "./iot-ws/index.ts";
 import type { Logger } from "./logging/index.ts";
 import { createMetricsModule } from "./metrics/index.ts";
 import { createMqttModule } from "./mqtt/index.ts";
 import type { Platform } from "./platform/index.ts";
-import type { StationModule } from "./station-module.ts";
+import type { StationContext, StationModule } from "./station-module.ts";
 import { openDatabase, type StationDatabase } from "./storage/index.ts";
 import { VERSION } from "./version.ts";
 import { createAppSocketsModule } from "./ws/index.ts";
@@ -40,10 +40,14 @@ export interface StationOptions {
   shutdownGraceMs?: number;
 }
 
-/** The core every module builds on: storage, accounts and the device core. */
+/** The core every module builds on: storage and the device core. */
 interface Core {
   database: StationDatabase;
   devices: DeviceService;
+}
+
+interface Running extends Core {
+  modules: readonly StationModule[];
 }
 
 /**
@@ -58,13 +62,13 @@ export function createStation(config: StationConfig, platform: Platform, options
   const bus: EventBus<StationEvents> = createEventBus<StationEvents>((event, err) =>
     logger.error("event consumer failed", { event, err }),
   );
-  const lifecycle = createLifecycle(logger);
-  let core: Core | undefined;
-  let modules: readonly StationModule[] = [];
+  const lifecycle = createLifecycle<StationContext>(logger);
+  let running: Running | undefined;
   let runInfo: RunInfo | undefined;
   let stopping: Promise<void> | undefined;
 
-  function buildModules({ database, devices }: Core) {
+  /** The modules around the core, in start order. */
+  function createModules({ database, devices }: Core) {
     const auth = createAuthService({ db: database.db, platform, clock, jwtSecret: config.jwtSecret, bus });
     const child = (service: string) => logger.child({ service });
     const mqtt = createMqttModule({
@@ -93,9 +97,8 @@ export function createStation(config: StationConfig, platform: Platform, options
         stationId: config.stationId,
         uptimeMs: clock.now() - startedAt,
       }),
-      modules: () => modules,
     });
-    const list: StationModule[] = [
+    const modules: StationModule[] = [
       createDeviceApiModule({ stationId: config.stationId, devices, broker: mqtt.deviceAddress }),
       createAppSocketsModule({
         auth,
@@ -104,7 +107,6 @@ export function createStation(config: StationConfig, platform: Platform, options
         logger: child("ws"),
         stationId: config.stationId,
         deviceType: (id) => devices.registry.get(id)?.type,
-        modules: () => modules,
       }),
       createIotWsModule({ devices, bus, clock, logger: child("ws-iot") }),
       createProvisioningModule({
@@ -119,12 +121,12 @@ export function createStation(config: StationConfig, platform: Platform, options
         broker: mqtt.deviceAddress,
       }),
       createCloudModule({ db: database.db, config }),
-      createMetricsModule({ auth, bus, uptimeMs: () => clock.now() - startedAt, modules: () => modules }),
-      // The listener: the modules above start before anyone can connect, those below after.
+      createMetricsModule({ auth, bus, uptimeMs: () => clock.now() - startedAt }),
+      // The listener: the modules above are ready before anyone connects, those below start after.
       http,
       mqtt,
     ];
-    return { list, http, mqtt };
+    return { modules, http, mqtt };
   }
 
   async function start(): Promise<RunInfo> {
@@ -137,16 +139,15 @@ export function createStation(config: StationConfig, platform: Platform, options
       bus,
       logger: logger.child({ service: "devices" }),
     });
-    core = { database, devices };
     await devices.start();
-    const built = buildModules(core);
-    modules = built.list;
+    const { modules, http, mqtt } = createModules({ database, devices });
+    running = { database, devices, modules };
     for (const m of modules) {
       for (const [transport, sink] of Object.entries(m.commandSinks ?? {}))
-        devices.commands.registerSink(transport as keyof typeof m.commandSinks, sink);
+        devices.commands.registerSink(transport as Transport, sink);
     }
     try {
-      await lifecycle.startAll(modules);
+      await lifecycle.startAll(modules, { modules });
     } catch (err) {
       await stop();
       throw err;
@@ -154,8 +155,8 @@ export function createStation(config: StationConfig, platform: Platform, options
     runInfo = describeRun(config, {
       pid,
       version: VERSION,
-      httpPort: built.http.port!,
-      mqttPort: built.mqtt.port,
+      httpPort: http.port!,
+      mqttPort: mqtt.port,
       startedAt,
     });
     writeRunFile(config.dataDir, runInfo);
@@ -163,11 +164,12 @@ export function createStation(config: StationConfig, platform: Platform, options
   }
 
   async function doStop(): Promise<void> {
-    for (const m of modules) m.announceShutdown?.(options.shutdownGraceMs ?? 2000);
+    for (const m of running?.modules ?? []) m.announceShutdown?.(options.shutdownGraceMs ?? 2000);
     await lifecycle.stopAll();
-    await core?.devices.stop();
-    await core?.database.close();
-    core = undefined;
+    // The core last: transports have stopped handing it messages, so this flush is the final one.
+    await running?.devices.stop();
+    await running?.database.close();
+    running = undefined;
     if (runInfo) removeRunFile(config.dataDir, pid);
     runInfo = undefined;
   }
@@ -186,8 +188,8 @@ export function createStation(config: StationConfig, platform: Platform, options
     start,
     stop,
     /** The running station's modules, in start order (for tests that walk what they contribute). */
-    get modules() {
-      return modules;
+    get modules(): readonly StationModule[] {
+      return running?.modules ?? [];
     },
     get runInfo() {
       return runInfo;

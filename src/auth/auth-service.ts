@@ -51,7 +51,8 @@ export function createAuthService(deps: AuthDeps) {
   // through this service drops the entry at once, and entries live at most SESSION_CACHE_MS.
   const sessionCache = new Map<string, { at: number; principal: Principal }>();
   // Verifying against a real hash when the user does not exist keeps timing from revealing names.
-  const dummyHash = platform.hashPassword(randomUUID());
+  // Made on the first sign-in, not here: building the service does no work (STYLE.md).
+  let dummyHash: Promise<string> | undefined;
 
   function localCliPrincipal(claims: AccessClaims, now: number): Principal {
     const expiresAt = claims.exp * 1000;
@@ -132,7 +133,8 @@ export function createAuthService(deps: AuthDeps) {
         .selectAll()
         .where("username", "=", username)
         .executeTakeFirst();
-      const ok = await platform.verifyPassword(password, user?.password_hash ?? (await dummyHash));
+      if (!user) dummyHash ??= platform.hashPassword(randomUUID());
+      const ok = await platform.verifyPassword(password, user?.password_hash ?? (await dummyHash!));
       if (!user || !ok) throw new StationError("UNAUTHORIZED", "wrong username or password");
       const { accessToken, expiresAt } = await issue(user, "login", LOGIN_TTL_MS);
       return {

@@ -1,11 +1,11 @@
 import type { Logger } from "../logging/index.ts";
 
 /** What the lifecycle needs of a part of the station (a station module). */
-export interface Startable {
+export interface Startable<C> {
   readonly name: string;
   /** When true, a failure to start stops the whole station (e.g. the embedded broker's port is busy). */
   readonly critical?: boolean;
-  start?(): Promise<void> | void;
+  start?(context: C): Promise<void> | void;
   stop?(): Promise<void> | void;
 }
 
@@ -14,13 +14,13 @@ export interface Startable {
  * start is logged and skipped, unless critical: then the error is rethrown and the caller
  * stops what did start.
  */
-export function createLifecycle(logger: Logger) {
-  const started: Startable[] = [];
+export function createLifecycle<C>(logger: Logger) {
+  const started: Startable<C>[] = [];
   return {
-    async startAll(parts: readonly Startable[]) {
+    async startAll(parts: readonly Startable<C>[], context: C) {
       for (const part of parts) {
         try {
-          await part.start?.();
+          await part.start?.(context);
           started.push(part);
         } catch (err) {
           if (part.critical) throw err;

@@ -22,8 +22,6 @@ export interface HttpModuleDeps {
   loginLimiter: LoginRateLimiter;
   /** The core's own health fields; modules add theirs. */
   health(): Pick<Health, "status" | "version" | "stationId" | "uptimeMs">;
-  /** Every module of the station: their routes, sockets and endpoints are mounted here. */
-  modules(): readonly StationModule[];
 }
 
 type TaggedSocket = { kind: string };
@@ -43,14 +41,13 @@ export interface HttpModule extends StationModule {
 export function createHttpModule(deps: HttpModuleDeps): HttpModule {
   let server: HttpServerHandle | undefined;
 
-  function health(): Health {
-    const fields = Object.assign({}, ...deps.modules().map((m) => m.health?.() ?? {}));
-    // Parsed, so a module that stopped contributing a required field is a clear error here.
-    return healthSchema.parse({ ...fields, ...deps.health() });
-  }
-
-  function mount() {
-    const modules = deps.modules();
+  /** Every module's routes, sockets and endpoints on the one port. */
+  function mount(modules: readonly StationModule[]) {
+    const health = (): Health => {
+      const fields = Object.assign({}, ...modules.map((m) => m.health?.() ?? {}));
+      // Parsed, so a module that stopped contributing a required field is a clear error here.
+      return healthSchema.parse({ ...fields, ...deps.health() });
+    };
     const api = createApi({
       logger: deps.logger,
       version: deps.version,
@@ -88,11 +85,11 @@ export function createHttpModule(deps: HttpModuleDeps): HttpModule {
       return server?.port;
     },
     get api() {
-      mounted ??= mount();
+      if (!mounted) throw new Error("the HTTP module is not started");
       return mounted.api;
     },
-    start() {
-      mounted ??= mount();
+    start({ modules }) {
+      mounted = mount(modules);
       try {
         server = deps.platform.serve<TaggedSocket>({
           hostname: deps.host,

@@ -9,8 +9,6 @@ export interface MetricsModuleDeps {
   auth: AuthService;
   bus: EventBus<StationEvents>;
   uptimeMs(): number;
-  /** Every module of the station: their metrics are collected when scraped. */
-  modules(): readonly StationModule[];
 }
 
 /** `GET /metrics` (Prometheus text): bus counters and every module's metrics. */
@@ -31,10 +29,11 @@ export function createMetricsModule(deps: MetricsModuleDeps) {
       },
     ],
     endpoints: [{ path: "/metrics", access: "loopback or admin", handle: endpoint }],
-    start() {
+    start({ modules }) {
+      // Every module's metrics, collected when scraped.
       metrics = createStationMetrics(
         deps.bus,
-        deps.modules().flatMap((m) => m.metrics ?? []),
+        modules.flatMap((m) => m.metrics ?? []),
       );
       metrics.start();
     },

@@ -5,6 +5,7 @@ import { type StationModule, socketEndpoint } from "../station-module.ts";
 import type { Channel } from "./app-connection.ts";
 import { createAppSocketServer } from "./app-socket-server.ts";
 import { coreOperations } from "./core-operations.ts";
+import type { Operation } from "./operations.ts";
 import { type ChannelHooks, createSubscriptions } from "./subscriptions.ts";
 
 export interface AppSocketsModuleDeps {
@@ -15,8 +16,6 @@ export interface AppSocketsModuleDeps {
   stationId: string;
   /** The type of a registered device, so type-filtered subscriptions match. */
   deviceType(deviceId: string): string | undefined;
-  /** Every module of the station: their `/ws` operations and channel hooks are served here. */
-  modules(): readonly StationModule[];
 }
 
 /**
@@ -25,23 +24,21 @@ export interface AppSocketsModuleDeps {
  */
 export function createAppSocketsModule(deps: AppSocketsModuleDeps) {
   const { auth, logger } = deps;
-  const channelHooks = () => {
-    const hooks: Partial<Record<Channel, ChannelHooks>> = {};
-    for (const m of deps.modules()) Object.assign(hooks, m.channels);
-    return hooks;
-  };
+  // Every module's operations and channel hooks are served here, read once the station starts.
+  let operations: Operation[] = [];
+  let hooks: Partial<Record<Channel, ChannelHooks>> = {};
   const subscriptions = createSubscriptions({
     bus: deps.bus,
     connections: () => server.connections(),
     deviceType: deps.deviceType,
-    hooks: channelHooks,
+    hooks: () => hooks,
   });
   const server = createAppSocketServer({
     auth,
     clock: deps.clock,
     logger,
     stationId: deps.stationId,
-    operations: () => deps.modules().flatMap((m) => m.operations ?? []),
+    operations: () => operations,
     onDisconnect: (conn) => {
       subscriptions.dropConnection(conn);
       auth
@@ -79,7 +76,9 @@ export function createAppSocketsModule(deps: AppSocketsModuleDeps) {
         principal: c.principal.username,
         ...c.stats,
       })),
-    start() {
+    start({ modules }) {
+      operations = modules.flatMap((m) => m.operations ?? []);
+      hooks = Object.assign({}, ...modules.map((m) => m.channels ?? {}));
       subscriptions.start();
       server.start();
       offs = [deps.bus.on("session.revoked", ({ sessionId }) => server.closeSession(sessionId))];
