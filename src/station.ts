@@ -1,4 +1,5 @@
-import { createAuthService, createLoginRateLimiter } from "./auth/index.ts";
+import { hostname } from "node:os";
+import { createAuthService, createLoginRateLimiter, createPasswordCheckGate } from "./auth/index.ts";
 import { createProvisioningModule } from "./ble/index.ts";
 import { createCloudModule } from "./cloud/index.ts";
 import {
@@ -20,7 +21,7 @@ import {
   withDeadline,
 } from "./core/index.ts";
 import { createDeviceService, type DeviceService, type Transport } from "./devices/index.ts";
-import { createDeviceApiModule, createHttpModule } from "./http/index.ts";
+import { createDeviceApiModule, createHostAllowList, createHttpModule } from "./http/index.ts";
 import { createIotWsModule } from "./iot-ws/index.ts";
 import type { Logger } from "./logging/index.ts";
 import { createMetricsModule } from "./metrics/index.ts";
@@ -69,7 +70,14 @@ export function createStation(config: StationConfig, platform: Platform, options
 
   /** The modules around the core, in start order. */
   function createModules({ database, devices }: Core) {
-    const auth = createAuthService({ db: database.db, platform, clock, jwtSecret: config.jwtSecret, bus });
+    const auth = createAuthService({
+      db: database.db,
+      platform,
+      clock,
+      jwtSecret: config.jwtSecret,
+      bus,
+      passwordChecks: createPasswordCheckGate({ concurrency: 2, maxQueued: 8, retryAfterMs: 1000 }),
+    });
     const child = (service: string) => logger.child({ service });
     const mqtt = createMqttModule({
       stationId: config.stationId,
@@ -87,6 +95,7 @@ export function createStation(config: StationConfig, platform: Platform, options
       host: config.host,
       port: config.port,
       remoteAccess: config.remoteAccess,
+      hosts: createHostAllowList({ hostname: hostname(), allowed: config.allowedHosts }),
       logger: child("http"),
       version: VERSION,
       auth,

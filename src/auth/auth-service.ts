@@ -10,6 +10,7 @@ import {
   createAccessTokenCodec,
   LOCAL_CLI_AUDIENCE,
 } from "./access-tokens.ts";
+import type { PasswordCheckGate } from "./password-check-gate.ts";
 import type { Role } from "./roles.ts";
 
 export const LOGIN_TTL_MS = 12 * 3_600_000;
@@ -36,6 +37,8 @@ export interface AuthDeps {
   clock: Clock;
   jwtSecret: string;
   bus?: EventBus<StationEvents>;
+  /** Bounds concurrent password checks; the CLI, alone on its database, needs none. */
+  passwordChecks?: PasswordCheckGate;
 }
 
 /** A CLI command talks to the station for seconds; its token must not outlive that by much. */
@@ -133,8 +136,11 @@ export function createAuthService(deps: AuthDeps) {
         .selectAll()
         .where("username", "=", username)
         .executeTakeFirst();
-      if (!user) dummyHash ??= platform.hashPassword(randomUUID());
-      const ok = await platform.verifyPassword(password, user?.password_hash ?? (await dummyHash!));
+      const check = async () => {
+        if (!user) dummyHash ??= platform.hashPassword(randomUUID());
+        return platform.verifyPassword(password, user?.password_hash ?? (await dummyHash!));
+      };
+      const ok = await (deps.passwordChecks ? deps.passwordChecks.run(check) : check());
       if (!user || !ok) throw new StationError("UNAUTHORIZED", "wrong username or password");
       const { accessToken, expiresAt } = await issue(user, "login", LOGIN_TTL_MS);
       return {

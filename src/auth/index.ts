@@ -4,6 +4,8 @@ export type { AuthService, Principal, PublicUser } from "./auth-service.ts";
 export { createAuthService, LOGIN_TTL_MS } from "./auth-service.ts";
 export type { LoginRateLimiter } from "./login-rate-limit.ts";
 export { createLoginRateLimiter } from "./login-rate-limit.ts";
+export type { PasswordCheckGate, PasswordCheckGateOptions } from "./password-check-gate.ts";
+export { createPasswordCheckGate } from "./password-check-gate.ts";
 export type { Role } from "./roles.ts";
 export { hasRole, roleSchema, roles } from "./roles.ts";
 export { generateToken, hashToken, tokenMatchesHash, tokensEqual } from "./static-token.ts";

@@ -25,6 +25,11 @@ export const configSchema = z.object({
     .optional(),
   cloudClaimSecret: z.string().min(1).optional(),
   bleBridge: z.string().min(1).optional(),
+  /** Extra names the station answers to in `Host` (DNS-rebinding defence), comma-separated. */
+  allowedHosts: z
+    .string()
+    .regex(/^[A-Za-z0-9.:[\]_-]+(\s*,\s*[A-Za-z0-9.:[\]_-]+)*$/, "comma-separated host names")
+    .optional(),
   logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
   logFormat: z.enum(["pretty", "json"]).optional(),
 });
@@ -54,6 +59,7 @@ export const configSources: Record<keyof ConfigInput, { flag?: string; env?: str
   cloudUrl: { env: "OPENGENIE_CLOUD_URL" },
   cloudClaimSecret: { env: "OPENGENIE_CLOUD_CLAIM_SECRET" },
   bleBridge: { env: "OPENGENIE_BLE_BRIDGE" },
+  allowedHosts: { env: "OPENGENIE_ALLOWED_HOSTS" },
   logLevel: { env: "LOG_LEVEL" },
   logFormat: { env: "LOG_FORMAT" },
 };

@@ -2,44 +2,20 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { StationError } from "../core/index.ts";
 import type { RequestContext } from "../platform/index.ts";
 import type { ApiEnv } from "./api-env.ts";
+import type { HostAllowList } from "./host-allow-list.ts";
+import { normalizeJsonBody } from "./json-body.ts";
 import { isLocalAddress } from "./network-class.ts";
 import { webAppResponse } from "./web-app.ts";
-
-export const API_BODY_LIMIT = 64 * 1024;
 
 export type UpgradeHandler<T> = (request: Request, ctx: RequestContext<T>) => Promise<Response | undefined>;
 
 export interface FrontDoorDeps<T> {
   api: OpenAPIHono<ApiEnv>;
   remoteAccess: "on" | "off";
+  hosts: HostAllowList;
   sockets: Record<string, UpgradeHandler<T>>;
   /** Plain endpoints outside /api (e.g. /metrics), each with its own access rule. */
   endpoints: Record<string, (request: Request, remoteAddress: string) => Promise<Response>>;
-}
-
-/**
- * JSON bodies are parsed here, whatever the Content-Type says, so malformed JSON is always a
- * PARSE_ERROR and an oversized body a PAYLOAD_TOO_LARGE, before any route sees it.
- */
-async function normalizeJsonBody(request: Request): Promise<Request> {
-  if (request.method === "GET" || request.method === "HEAD" || request.method === "DELETE") return request;
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > API_BODY_LIMIT)
-    throw new StationError("PAYLOAD_TOO_LARGE", `request body over ${API_BODY_LIMIT} bytes`);
-  const text = await request.text();
-  if (text.length > API_BODY_LIMIT)
-    throw new StationError("PAYLOAD_TOO_LARGE", `request body over ${API_BODY_LIMIT} bytes`);
-  if (text.trim() !== "") {
-    try {
-      JSON.parse(text);
-    } catch {
-      throw new StationError("PARSE_ERROR", "request body is not valid JSON");
-    }
-  }
-  const headers = new Headers(request.headers);
-  headers.set("content-type", "application/json");
-  headers.delete("content-length");
-  return new Request(request.url, { method: request.method, headers, body: text === "" ? "{}" : text });
 }
 
 /** One port: routes each request to the API, a WebSocket endpoint, a plain endpoint or the web app. */
@@ -49,7 +25,22 @@ export function createFrontDoor<T>(deps: FrontDoorDeps<T>) {
     if (deps.remoteAccess === "off" && !isLocalAddress(ctx.remoteAddress)) {
       return new StationError("UNAVAILABLE", "remote access is switched off on this station").toResponse();
     }
-    const path = new URL(request.url).pathname;
+    const host = deps.hosts.check(request.headers.get("host"));
+    if (host === "malformed") {
+      return new StationError("VALIDATION_ERROR", "missing or malformed Host header").toResponse();
+    }
+    if (host === "foreign") {
+      return new StationError(
+        "FORBIDDEN",
+        `this station does not answer to the name ${request.headers.get("host")} (a defence against DNS rebinding); use its IP address or .local name, or add the name to OPENGENIE_ALLOWED_HOSTS (comma-separated)`,
+      ).toResponse();
+    }
+    let path: string;
+    try {
+      path = new URL(request.url).pathname;
+    } catch {
+      return new StationError("VALIDATION_ERROR", "malformed request URL").toResponse();
+    }
     const socket = deps.sockets[path];
     if (socket) return socket(request, ctx);
     if (path === "/api" || path.startsWith("/api/")) {

@@ -6,7 +6,9 @@ import type { HttpServerHandle, Platform } from "../platform/index.ts";
 import type { StationModule } from "../station-module.ts";
 import type { ApiEnv } from "./api-env.ts";
 import { createApi } from "./create-api.ts";
-import { API_BODY_LIMIT, createFrontDoor, type UpgradeHandler } from "./front-door.ts";
+import { createFrontDoor, type UpgradeHandler } from "./front-door.ts";
+import type { HostAllowList } from "./host-allow-list.ts";
+import { API_BODY_LIMIT } from "./json-body.ts";
 import { explainListenError } from "./listen-error.ts";
 import { type Health, healthSchema } from "./routes/health-routes.ts";
 import { dispatchSockets } from "./socket-dispatch.ts";
@@ -16,6 +18,8 @@ export interface HttpModuleDeps {
   host: string;
   port: number;
   remoteAccess: "on" | "off";
+  /** The names the station answers to in `Host`. */
+  hosts: HostAllowList;
   logger: Logger;
   version: string;
   auth: AuthService;
@@ -72,7 +76,13 @@ export function createHttpModule(deps: HttpModuleDeps): HttpModule {
     }
     return {
       api,
-      fetch: createFrontDoor<TaggedSocket>({ api, remoteAccess: deps.remoteAccess, sockets, endpoints }),
+      fetch: createFrontDoor<TaggedSocket>({
+        api,
+        remoteAccess: deps.remoteAccess,
+        hosts: deps.hosts,
+        sockets,
+        endpoints,
+      }),
       websocket: dispatchSockets<TaggedSocket>(handlers),
     };
   }

@@ -42,22 +42,16 @@ export function authRoutes(auth: AuthService, limiter: LoginRateLimiter) {
   const app = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
   app.openapi(loginRoute, async (c) => {
     const address = c.env.remoteAddress;
-    const wait = limiter.retryAfter(address);
-    if (wait > 0) {
-      throw new StationError(
-        "RATE_LIMITED",
-        "too many failed sign-ins from this address; wait and try again",
-        {
-          retryAfterMs: wait,
-        },
-      );
-    }
     const { username, password } = c.req.valid("json");
-    // Counted as a failure before the (slow) password check, so concurrent guesses are limited
-    // too; a success clears the address.
-    limiter.recordFailure(address);
+    const wait = limiter.retryAfter(address, username);
+    if (wait > 0) {
+      throw new StationError("RATE_LIMITED", "too many failed sign-ins; wait and try again", {
+        retryAfterMs: wait,
+      });
+    }
+    const attempt = limiter.attempt(address, username);
     const result = await auth.login(username, password);
-    limiter.recordSuccess(address);
+    attempt.succeeded();
     return c.json(result, 200);
   });
   app.openapi(logoutRoute, async (c) => {
