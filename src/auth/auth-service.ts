@@ -44,6 +44,10 @@ export interface AuthDeps {
 /** A CLI command talks to the station for seconds; its token must not outlive that by much. */
 export const LOCAL_CLI_TTL_MS = 60_000;
 
+export const MIN_PASSWORD_LENGTH = 8;
+/** The longest password sign-in accepts (POST /api/auth/login). */
+export const MAX_PASSWORD_LENGTH = 1024;
+
 const usernamePattern = /^[a-zA-Z0-9_.@-]{1,64}$/;
 
 /** Users, sessions and access tokens. Every token is tied to a stored session so it can be revoked. */
@@ -101,8 +105,17 @@ export function createAuthService(deps: AuthDeps) {
       if (!usernamePattern.test(username)) {
         throw new StationError("VALIDATION_ERROR", "username must be 1-64 letters, digits or . _ @ -");
       }
-      if (password.length < 8)
-        throw new StationError("VALIDATION_ERROR", "password must be at least 8 characters");
+      // The same bounds as sign-in, so every password set can also be used to sign in.
+      if (password.length < MIN_PASSWORD_LENGTH || password.trim() === "")
+        throw new StationError(
+          "VALIDATION_ERROR",
+          `password must be at least ${MIN_PASSWORD_LENGTH} characters, not all spaces`,
+        );
+      if (password.length > MAX_PASSWORD_LENGTH)
+        throw new StationError(
+          "VALIDATION_ERROR",
+          `password must be at most ${MAX_PASSWORD_LENGTH} characters`,
+        );
       const existing = await db
         .selectFrom("users")
         .select("id")

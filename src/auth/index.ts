@@ -1,7 +1,12 @@
 export type { AccessClaims, AccessTokenCodec } from "./access-tokens.ts";
 export { createAccessTokenCodec, LOCAL_CLI_AUDIENCE } from "./access-tokens.ts";
 export type { AuthService, Principal, PublicUser } from "./auth-service.ts";
-export { createAuthService, LOGIN_TTL_MS } from "./auth-service.ts";
+export {
+  createAuthService,
+  LOGIN_TTL_MS,
+  MAX_PASSWORD_LENGTH,
+  MIN_PASSWORD_LENGTH,
+} from "./auth-service.ts";
 export type { LoginRateLimiter } from "./login-rate-limit.ts";
 export { createLoginRateLimiter } from "./login-rate-limit.ts";
 export type { PasswordCheckGate, PasswordCheckGateOptions } from "./password-check-gate.ts";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { hasRole, type Role } from "../auth/index.ts";
 import { StationError } from "../core/index.ts";
 
 /** What each device type accepts as commands (CONTRACT.md section 2, `/api/device-types`). */
@@ -7,8 +8,22 @@ const power = { turn_on: noParams, turn_off: noParams, toggle: noParams };
 const common = {
   reboot: noParams,
   factory_reset: noParams,
-  ota_update: z.object({ url: z.url() }).strict(),
+  // Firmware only from an authenticated origin: file:, http: or javascript: never reach a device.
+  ota_update: z.object({ url: z.url({ protocol: /^https$/, error: "must be an https:// URL" }) }).strict(),
 };
+
+/**
+ * Commands that can brick or wipe a device need more than the member role that other commands
+ * need (CONTRACT.md section 2).
+ */
+const adminActions: ReadonlySet<string> = new Set(["factory_reset", "ota_update"]);
+
+/** Refuses `action` to a caller below the role it needs. */
+export function requireCommandRole(action: string, role: Role): void {
+  if (adminActions.has(action) && !hasRole(role, "admin")) {
+    throw new StationError("FORBIDDEN", `${action} needs the admin role; you are ${role}`);
+  }
+}
 
 export const deviceTypeCatalog = {
   light: {

@@ -7,4 +7,9 @@ export { DEFAULT_HEARTBEAT_SEC, newDeviceId, summarize } from "./device-registry
 export type { DeviceService, HandshakeAck } from "./device-service.ts";
 export { createDeviceService } from "./device-service.ts";
 export type { DeviceType, DeviceTypeInfo } from "./device-types.ts";
-export { describeDeviceTypes, deviceTypeSchema, validateCommand } from "./device-types.ts";
+export {
+  describeDeviceTypes,
+  deviceTypeSchema,
+  requireCommandRole,
+  validateCommand,
+} from "./device-types.ts";

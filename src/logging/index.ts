@@ -1,2 +1,2 @@
 export type { LogFormat, Logger, LoggerOptions, LogLevel } from "./logger.ts";
-export { createLogger, createMemoryLogger } from "./logger.ts";
+export { createLogger, createMemoryLogger, escapeControl } from "./logger.ts";

@@ -24,6 +24,19 @@ function serializeValue(value: unknown): unknown {
   return value;
 }
 
+// C0 and C1 controls, DEL, and the Unicode line and paragraph separators: matching them is the point.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly the characters to escape
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const NAMED: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/**
+ * One log record is one line: a newline or an escape sequence in a peer-supplied value (an MQTT
+ * username, a device name) is shown escaped, so it can neither forge a line nor drive a terminal.
+ */
+export function escapeControl(text: string): string {
+  return text.replace(CONTROL, (c) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 export function createLogger(options: LoggerOptions): Logger {
   const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
   const bindings = options.bindings ?? {};
@@ -36,10 +49,10 @@ export function createLogger(options: LoggerOptions): Logger {
       return;
     }
     const extra = Object.entries(all)
-      .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+      .map(([k, v]) => `${escapeControl(k)}=${typeof v === "string" ? escapeControl(v) : JSON.stringify(v)}`)
       .join(" ");
     write(
-      `${new Date().toISOString().slice(11, 23)} ${level.toUpperCase().padEnd(5)} ${msg}${extra ? ` ${extra}` : ""}`,
+      `${new Date().toISOString().slice(11, 23)} ${level.toUpperCase().padEnd(5)} ${escapeControl(msg)}${extra ? ` ${extra}` : ""}`,
     );
   };
   return {

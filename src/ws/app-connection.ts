@@ -22,6 +22,11 @@ export interface ConnectionLimits {
   bufferLimit: number;
   rateCapacity: number;
   ratePerSecond: number;
+  /** Open sockets one user may hold (CONTRACT.md section 2: 64). */
+  socketsPerUser: number;
+  /** The budget all of one user's sockets share, so many sockets do not multiply it. */
+  userRateCapacity: number;
+  userRatePerSecond: number;
 }
 
 /**

@@ -7,7 +7,8 @@ import type { RequestContext, SocketConnection, SocketHandlers } from "../platfo
 import { AppConnection, type AppSocketData, type ConnectionLimits } from "./app-connection.ts";
 import { errorFrame, errorFrameFrom, parseRequestFrame, resultFrame } from "./frames.ts";
 import type { Operation } from "./operations.ts";
-import { APP_PROTOCOL, socketToken, upgradeHeaders } from "./socket-token.ts";
+import { APP_PROTOCOL, offeredProtocols, socketToken, upgradeHeaders } from "./socket-token.ts";
+import { createTokenBucket, type TokenBucket } from "./token-bucket.ts";
 
 export interface AppSocketDeps {
   auth: AuthService;
@@ -32,7 +33,16 @@ export function createAppSocketServer(deps: AppSocketDeps) {
     bufferLimit: 256 * 1024,
     rateCapacity: 60,
     ratePerSecond: 30,
+    socketsPerUser: 64,
+    userRateCapacity: 120,
+    userRatePerSecond: 60,
     ...deps.limits,
+  };
+  // Per user: sockets open or being upgraded, and the request budget they share.
+  const users = new Map<string, { sockets: number; rate: TokenBucket }>();
+  const releaseUser = (userId: string) => {
+    const user = users.get(userId);
+    if (user && --user.sockets <= 0) users.delete(userId);
   };
   const heartbeatMs = deps.heartbeatMs ?? 30_000;
   const pongTimeoutMs = deps.pongTimeoutMs ?? 10_000;
@@ -57,8 +67,9 @@ export function createAppSocketServer(deps: AppSocketDeps) {
   }
 
   async function dispatch(conn: AppConnection, raw: string) {
-    // Every frame counts against the rate limit, parseable or not.
-    const wait = conn.rate.take(clock.now());
+    // Every frame counts against the rate limits, the socket's and its user's, parseable or not.
+    const now = clock.now();
+    const wait = Math.max(conn.rate.take(now), users.get(conn.principal.userId)?.rate.take(now) ?? 0);
     const parsed = parseRequestFrame(raw);
     const id = parsed.ok ? parsed.frame.id : parsed.id;
     if (wait > 0) {
@@ -129,6 +140,7 @@ export function createAppSocketServer(deps: AppSocketDeps) {
       const conn = connections.get(socket.data.connId);
       if (!conn) return;
       connections.delete(conn.id);
+      releaseUser(conn.principal.userId);
       clock.clearTimeout(expiryTimers.get(conn.id));
       expiryTimers.delete(conn.id);
       deps.onDisconnect?.(conn);
@@ -153,8 +165,30 @@ export function createAppSocketServer(deps: AppSocketDeps) {
       } catch (err) {
         return toStationError(err).toResponse();
       }
+      const offered = offeredProtocols(request);
+      if (offered.length > 0 && !offered.includes(APP_PROTOCOL)) {
+        // Selecting nothing would let the server echo the first offer, the bearer token itself.
+        return new StationError(
+          "VALIDATION_ERROR",
+          `offer the ${APP_PROTOCOL} subprotocol alongside opengenie.bearer.<token>, or pass ?token=`,
+        ).toResponse();
+      }
+      const user = users.get(principal.userId) ?? {
+        sockets: 0,
+        rate: createTokenBucket(limits.userRateCapacity, limits.userRatePerSecond, clock.now()),
+      };
+      if (user.sockets >= limits.socketsPerUser) {
+        return new StationError(
+          "RATE_LIMITED",
+          `at most ${limits.socketsPerUser} open /ws sockets per user; close some first`,
+          { retryAfterMs: 1000 },
+        ).toResponse();
+      }
+      user.sockets++;
+      users.set(principal.userId, user);
       const data: AppSocketData = { kind: "app", connId: randomUUID(), principal, connectedAt: clock.now() };
       if (ctx.upgrade({ data, headers: upgradeHeaders(request) })) return undefined;
+      releaseUser(principal.userId);
       return new StationError("VALIDATION_ERROR", "expected a WebSocket upgrade request").toResponse();
     },
     connections: () => [...connections.values()],

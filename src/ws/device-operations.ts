@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type DeviceService, MAX_WAIT_MS, summarize } from "../devices/index.ts";
+import { type DeviceService, MAX_WAIT_MS, requireCommandRole, summarize } from "../devices/index.ts";
 import { defineOperation } from "./operations.ts";
 
 /** `devices.*` and `events.*` on /ws: the same device core the HTTP API uses. */
@@ -27,7 +27,10 @@ export function deviceOperations(devices: DeviceService) {
         params: z.record(z.string(), z.unknown()).optional(),
         wait: z.number().int().min(1).max(MAX_WAIT_MS).optional(),
       }),
-      handle: ({ id, action, params, wait }) => devices.commands.send(id, action, params, wait),
+      handle: ({ id, action, params, wait }, conn) => {
+        requireCommandRole(action, conn.principal.role);
+        return devices.commands.send(id, action, params, wait);
+      },
     }),
     defineOperation({
       type: "events.query",

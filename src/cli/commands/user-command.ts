@@ -33,7 +33,8 @@ export async function userCommand(args: string[], io: CliIo): Promise<CliOutcome
       "pass the password on standard input with --password-stdin (it never goes on the command line)",
     );
   }
-  const password = (await io.readStdin()).replace(/\r?\n$/, "");
+  // The first line only: a password never contains a newline, and what follows is not ours.
+  const password = (await io.readStdin()).split(/\r?\n/, 1)[0] ?? "";
   await withOfflineAuth(io, values, async (auth) => {
     const user = await auth.createUser(name, password, role.data);
     io.stdout(`created user ${user.username} (${user.role}) id ${user.id}\n`);

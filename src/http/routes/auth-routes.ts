@@ -1,6 +1,6 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AuthService, LoginRateLimiter } from "../../auth/index.ts";
-import { roleSchema } from "../../auth/index.ts";
+import { MAX_PASSWORD_LENGTH, roleSchema } from "../../auth/index.ts";
 import { StationError } from "../../core/index.ts";
 import type { ApiEnv } from "../api-env.ts";
 import { errorResponses, jsonBody, jsonResponse } from "../common-schemas.ts";
@@ -8,7 +8,7 @@ import { defineRoute } from "../route-access.ts";
 import { validationHook } from "../validation-hook.ts";
 
 const loginBody = z
-  .object({ username: z.string().min(1).max(64), password: z.string().min(1).max(1024) })
+  .object({ username: z.string().min(1).max(64), password: z.string().min(1).max(MAX_PASSWORD_LENGTH) })
   .openapi("LoginRequest");
 const userSchema = z.object({ id: z.string(), username: z.string(), role: roleSchema }).openapi("User");
 const loginResult = z

@@ -1,5 +1,11 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
-import { type DeviceService, describeDeviceTypes, MAX_WAIT_MS, summarize } from "../../devices/index.ts";
+import {
+  type DeviceService,
+  describeDeviceTypes,
+  MAX_WAIT_MS,
+  requireCommandRole,
+  summarize,
+} from "../../devices/index.ts";
 import type { ApiEnv } from "../api-env.ts";
 import { errorBodySchema, errorResponses, jsonBody, jsonResponse } from "../common-schemas.ts";
 import { defineRoute } from "../route-access.ts";
@@ -160,6 +166,7 @@ export function deviceRoutes(deps: DeviceRouteDeps) {
   app.openapi(routes.command, async (c) => {
     const { id } = c.req.valid("param");
     const { action, params } = c.req.valid("json");
+    requireCommandRole(action, c.var.principal.role);
     const { wait } = c.req.valid("query");
     const result = await devices.commands.send(id, action, params, wait);
     return result.status === "ok"
