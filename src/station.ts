@@ -114,7 +114,9 @@ export function createStation(config: StationConfig, platform: Platform, options
     let subscriptions: ReturnType<typeof createSubscriptions> | undefined;
     const bridge = createBleBridgeProcess({
       platform,
-      command: resolveBridgeCommand(config.bleBridge, () => writeBridgeScript(config.dataDir)),
+      command: resolveBridgeCommand(config.bleBridge, () =>
+        writeBridgeScript(config.dataDir, platform.embedded.bleBridgeScript),
+      ),
       logger: logger.child({ service: "ble" }),
       clock,
     });
@@ -223,6 +225,7 @@ export function createStation(config: StationConfig, platform: Platform, options
       api,
       remoteAccess: config.remoteAccess,
       metrics: createMetricsEndpoint(auth, metrics),
+      webApp: platform.embedded,
       sockets: { "/ws": sockets.upgrade, "/ws/iot": iot.upgrade },
     });
 

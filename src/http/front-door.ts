@@ -3,7 +3,7 @@ import { StationError } from "../core/index.ts";
 import type { RequestContext } from "../platform/index.ts";
 import type { ApiEnv } from "./api-env.ts";
 import { isLocalAddress } from "./network-class.ts";
-import { webAppResponse } from "./web-app.ts";
+import { type WebAppFiles, webAppResponse } from "./web-app.ts";
 
 export const API_BODY_LIMIT = 64 * 1024;
 
@@ -14,6 +14,8 @@ export interface FrontDoorDeps<T> {
   remoteAccess: "on" | "off";
   sockets: Record<string, UpgradeHandler<T>>;
   metrics?: (request: Request, remoteAddress: string) => Promise<Response>;
+  /** The embedded web app (`platform.embedded`), served outside /api, /ws*, /driver and /metrics. */
+  webApp: WebAppFiles;
 }
 
 /**
@@ -63,6 +65,6 @@ export function createFrontDoor<T>(deps: FrontDoorDeps<T>) {
     if (path.startsWith("/ws") || path === "/driver") {
       return new StationError("NOT_FOUND", `no WebSocket endpoint at ${path}`).toResponse();
     }
-    return webAppResponse(path);
+    return webAppResponse(deps.webApp, path);
   };
 }
