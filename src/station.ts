@@ -7,8 +7,8 @@ import {
 } from "./ble/index.ts";
 import { cloudStatus } from "./cloud/index.ts";
 import {
-  assertNoOtherStation,
   ConfigError,
+  createInstanceLock,
   describeRun,
   deviceBrokerHost,
   type RunInfo,
@@ -74,6 +74,7 @@ export function createStation(config: StationConfig, platform: Platform, options
     logger.error("event consumer failed", { event, err }),
   );
   const lifecycle = createLifecycle(logger);
+  const instanceLock = createInstanceLock(config.dataDir, process.pid);
   let database: StationDatabase | undefined;
   let server: HttpServerHandle | undefined;
   let runInfo: RunInfo | undefined;
@@ -81,7 +82,7 @@ export function createStation(config: StationConfig, platform: Platform, options
   let announceShutdown: ((graceMs: number) => void) | undefined;
 
   async function start(): Promise<RunInfo> {
-    assertNoOtherStation(config.dataDir, process.pid);
+    instanceLock.acquire();
     database = await openDatabase(platform, config.dataDir);
     const db = database.db;
     const auth = createAuthService({ db, platform, clock, jwtSecret: config.jwtSecret, bus });
@@ -279,6 +280,7 @@ export function createStation(config: StationConfig, platform: Platform, options
     database = undefined;
     if (runInfo) removeRunFile(config.dataDir, process.pid);
     runInfo = undefined;
+    instanceLock.release();
   }
 
   /** Graceful stop, idempotent; gives up waiting after 10 s (CONTRACT.md section 5). */
