@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { zodErrorMessage } from "../core/index.ts";
 
 /** Device → station payloads (CONTRACT.md section 3), shared by every transport. */
 const timestamp = z.number().optional();
@@ -69,8 +70,7 @@ export function parseDeviceMessage(
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return { ok: false, reason: `${issue?.path.join(".") || "payload"}: ${issue?.message}` };
+    return { ok: false, reason: zodErrorMessage(parsed.error, "payload") };
   }
   return { ok: true, message: { suffix, payload: parsed.data } as DeviceMessage };
 }
