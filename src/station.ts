@@ -219,6 +219,13 @@ export function createStation(config: StationConfig, platform: Platform, options
       connections: () => ({ apps: sockets.connections().length, iot: iot.connections().length }),
       mqttConnected: () => mqtt.connected,
       rejectedDeviceMessages: () => Object.values(devices.stats().rejected).reduce((a, b) => a + b, 0),
+      rejectedDeviceMessagesByReason: () =>
+        Object.entries(devices.stats().rejected).map(([reason, value]) => ({ labels: { reason }, value })),
+      brokerRefusals: () =>
+        (mqtt.brokerStats()?.refusals ?? []).map(({ kind, reason, count }) => ({
+          labels: { kind, reason },
+          value: count,
+        })),
       pendingWrites: () => devices.writer.pending,
     });
     lifecycle.cleanup(() => metrics.stop());

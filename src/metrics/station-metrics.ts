@@ -1,6 +1,12 @@
 import { Counter, Gauge, Registry } from "prom-client";
 import type { EventBus, StationEvents } from "../core/index.ts";
 
+/** One value of a labelled metric. */
+export interface LabelledValue {
+  labels: Record<string, string>;
+  value: number;
+}
+
 /** What the metrics read at scrape time; each source is owned by its service. */
 export interface MetricSources {
   uptimeMs(): number;
@@ -8,6 +14,10 @@ export interface MetricSources {
   connections(): { apps: number; iot: number };
   mqttConnected(): boolean;
   rejectedDeviceMessages(): number;
+  /** Device messages rejected since start, per reason (`devices.stats().rejected`). */
+  rejectedDeviceMessagesByReason(): LabelledValue[];
+  /** The embedded broker's refusals since it started, per kind and reason (none for an external broker). */
+  brokerRefusals(): LabelledValue[];
   pendingWrites(): number;
 }
 
@@ -44,6 +54,32 @@ export function createStationMetrics(bus: EventBus<StationEvents>, sources: Metr
     "opengenie_process_resident_memory_bytes",
     "Resident set size of the station process",
     () => process.memoryUsage().rss,
+  );
+
+  // Counts kept by the services, exported as counters: a rate() over them shows a device or a
+  // LAN client misbehaving, where the logs only show each line.
+  const counted = (name: string, help: string, labelNames: string[], read: () => LabelledValue[]) =>
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const { labels, value } of read()) this.inc(labels, value);
+      },
+    });
+  counted(
+    "opengenie_device_messages_rejected_total",
+    "Device messages rejected (unknown topic, too large, not JSON, invalid, unknown device, state too large)",
+    ["reason"],
+    () => sources.rejectedDeviceMessagesByReason(),
+  );
+  counted(
+    "opengenie_broker_refusals_total",
+    "Connects, publishes and subscribes the embedded MQTT broker refused",
+    ["kind", "reason"],
+    () => sources.brokerRefusals(),
   );
 
   const stateUpdates = new Counter({
