@@ -9,6 +9,7 @@ import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { type BleCommand, BleCommandSchema, ProvisioningPayloadSchema } from "../src/ble/index.ts";
+import { zodErrorMessage } from "../src/core/index.ts";
 import { createLogger } from "../src/logging/index.ts";
 import { type DeviceType, DeviceTypeSchema } from "./device-protocol.ts";
 import { createSimulatedDevice } from "./simulated-device.ts";
@@ -90,9 +91,8 @@ function parseBridgeArgs(argv: string[]): z.infer<typeof ArgsSchema> | "help" {
     announceIntervalMs: values["announce-interval-ms"],
   });
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const flag = String(issue?.path[0] ?? "").replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-  throw new Error(`--${flag}: ${issue?.message}`);
+  const flag = (path: string) => `--${path.split(".")[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  throw new Error(zodErrorMessage(parsed.error, "flags", flag));
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -133,7 +133,10 @@ async function main(argv: string[]): Promise<number> {
   const join = (p: Peripheral, raw: unknown) => {
     const payload = ProvisioningPayloadSchema.safeParse(typeof raw === "string" ? safeJson(raw) : raw);
     if (!payload.success)
-      return log.warn("rejected provisioning payload", { device: p.name, issues: payload.error.issues });
+      return log.warn("rejected provisioning payload", {
+        device: p.name,
+        reason: zodErrorMessage(payload.error, "payload"),
+      });
     const creds = payload.data;
     if (wifiPassword !== undefined && creds.password !== wifiPassword) {
       return log.warn("Wi-Fi join failed: wrong password; still advertising", {

@@ -1,6 +1,7 @@
 /** Flags of `bun firmware-sim/cli.ts`: parsed by node:util, then validated by zod (STYLE.md). */
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { zodErrorMessage, zodIssues } from "../src/core/index.ts";
 import { DeviceTypeSchema, deviceTypes } from "./device-protocol.ts";
 
 export const HELP = `Usage:
@@ -123,9 +124,8 @@ export function parseCliArgs(argv: string[]): CliArgs {
   for (const [flag, value] of Object.entries(values)) input[camel(flag)] = value;
   const parsed = CliArgsSchema.safeParse(input);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const key = issue?.path[0] === undefined ? undefined : String(issue.path[0]);
-  if (!key) throw new Error(issue?.message ?? "invalid flags");
-  const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-  throw new Error(input[key] === undefined ? `${flag} is required` : `${flag}: ${issue?.message}`);
+  const flag = (path: string) => `--${path.split(".")[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  const key = zodIssues(parsed.error)[0]?.path.split(".")[0];
+  if (key && input[key] === undefined) throw new Error(`${flag(key)} is required`);
+  throw new Error(zodErrorMessage(parsed.error, "flags", flag));
 }

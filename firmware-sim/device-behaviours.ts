@@ -4,6 +4,7 @@
  * would check its JSON document before acting.
  */
 import { z } from "zod";
+import { zodErrorMessage } from "../src/core/index.ts";
 import type { CommandMessage, CommandResultPayload, DeviceType, SimState } from "./device-protocol.ts";
 
 /** Side effects the device itself must carry out after answering (they touch the connection). */
@@ -37,8 +38,7 @@ export function initialState(type: DeviceType): SimState {
 }
 
 function invalidParams(action: string, error: z.ZodError): CommandOutcome {
-  const detail = error.issues.map((i) => `${i.path.join(".") || "params"}: ${i.message}`).join("; ");
-  return { ok: false, error: `invalid params for ${action}: ${detail}` };
+  return { ok: false, error: `invalid params for ${action}: ${zodErrorMessage(error, "params")}` };
 }
 
 function powerCommand(action: string, state: SimState): SimState | undefined {

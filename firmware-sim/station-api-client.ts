@@ -3,6 +3,7 @@
  * its one-time MQTT credentials, and delete it again. Responses are parsed, not trusted.
  */
 import { z } from "zod";
+import { zodErrorMessage } from "../src/core/index.ts";
 import type { DeviceType } from "./device-protocol.ts";
 
 export const DeviceCredentialsSchema = z.object({
@@ -72,7 +73,7 @@ export function createStationApiClient(options: StationApiOptions): StationApiCl
       if (response.status !== 201) throw await describeFailure("POST /api/devices", response);
       const parsed = CreatedDeviceSchema.safeParse(await response.json());
       if (!parsed.success)
-        throw new Error(`POST /api/devices: unexpected body: ${z.prettifyError(parsed.error)}`);
+        throw new Error(`POST /api/devices: unexpected body: ${zodErrorMessage(parsed.error, "body")}`);
       return parsed.data;
     },
     async deleteDevice(id) {

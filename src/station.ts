@@ -3,7 +3,7 @@ import { createAuthService, createLoginRateLimiter, createPasswordCheckGate } fr
 import { createProvisioningModule } from "./ble/index.ts";
 import { createCloudModule } from "./cloud/index.ts";
 import {
-  assertNoOtherStation,
+  createInstanceLock,
   describeRun,
   deviceBrokerHost,
   type RunInfo,
@@ -47,7 +47,10 @@ interface Core {
   devices: DeviceService;
 }
 
-interface Running extends Core {
+/** What has been started so far, so a failed start stops exactly that. */
+interface Running {
+  database: StationDatabase;
+  devices?: DeviceService;
   modules: readonly StationModule[];
 }
 
@@ -64,6 +67,7 @@ export function createStation(config: StationConfig, platform: Platform, options
     logger.error("event consumer failed", { event, err }),
   );
   const lifecycle = createLifecycle<StationContext>(logger);
+  const instanceLock = createInstanceLock(config.dataDir, pid);
   let running: Running | undefined;
   let runInfo: RunInfo | undefined;
   let stopping: Promise<void> | undefined;
@@ -139,8 +143,20 @@ export function createStation(config: StationConfig, platform: Platform, options
   }
 
   async function start(): Promise<RunInfo> {
-    assertNoOtherStation(config.dataDir, pid);
+    // Before anything else: a second station on this data dir stops here, touching nothing.
+    instanceLock.acquire();
+    try {
+      return await startLocked();
+    } catch (err) {
+      // Whatever started is stopped again, and the lock released, before the error is reported.
+      await stop();
+      throw err;
+    }
+  }
+
+  async function startLocked(): Promise<RunInfo> {
     const database = await openDatabase(platform, config.dataDir);
+    running = { database, modules: [] };
     const devices = createDeviceService({
       db: database.db,
       runBatch: database.runBatch,
@@ -149,18 +165,14 @@ export function createStation(config: StationConfig, platform: Platform, options
       logger: logger.child({ service: "devices" }),
     });
     await devices.start();
+    running.devices = devices;
     const { modules, http, mqtt } = createModules({ database, devices });
-    running = { database, devices, modules };
+    running.modules = modules;
     for (const m of modules) {
       for (const [transport, sink] of Object.entries(m.commandSinks ?? {}))
         devices.commands.registerSink(transport as Transport, sink);
     }
-    try {
-      await lifecycle.startAll(modules, { modules });
-    } catch (err) {
-      await stop();
-      throw err;
-    }
+    await lifecycle.startAll(modules, { modules });
     runInfo = describeRun(config, {
       pid,
       version: VERSION,
@@ -176,11 +188,12 @@ export function createStation(config: StationConfig, platform: Platform, options
     for (const m of running?.modules ?? []) m.announceShutdown?.(options.shutdownGraceMs ?? 2000);
     await lifecycle.stopAll();
     // The core last: transports have stopped handing it messages, so this flush is the final one.
-    await running?.devices.stop();
+    await running?.devices?.stop();
     await running?.database.close();
     running = undefined;
     if (runInfo) removeRunFile(config.dataDir, pid);
     runInfo = undefined;
+    instanceLock.release();
   }
 
   /** Graceful stop, idempotent; gives up waiting after 10 s (CONTRACT.md section 5). */

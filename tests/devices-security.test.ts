@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connectAsync, type MqttClient } from "mqtt";
 import type { SimulatedDevice } from "../firmware-sim/index.ts";
 import { addDevice, type Credentials, eventually, getDevice, simFor } from "./helpers/devices.ts";
+import { readMetric } from "./helpers/metrics.ts";
 import { startTestStation, type TestStation } from "./helpers/test-station.ts";
 
 let s: TestStation;
@@ -71,6 +72,9 @@ describe("embedded broker security", () => {
       (d) => d.state.power === "off",
     );
 
+    const refusals = (kind: string) =>
+      readMetric(s, "opengenie_broker_refusals_total", { kind, reason: "topic" });
+    const [publishesBefore, subscribesBefore] = [await refusals("publish"), await refusals("subscribe")];
     await simA.publishToTopic(topic(b.credentials, "state"), { state: { power: "on", hijacked: true } }, 500);
     expect(await simA.subscribeRaw(topic(b.credentials, "command"))).toBe(false);
     expect(await simA.subscribeRaw(`station/${s.config.stationId}/device/+/command`)).toBe(false);
@@ -84,7 +88,8 @@ describe("embedded broker security", () => {
     expect(simA.received).toHaveLength(0);
     const stored = await getDevice(s, admin, b.device.id);
     expect(stored.state.hijacked).toBeUndefined();
-    expect(s.logger.lines.some((l) => l.includes("refused") && l.includes(a.device.id))).toBe(true);
+    expect((await refusals("publish")) - publishesBefore).toBe(1);
+    expect((await refusals("subscribe")) - subscribesBefore).toBe(2);
   });
 
   test("DELETE disconnects the device at once and its credential stops working", async () => {

@@ -1,5 +1,6 @@
+import { Database } from "bun:sqlite";
 import { afterAll, expect, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { writeBleakStub } from "../src/ble/bleak-stub.ts";
 import { repoRoot, runCommand } from "./helpers/spawn-station.ts";
@@ -66,4 +67,27 @@ test("doctor reports a busy port and a helper command that does not exist", asyn
   const failed = report.checks.filter((c) => c.status === "fail");
   expect(failed.length).toBeGreaterThan(0);
   expect(failed.some((c) => c.fix?.includes("OPENGENIE_BLE_BRIDGE"))).toBe(true);
+});
+
+test("doctor names a damaged database and the way back (restore a backup)", async () => {
+  const dataDir = join(temp.path, "damaged");
+  mkdirSync(dataDir, { recursive: true });
+  const db = new Database(join(dataDir, "opengenie.db"));
+  db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)");
+  const insert = db.query("INSERT INTO t (v) VALUES (?)");
+  for (let i = 0; i < 2000; i++) insert.run(`value ${i}`);
+  db.close();
+  // Overwrite cell pointers inside one of the table's pages: the file still opens, the check fails.
+  const fd = openSync(join(dataDir, "opengenie.db"), "r+");
+  writeSync(fd, Buffer.alloc(100, 0xff), 0, 100, 4096 * 5 + 200);
+  closeSync(fd);
+  const { code, report } = await doctor(
+    { OPENGENIE_BLE_BRIDGE: `${process.execPath} ${join(repoRoot, "firmware-sim", "ble-bridge.ts")}` },
+    dataDir,
+  );
+  expect(code).toBe(1);
+  const check = byId(report, "database");
+  expect(check).toMatchObject({ status: "fail", fix: "restore a backup with 'opengenie restore <file>'" });
+  // SQLite lists the damaged cells, or stops at the first with "malformed", depending on the page.
+  expect(check?.detail).toMatch(/out of range|malformed/);
 });

@@ -166,6 +166,8 @@ describe("metrics", () => {
     const text = await res.text();
     expect(text).toContain("# TYPE opengenie_devices gauge");
     expect(text).toMatch(/opengenie_uptime_seconds \d/);
+    expect(text).toContain("# TYPE opengenie_device_messages_rejected_total counter");
+    expect(text).toContain("# TYPE opengenie_broker_refusals_total counter");
   });
 });
 

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { writeBleakStub } from "../src/ble/bleak-stub.ts";
 import { writeBridgeScript } from "../src/ble/index.ts";
 import { createManualClock } from "../src/core/index.ts";
+import { createBunPlatform } from "../src/platform/index.ts";
 import { eventually, getDevice } from "./helpers/devices.ts";
 import { repoRoot } from "./helpers/spawn-station.ts";
 import { makeTempDir } from "./helpers/temp-dir.ts";
@@ -185,7 +186,7 @@ test("provisioning needs the admin role, over HTTP and on the channel", async ()
 test("the real helper without BlueZ: the first provisioning request is already 503, and a bad type is 400", async () => {
   const dir = makeTempDir();
   cleanups.push(dir.remove);
-  const script = writeBridgeScript(dir.path);
+  const script = writeBridgeScript(dir.path, createBunPlatform().embedded.bleBridgeScript);
   writeBleakStub(dir.path);
   const helper = `env PYTHONPATH=${dir.path} STUB_BLEAK_MODE=no_dbus STUB_BLEAK_LOG=${dir.path}/bleak.log /usr/bin/python3 ${script}`;
   const { s, admin } = await station(helper);

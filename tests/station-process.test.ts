@@ -132,6 +132,65 @@ describe("opengenie serve as a process", () => {
     expect((await fetch(`${first.info.httpUrl}/api/health`)).status).toBe(200);
   });
 
+  test("two stations started at the same instant on one new data dir: exactly one runs", async () => {
+    const dataDir = join(tempDataDir(), "data");
+    const spawnServe = () =>
+      Bun.spawn([...bin, "serve", "--data-dir", dataDir, "--port", "0", "--mqtt-port", "0"], {
+        env: {
+          ...process.env,
+          HOME: dataDir,
+          OPENGENIE_HOST: "127.0.0.1",
+          OPENGENIE_ADVERTISE_HOST: "127.0.0.1",
+        },
+        stdin: "ignore",
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+    const procs = [spawnServe(), spawnServe()];
+    cleanups.push(async () => {
+      for (const proc of procs) proc.kill("SIGKILL");
+      await Promise.all(procs.map((proc) => proc.exited));
+    });
+    // Each one either says it is listening or exits; nothing else can happen.
+    const outcomes = await Promise.all(
+      procs.map(async (proc) => {
+        const decoder = new TextDecoder();
+        let out = "";
+        for await (const chunk of proc.stdout) {
+          out += decoder.decode(chunk);
+          if (out.includes("listening")) return { proc, listening: true, stderr: "" };
+        }
+        await proc.exited;
+        return { proc, listening: false, stderr: await new Response(proc.stderr).text() };
+      }),
+    );
+    const running = outcomes.filter((o) => o.listening);
+    const refused = outcomes.filter((o) => !o.listening);
+    expect(running).toHaveLength(1);
+    expect(refused).toHaveLength(1);
+    expect(refused[0]!.proc.exitCode).toBe(1);
+    expect(refused[0]!.stderr.trim().split("\n")).toHaveLength(1);
+    expect(refused[0]!.stderr).toContain(
+      `error: a station is already running on ${dataDir} (pid ${running[0]!.proc.pid}`,
+    );
+    const info = JSON.parse(readFileSync(join(dataDir, "run", "station.json"), "utf8"));
+    expect(info.pid).toBe(running[0]!.proc.pid);
+    expect((await fetch(`${info.httpUrl}/api/health`)).status).toBe(200);
+    // Both generated a JWT secret for the new dir; the runner's is the one on disk, so a token
+    // the CLI signs with the file's secret is accepted.
+    const run = (args: string[], stdin?: string) =>
+      runCommand([...bin, ...args, "--data-dir", dataDir], { env: { HOME: dataDir }, stdin });
+    expect(
+      (await run(["user", "add", "ann", "--role", "owner", "--password-stdin"], "ann-password\n")).code,
+    ).toBe(0);
+    const token = (await run(["token", "create", "--user", "ann"])).stdout.trim();
+    const me = await fetch(`${info.httpUrl}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } });
+    expect(me.status).toBe(200);
+    running[0]!.proc.kill("SIGTERM");
+    expect(await running[0]!.proc.exited).toBe(0);
+    expect(existsSync(join(dataDir, "run", "station.lock"))).toBe(false);
+  });
+
   test("bad flags, bad values and an unusable data dir exit 1 with one error line", async () => {
     const dataDir = tempDataDir();
     const cases: [string[], Record<string, string>, string][] = [

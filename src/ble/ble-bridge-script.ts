@@ -1,12 +1,9 @@
 /**
- * The bleak helper ships inside the station binary: a Bun text import is inlined by
- * `bun build --compile`, and on start the station writes it to the data dir for python3 to run.
+ * The bleak helper ships inside the station binary (`platform.embedded.bleBridgeScript`); on
+ * start the station writes it to the data dir for python3 to run.
  */
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import script from "./ble_bridge.py" with { type: "text" };
-
-export const bleBridgeScript: string = script;
 
 function readIfExists(path: string): string | undefined {
   try {
@@ -17,16 +14,16 @@ function readIfExists(path: string): string | undefined {
 }
 
 /**
- * Writes `<dataDir>/ble_bridge.py` (mode 0644) and returns its path. Rewritten only when the
+ * Writes the helper `script` to `<dataDir>/ble_bridge.py` (mode 0644) and returns its path. Rewritten only when the
  * content differs, so an unchanged file keeps its mtime; the rename makes the swap atomic for
  * a helper that a previous station version may still be starting.
  */
-export function writeBridgeScript(dataDir: string): string {
+export function writeBridgeScript(dataDir: string, script: string): string {
   const path = join(dataDir, "ble_bridge.py");
-  if (readIfExists(path) !== bleBridgeScript) {
+  if (readIfExists(path) !== script) {
     mkdirSync(dataDir, { recursive: true });
     const temp = `${path}.${process.pid}.tmp`;
-    writeFileSync(temp, bleBridgeScript, { mode: 0o644 });
+    writeFileSync(temp, script, { mode: 0o644 });
     renameSync(temp, path);
   }
   // writeFileSync's mode is filtered by the umask and ignored for an existing file.

@@ -19,6 +19,7 @@ import { defaultBridgeCommand, resolveBridgeCommand } from "./bridge-command.ts"
 
 const SERVICE = "0000fff0-0000-1000-8000-00805f9b34fb";
 const harness = createHelperHarness();
+const { bleBridgeScript } = createBunPlatform().embedded;
 const bridges: BleBridgeProcess[] = [];
 afterEach(async () => {
   await Promise.all(bridges.splice(0).map((b) => b.stop()));
@@ -47,7 +48,7 @@ function supervise(command: string[], env?: Record<string, string>) {
 describe.skipIf(!existsSync("/usr/bin/python3"))("embedded helper under the supervisor", () => {
   test("the script written to the data dir scans and reports devices", async () => {
     const dir = harness.tempDir();
-    const script = writeBridgeScript(join(dir, "data"));
+    const script = writeBridgeScript(join(dir, "data"), bleBridgeScript);
     const stub = writeBleakStub(join(dir, "stub"));
     const env = { PYTHONPATH: stub, PYTHONDONTWRITEBYTECODE: "1", STUB_BLEAK_LOG: join(dir, "radio.jsonl") };
     const { bridge, messages, until } = supervise(defaultBridgeCommand(script), env);
@@ -60,7 +61,7 @@ describe.skipIf(!existsSync("/usr/bin/python3"))("embedded helper under the supe
   });
 
   test("without bleak the station sees BLE unavailable with the install hint", async () => {
-    const script = writeBridgeScript(harness.tempDir());
+    const script = writeBridgeScript(harness.tempDir(), bleBridgeScript);
     const { bridge, until } = supervise(["/usr/bin/python3", "-S", "-E", script]);
     await bridge.start();
     await until("unavailable", () => bridge.status === "unavailable");

@@ -1,5 +1,5 @@
 export { createBleBridgeProcess, DEFAULT_BLE_BACKOFF } from "./ble-bridge-process.ts";
-export { bleBridgeScript, writeBridgeScript } from "./ble-bridge-script.ts";
+export { writeBridgeScript } from "./ble-bridge-script.ts";
 export type {
   BleBridgeError,
   BleBridgeProcess,

@@ -31,7 +31,9 @@ export function createProvisioningModule(deps: ProvisioningModuleDeps) {
   const { devices } = deps;
   const bridge = createBleBridgeProcess({
     platform: deps.platform,
-    command: resolveBridgeCommand(deps.bleBridge, () => writeBridgeScript(deps.dataDir)),
+    command: resolveBridgeCommand(deps.bleBridge, () =>
+      writeBridgeScript(deps.dataDir, deps.platform.embedded.bleBridgeScript),
+    ),
     logger: deps.logger.child({ service: "ble" }),
     clock: deps.clock,
   });

@@ -239,9 +239,6 @@ export function createProvisioningService(deps: ProvisioningDeps) {
       },
       replay: () => [...candidates.values()].map((data) => ({ event: "provisioning.candidate", data })),
     },
-    watching(count: number) {
-      watchers = count;
-    },
     /** Creates the device, then writes, waits and reports on the `provisioning` channel. */
     async provision(request: ProvisionRequest): Promise<{ deviceId: string }> {
       ensureBridge();

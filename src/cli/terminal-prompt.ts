@@ -1,23 +1,33 @@
 import { createInterface, type Interface } from "node:readline";
-import type { Readable, Writable } from "node:stream";
+import { type Readable, Writable } from "node:stream";
 
 /**
  * Line prompts on a terminal or a pipe. One readline interface serves every question, since
  * readline reads ahead and a second interface would lose lines already buffered from a pipe.
- * Hidden answers are not echoed on a terminal.
+ * Hidden answers are not echoed on a terminal: readline echoes what is typed to the stream it
+ * is given, and that stream passes nothing on while a hidden answer is being typed.
  */
 export function createTerminalPrompt(input: Readable, output: Writable) {
-  let rl: (Interface & { _writeToOutput?: (s: string) => void }) | undefined;
+  let rl: Interface | undefined;
   let muted = false;
   const lines: string[] = [];
   const waiting: ((line: string) => void)[] = [];
+  const echo = new Writable({
+    write(chunk, encoding, done) {
+      if (!muted) output.write(chunk, encoding);
+      done();
+    },
+  });
+  // readline lays long lines out by the terminal's width.
+  Object.defineProperty(echo, "columns", { get: () => (output as { columns?: number }).columns });
   const open = () => {
     if (rl) return rl;
-    rl = createInterface({ input, output, terminal: Boolean((input as { isTTY?: boolean }).isTTY) });
-    const write = rl._writeToOutput?.bind(rl);
-    rl._writeToOutput = (s: string) => {
-      if (!muted) write?.(s);
-    };
+    rl = createInterface({
+      input,
+      output: echo,
+      terminal: Boolean((input as { isTTY?: boolean }).isTTY),
+      prompt: "",
+    });
     rl.on("line", (line) => {
       const next = waiting.shift();
       if (next) next(line);
@@ -30,7 +40,8 @@ export function createTerminalPrompt(input: Readable, output: Writable) {
   };
   return {
     prompt(question: string, options: { hidden?: boolean } = {}): Promise<string> {
-      open();
+      // readline redraws its prompt on some keys (backspace, a resize): make that the question.
+      open().setPrompt(question);
       output.write(question);
       muted = Boolean(options.hidden);
       return new Promise<string>((resolve) => {

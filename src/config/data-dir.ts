@@ -4,8 +4,10 @@ import {
   chmodSync,
   constants,
   existsSync,
+  linkSync,
   mkdirSync,
   readFileSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from "node:fs";
@@ -31,17 +33,35 @@ export function ensureDataDir(dataDir: string): void {
   }
 }
 
-/** Reads a value persisted in the data dir, generating it once; secrets are written 0600. */
+/**
+ * Reads a value persisted in the data dir, generating it once; secrets are written 0600. Two
+ * processes starting together on a new data dir (a station and a CLI command, or two stations
+ * of which one will refuse) agree on one value: it is written whole to a temp file and linked
+ * into place exclusively, and whoever comes second reads the first one's value.
+ */
 function persisted(dataDir: string, name: string, generate: () => string, secret: boolean): string {
   const file = join(dataDir, name);
-  if (existsSync(file)) {
+  const read = () => {
     if (secret && (statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
-    const value = readFileSync(file, "utf8").trim();
+    return readFileSync(file, "utf8").trim();
+  };
+  if (existsSync(file)) {
+    const value = read();
     if (value) return value;
+    rmSync(file, { force: true }); // an empty file from an older version: generate anew
   }
   const value = generate();
-  writeFileSync(file, `${value}\n`, { mode: secret ? 0o600 : 0o640 });
-  return value;
+  const temp = `${file}.${randomBytes(8).toString("hex")}.tmp`;
+  writeFileSync(temp, `${value}\n`, { mode: secret ? 0o600 : 0o640, flag: "wx" });
+  try {
+    linkSync(temp, file);
+    return value;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    return read();
+  } finally {
+    rmSync(temp, { force: true });
+  }
 }
 
 export function lanIPv4(): string | undefined {

@@ -1,11 +1,11 @@
 export type { ConfigInput, ParsedConfig, StationConfig } from "./config-schema.ts";
 export { configSchema, configSources } from "./config-schema.ts";
 export { completeConfig, deviceBrokerHost, ensureDataDir, lanIPv4 } from "./data-dir.ts";
+export { createInstanceLock, type InstanceLock, instanceLockPath } from "./instance-lock.ts";
 export type { ConfigSources } from "./load-config.ts";
 export { ConfigError, defaultDataDir, loadConfig, resolveDataDir } from "./load-config.ts";
 export type { RunInfo } from "./run-file.ts";
 export {
-  assertNoOtherStation,
   describeRun,
   isProcessAlive,
   readRunFile,

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { zodErrorMessage, zodIssues } from "../core/index.ts";
 import { type ConfigInput, configSchema, configSources, type ParsedConfig } from "./config-schema.ts";
 
 /** A configuration problem: one line that names the problem and the fix; the CLI exits 1. */
@@ -82,10 +83,11 @@ export function loadConfig(sources: ConfigSources): ParsedConfig {
   }
   const result = configSchema.safeParse(merged);
   if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const key = String(issue.path[0] ?? "config") as keyof ConfigInput;
+    // The first issue names the setting; its source says where the user set it.
+    const key = zodIssues(result.error)[0]?.path.split(".")[0] as keyof ConfigInput;
     const where = describeSource(key, origin[key] ?? "file");
-    throw new ConfigError(`invalid ${where} value ${JSON.stringify(merged[key])}: ${issue.message}`);
+    const message = zodErrorMessage(result.error, "config", () => `value ${JSON.stringify(merged[key])}`);
+    throw new ConfigError(`invalid ${where} ${message}`);
   }
   return result.data;
 }

@@ -3,7 +3,6 @@ import { join } from "node:path";
 import { z } from "zod";
 import type { StationConfig } from "./config-schema.ts";
 import { deviceBrokerHost } from "./data-dir.ts";
-import { ConfigError } from "./load-config.ts";
 
 /** `<data-dir>/run/station.json`: how other subcommands find the running station (CONTRACT.md 1). */
 export const runInfoSchema = z.object({
@@ -81,15 +80,5 @@ export function readRunFile(dataDir: string, isAlive: (pid: number) => boolean):
     return isAlive(info.pid) ? info : undefined;
   } catch {
     return undefined;
-  }
-}
-
-/** A second station on one data dir would fight over its database and run file: refuse it. */
-export function assertNoOtherStation(dataDir: string, selfPid: number): void {
-  const other = readRunFile(dataDir, isProcessAlive);
-  if (other && other.pid !== selfPid) {
-    throw new ConfigError(
-      `a station is already running on ${dataDir} (pid ${other.pid}, ${other.httpUrl}); stop it first or pass another --data-dir`,
-    );
   }
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { zodErrorMessage } from "../core/index.ts";
 
 /** Device → station payloads (CONTRACT.md section 3), shared by every transport. */
 const timestamp = z.number().optional();
@@ -51,26 +52,35 @@ export type DeviceMessage = {
   [K in DeviceMessageSuffix]: { suffix: K; payload: z.infer<(typeof deviceMessageSchemas)[K]> };
 }[DeviceMessageSuffix];
 
+/** Why a device message was rejected, in a closed set (a metric label); `reason` says it in words. */
+export type RejectCode =
+  | "unknown_topic"
+  | "too_large"
+  | "not_json"
+  | "invalid"
+  | "unknown_device"
+  | "state_too_large";
+
 /** Parses a raw payload for a suffix; malformed input is reported, never thrown. */
 export function parseDeviceMessage(
   suffix: string,
   raw: string,
-): { ok: true; message: DeviceMessage } | { ok: false; reason: string } {
+): { ok: true; message: DeviceMessage } | { ok: false; code: RejectCode; reason: string } {
   const schema = Object.hasOwn(deviceMessageSchemas, suffix)
     ? deviceMessageSchemas[suffix as DeviceMessageSuffix]
     : undefined;
-  if (!schema) return { ok: false, reason: `unknown topic suffix ${suffix}` };
-  if (raw.length > MAX_PAYLOAD_BYTES) return { ok: false, reason: `payload over ${MAX_PAYLOAD_BYTES} bytes` };
+  if (!schema) return { ok: false, code: "unknown_topic", reason: `unknown topic suffix ${suffix}` };
+  if (raw.length > MAX_PAYLOAD_BYTES)
+    return { ok: false, code: "too_large", reason: `payload over ${MAX_PAYLOAD_BYTES} bytes` };
   let json: unknown;
   try {
     json = JSON.parse(raw);
   } catch {
-    return { ok: false, reason: "payload is not valid JSON" };
+    return { ok: false, code: "not_json", reason: "payload is not valid JSON" };
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return { ok: false, reason: `${issue?.path.join(".") || "payload"}: ${issue?.message}` };
+    return { ok: false, code: "invalid", reason: zodErrorMessage(parsed.error, "payload") };
   }
   return { ok: true, message: { suffix, payload: parsed.data } as DeviceMessage };
 }

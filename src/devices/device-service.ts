@@ -8,7 +8,7 @@ import {
   type Database,
 } from "../storage/index.ts";
 import { createCommandDispatcher } from "./command-dispatcher.ts";
-import { MAX_STATE_KEYS, parseDeviceMessage } from "./device-messages.ts";
+import { MAX_STATE_KEYS, parseDeviceMessage, type RejectCode } from "./device-messages.ts";
 import { createDeviceRegistry, type LiveDevice, type Transport } from "./device-registry.ts";
 
 export interface DeviceServiceDeps {
@@ -38,7 +38,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
     createBatchedWriter({ runBatch: deps.runBatch, clock, logger: logger.child({ service: "writer" }) });
   const registry = createDeviceRegistry({ db, clock, bus, writer });
   const commands = createCommandDispatcher({ registry, writer, clock });
-  const rejected = new Map<string, number>();
+  const rejected = new Map<RejectCode, number>();
   let sweep: TimerHandle | undefined;
   let prune: TimerHandle | undefined;
 
@@ -54,9 +54,8 @@ export function createDeviceService(deps: DeviceServiceDeps) {
     }
   }
 
-  function reject(deviceId: string, suffix: string, reason: string) {
-    const key = `${suffix}: ${reason.split(":")[0]}`;
-    rejected.set(key, (rejected.get(key) ?? 0) + 1);
+  function reject(deviceId: string, suffix: string, code: RejectCode, reason: string) {
+    rejected.set(code, (rejected.get(code) ?? 0) + 1);
     logger.warn("rejected device message", { deviceId, suffix, reason });
   }
 
@@ -102,13 +101,13 @@ export function createDeviceService(deps: DeviceServiceDeps) {
       const parsed = parseDeviceMessage(suffix, raw);
       const device = await registry.find(deviceId);
       if (!parsed.ok) {
-        reject(deviceId, suffix, parsed.reason);
+        reject(deviceId, suffix, parsed.code, parsed.reason);
         return undefined;
       }
       const now = clock.now();
       if (!device) {
         if (parsed.message.suffix === "handshake") return { status: "unknown_device" };
-        reject(deviceId, suffix, "unknown device");
+        reject(deviceId, suffix, "unknown_device", "unknown device");
         return undefined;
       }
       const msg = parsed.message;
@@ -133,7 +132,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
         case "state": {
           const merged = { ...device.state, ...msg.payload.state };
           if (Object.keys(merged).length > MAX_STATE_KEYS) {
-            reject(deviceId, suffix, `state would grow past ${MAX_STATE_KEYS} keys`);
+            reject(deviceId, suffix, "state_too_large", `state would grow past ${MAX_STATE_KEYS} keys`);
             return undefined;
           }
           seen(device, transport, now);

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { hasRole, type Role } from "../auth/index.ts";
-import { StationError } from "../core/index.ts";
+import { StationError, zodErrorMessage, zodIssues } from "../core/index.ts";
 
 /** What each device type accepts as commands (CONTRACT.md section 2, `/api/device-types`). */
 const noParams = z.object({}).strict();
@@ -69,11 +69,10 @@ export function validateCommand(type: string, action: string, params: unknown): 
   }
   const parsed = schema.safeParse(params ?? {});
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
     throw new StationError(
       "VALIDATION_ERROR",
-      `${action}: ${issue?.path.join(".") || "params"} ${issue?.message ?? "invalid"}`,
-      parsed.error.issues,
+      `${action}: ${zodErrorMessage(parsed.error, "params")}`,
+      zodIssues(parsed.error),
     );
   }
   return parsed.data as Record<string, unknown>;

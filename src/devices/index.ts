@@ -1,6 +1,6 @@
 export type { CommandDispatcher, CommandSink } from "./command-dispatcher.ts";
 export { MAX_WAIT_MS } from "./command-dispatcher.ts";
-export type { DeviceMessageSuffix } from "./device-messages.ts";
+export type { DeviceMessageSuffix, RejectCode } from "./device-messages.ts";
 export { parseDeviceMessage } from "./device-messages.ts";
 export type { DeviceRegistry, LiveDevice, Transport } from "./device-registry.ts";
 export { DEFAULT_HEARTBEAT_SEC, newDeviceId, summarize } from "./device-registry.ts";

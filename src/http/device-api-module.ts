@@ -56,6 +56,14 @@ export function createDeviceApiModule(deps: DeviceApiModuleDeps) {
         read: () => Object.values(devices.stats().rejected).reduce((a, b) => a + b, 0),
       },
       {
+        name: "opengenie_device_messages_rejected_total",
+        help: "Device messages rejected, by reason",
+        type: "counter",
+        labelNames: ["reason"],
+        read: () =>
+          Object.entries(devices.stats().rejected).map(([reason, value]) => ({ labels: { reason }, value })),
+      },
+      {
         name: "opengenie_pending_writes",
         help: "State, device and event writes waiting for the next batch",
         type: "gauge",

@@ -4,10 +4,6 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { StationError } from "../core/index.ts";
 import type { Logger } from "../logging/index.ts";
 
-export function errorResponse(err: StationError): Response {
-  return Response.json(err.toBody(), { status: err.status, headers: retryHeaders(err) });
-}
-
 function retryHeaders(err: StationError): Record<string, string> {
   const retry = (err.details as { retryAfterMs?: number } | undefined)?.retryAfterMs;
   return err.code === "RATE_LIMITED" && retry ? { "Retry-After": String(Math.ceil(retry / 1000)) } : {};

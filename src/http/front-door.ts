@@ -5,7 +5,7 @@ import type { ApiEnv } from "./api-env.ts";
 import type { HostAllowList } from "./host-allow-list.ts";
 import { normalizeJsonBody } from "./json-body.ts";
 import { isLocalAddress } from "./network-class.ts";
-import { webAppResponse } from "./web-app.ts";
+import { type WebAppFiles, webAppResponse } from "./web-app.ts";
 
 export type UpgradeHandler<T> = (request: Request, ctx: RequestContext<T>) => Promise<Response | undefined>;
 
@@ -16,6 +16,8 @@ export interface FrontDoorDeps<T> {
   sockets: Record<string, UpgradeHandler<T>>;
   /** Plain endpoints outside /api (e.g. /metrics), each with its own access rule. */
   endpoints: Record<string, (request: Request, remoteAddress: string) => Promise<Response>>;
+  /** The embedded web app (`platform.embedded`), served outside /api, /ws*, /driver and /metrics. */
+  webApp: WebAppFiles;
 }
 
 /** One port: routes each request to the API, a WebSocket endpoint, a plain endpoint or the web app. */
@@ -56,6 +58,6 @@ export function createFrontDoor<T>(deps: FrontDoorDeps<T>) {
     if (path.startsWith("/ws") || path === "/driver") {
       return new StationError("NOT_FOUND", `no WebSocket endpoint at ${path}`).toResponse();
     }
-    return webAppResponse(path);
+    return webAppResponse(deps.webApp, path);
   };
 }

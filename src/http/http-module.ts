@@ -80,6 +80,7 @@ export function createHttpModule(deps: HttpModuleDeps): HttpModule {
         api,
         remoteAccess: deps.remoteAccess,
         hosts: deps.hosts,
+        webApp: deps.platform.embedded,
         sockets,
         endpoints,
       }),

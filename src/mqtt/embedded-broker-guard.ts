@@ -1,8 +1,8 @@
 /**
  * The embedded broker's security rules (CONTRACT.md section 3) as aedes hooks: who may
- * connect, publish and subscribe, and which connected client is which device.
+ * connect, publish and subscribe, and which connected client is which device. Every login
+ * is a device's: the station itself talks to aedes in-process (in-process-client.ts).
  */
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { AedesOptions, AuthenticateError, Client } from "aedes";
 import type { Logger } from "../logging/index.ts";
 import {
@@ -12,19 +12,20 @@ import {
   mayDeviceSubscribe,
 } from "./mqtt-device-acl.ts";
 
-export type BrokerIdentity = { kind: "station" } | { kind: "device"; deviceId: string };
-
 export interface BrokerGuardDeps {
   logger: Logger;
   stationId: string;
   authenticateDevice(deviceId: string, password: string): Promise<boolean>;
-  internalCredential: { username: string; password: string };
 }
 
-export interface RefusalCounts {
-  connects: number;
-  publishes: number;
-  subscribes: number;
+export type RefusalKind = "connect" | "publish" | "subscribe";
+/** Why, in a closed set (a metric label): the log line says it in words. */
+export type RefusalReason = "bad_credentials" | "client_id" | "auth_unavailable" | "topic" | "too_large";
+
+export interface RefusalCount {
+  kind: RefusalKind;
+  reason: RefusalReason;
+  count: number;
 }
 
 export type BrokerHooks = Required<
@@ -35,7 +36,8 @@ export interface BrokerGuard {
   hooks: BrokerHooks;
   /** Live (authenticated, socket still open) clients of one device. */
   clientsOf(deviceId: string): Client[];
-  refusals(): RefusalCounts;
+  /** Refusals since the broker started, per kind and reason (only those that happened). */
+  refusals(): RefusalCount[];
 }
 
 // CONNACK return codes (MQTT 3.1.1 table 3.1). aedes declares them as a `const enum` in a
@@ -52,74 +54,58 @@ const NOT_AUTHORIZED = 5;
  */
 const REFUSED_SINK_TOPIC = "$opengenie/refused";
 
-function digest(value: string | Buffer): Buffer {
-  return createHash("sha256").update(value).digest();
-}
+type Refusal = AuthenticateError & { reason: RefusalReason };
 
-/** Equal-length digests make the comparison constant-time whatever the inputs' lengths. */
-function secretsEqual(a: string | Buffer, b: string): boolean {
-  return timingSafeEqual(digest(a), digest(b));
-}
-
-function refusal(returnCode: number, message: string): AuthenticateError {
-  return Object.assign(new Error(message), { returnCode });
+function refusal(returnCode: number, reason: RefusalReason, message: string): Refusal {
+  return Object.assign(new Error(message), { returnCode, reason });
 }
 
 export function createBrokerGuard(deps: BrokerGuardDeps): BrokerGuard {
-  const { logger, stationId, internalCredential } = deps;
-  // WeakMap, not cleared on socket close: aedes authorizes the last will after the socket is gone.
-  const identities = new WeakMap<Client, BrokerIdentity>();
+  const { logger, stationId } = deps;
+  // Client → deviceId. WeakMap, not cleared on socket close: aedes authorizes the last will
+  // after the socket is gone.
+  const identities = new WeakMap<Client, string>();
   const live = new Set<Client>();
-  // aedes keeps sessions by client id; the first login to use an id owns it, so a device whose
+  // aedes keeps sessions by client id; the first device to use an id owns it, so a device whose
   // id is a prefix of another's (`a` vs `a-b`) cannot take over that session or its queue.
   const sessionOwners = new Map<string, string>();
-  const counts: RefusalCounts = { connects: 0, publishes: 0, subscribes: 0 };
-
-  const ownerKey = (identity: BrokerIdentity) =>
-    identity.kind === "station" ? "station" : `device:${identity.deviceId}`;
+  const counts = new Map<`${RefusalKind}:${RefusalReason}`, number>();
+  const count = (kind: RefusalKind, reason: RefusalReason) =>
+    counts.set(`${kind}:${reason}`, (counts.get(`${kind}:${reason}`) ?? 0) + 1);
 
   async function identify(client: Client, username: string | undefined, password: Buffer | undefined) {
-    if (!username) throw refusal(BAD_USERNAME_OR_PASSWORD, "missing username");
-    if (username === internalCredential.username) {
-      if (password && secretsEqual(password, internalCredential.password))
-        return { kind: "station" } as const;
-      throw refusal(BAD_USERNAME_OR_PASSWORD, "wrong internal credential");
-    }
-    if (!isUsableDeviceId(username)) throw refusal(BAD_USERNAME_OR_PASSWORD, "unusable device id");
-    if (!isAllowedDeviceClientId(username, client.id)) throw refusal(NOT_AUTHORIZED, "client id not allowed");
-    if (!password || password.length === 0) throw refusal(BAD_USERNAME_OR_PASSWORD, "missing password");
+    if (!username) throw refusal(BAD_USERNAME_OR_PASSWORD, "bad_credentials", "missing username");
+    if (!isUsableDeviceId(username))
+      throw refusal(BAD_USERNAME_OR_PASSWORD, "bad_credentials", "unusable device id");
+    if (!isAllowedDeviceClientId(username, client.id))
+      throw refusal(NOT_AUTHORIZED, "client_id", "client id not allowed");
+    if (!password || password.length === 0)
+      throw refusal(BAD_USERNAME_OR_PASSWORD, "bad_credentials", "missing password");
     let ok: boolean;
     try {
       ok = await deps.authenticateDevice(username, password.toString("utf8"));
     } catch (error) {
       logger.error("mqtt device authentication failed", { deviceId: username, error });
-      throw refusal(SERVER_UNAVAILABLE, "authentication unavailable");
+      throw refusal(SERVER_UNAVAILABLE, "auth_unavailable", "authentication unavailable");
     }
-    if (!ok) throw refusal(BAD_USERNAME_OR_PASSWORD, "wrong or revoked credential");
-    return { kind: "device", deviceId: username } as const;
+    if (!ok) throw refusal(BAD_USERNAME_OR_PASSWORD, "bad_credentials", "wrong or revoked credential");
+    const owner = sessionOwners.get(client.id);
+    if (owner !== undefined && owner !== username)
+      throw refusal(NOT_AUTHORIZED, "client_id", "client id owned by another device");
+    return username;
   }
 
   const authenticate: BrokerHooks["authenticate"] = (client, username, password, done) => {
     identify(client, username, password).then(
-      (identity) => {
-        const owner = sessionOwners.get(client.id);
-        if (owner !== undefined && owner !== ownerKey(identity)) {
-          counts.connects++;
-          logger.warn("mqtt connect refused", {
-            clientId: client.id,
-            username,
-            reason: "client id owned by another login",
-          });
-          return done(refusal(NOT_AUTHORIZED, "client id owned by another login"), false);
-        }
-        sessionOwners.set(client.id, ownerKey(identity));
-        identities.set(client, identity);
+      (deviceId) => {
+        sessionOwners.set(client.id, deviceId);
+        identities.set(client, deviceId);
         live.add(client);
         client.conn.once("close", () => live.delete(client));
         done(null, true);
       },
-      (error: AuthenticateError) => {
-        counts.connects++;
+      (error: Refusal) => {
+        count("connect", error.reason);
         logger.warn("mqtt connect refused", { clientId: client.id, username, reason: error.message });
         done(error, false);
       },
@@ -130,35 +116,29 @@ export function createBrokerGuard(deps: BrokerGuardDeps): BrokerGuard {
   const MAX_DEVICE_PAYLOAD_BYTES = 64 * 1024;
 
   const authorizePublish: BrokerHooks["authorizePublish"] = (client, packet, done) => {
-    const identity = client ? identities.get(client) : undefined;
-    if (identity?.kind === "station") {
-      // Same protection as aedes' default hook (aedes issue #597): $SYS is the broker's own.
-      return done(packet.topic.startsWith("$SYS/") ? new Error("$SYS topics are reserved") : null);
-    }
+    const deviceId = client ? identities.get(client) : undefined;
     const tooLarge = packet.payload.length > MAX_DEVICE_PAYLOAD_BYTES;
-    if (identity && !tooLarge && mayDevicePublish(stationId, identity.deviceId, packet.topic))
-      return done(null);
-    counts.publishes++;
+    if (deviceId && !tooLarge && mayDevicePublish(stationId, deviceId, packet.topic)) return done(null);
+    count("publish", tooLarge ? "too_large" : "topic");
     logger.warn("mqtt publish refused", {
       clientId: client?.id,
-      deviceId: identity?.kind === "device" ? identity.deviceId : undefined,
+      deviceId,
       topic: packet.topic,
       reason: tooLarge ? `payload over ${MAX_DEVICE_PAYLOAD_BYTES} bytes` : "topic not allowed",
     });
     // A will of an unknown client (only from another broker's persistence) is simply not sent.
-    if (!identity) return done(new Error("publish not authorized"));
+    if (!deviceId) return done(new Error("publish not authorized"));
     packet.topic = REFUSED_SINK_TOPIC;
     packet.retain = false;
     done(null);
   };
 
   const authorizeSubscribe: BrokerHooks["authorizeSubscribe"] = (client, subscription, done) => {
-    const identity = identities.get(client);
-    if (identity?.kind === "station") return done(null, subscription);
-    if (identity && mayDeviceSubscribe(stationId, identity.deviceId, subscription.topic)) {
+    const deviceId = identities.get(client);
+    if (deviceId && mayDeviceSubscribe(stationId, deviceId, subscription.topic)) {
       return done(null, subscription);
     }
-    counts.subscribes++;
+    count("subscribe", "topic");
     logger.warn("mqtt subscribe refused", { clientId: client.id, topic: subscription.topic });
     // A null subscription makes aedes answer SUBACK 0x80 instead of dropping the connection.
     done(null, null);
@@ -168,20 +148,18 @@ export function createBrokerGuard(deps: BrokerGuardDeps): BrokerGuard {
   // with messages addressed to it.
   const authorizeForward: BrokerHooks["authorizeForward"] = (client, packet) => {
     if (packet.topic === REFUSED_SINK_TOPIC) return null;
-    const identity = identities.get(client);
-    if (identity?.kind === "device" && !mayDeviceSubscribe(stationId, identity.deviceId, packet.topic)) {
-      return null;
-    }
+    const deviceId = identities.get(client);
+    if (deviceId !== undefined && !mayDeviceSubscribe(stationId, deviceId, packet.topic)) return null;
     return packet;
   };
 
   return {
     hooks: { authenticate, authorizePublish, authorizeSubscribe, authorizeForward },
-    clientsOf: (deviceId) =>
-      [...live].filter((client) => {
-        const identity = identities.get(client);
-        return identity?.kind === "device" && identity.deviceId === deviceId;
+    clientsOf: (deviceId) => [...live].filter((client) => identities.get(client) === deviceId),
+    refusals: () =>
+      [...counts].map(([key, n]) => {
+        const [kind, reason] = key.split(":") as [RefusalKind, RefusalReason];
+        return { kind, reason, count: n };
       }),
-    refusals: () => ({ ...counts }),
   };
 }

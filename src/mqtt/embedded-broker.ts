@@ -5,7 +5,7 @@
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import { Aedes } from "aedes";
 import type { Logger } from "../logging/index.ts";
-import { type BrokerGuard, createBrokerGuard } from "./embedded-broker-guard.ts";
+import { type BrokerGuard, createBrokerGuard, type RefusalCount } from "./embedded-broker-guard.ts";
 import { createInProcessClient } from "./in-process-client.ts";
 import type { StationMqttClient } from "./station-mqtt-client.ts";
 
@@ -16,8 +16,6 @@ export interface EmbeddedBrokerDeps {
   logger: Logger;
   stationId: string;
   authenticateDevice(deviceId: string, password: string): Promise<boolean>;
-  /** The station's own client logs in with this and may publish and subscribe anything. */
-  internalCredential: { username: string; password: string };
 }
 
 export interface EmbeddedBrokerStats {
@@ -25,6 +23,8 @@ export interface EmbeddedBrokerStats {
   refusedConnects: number;
   refusedPublishes: number;
   refusedSubscribes: number;
+  /** Every refusal so far, per kind and reason. */
+  refusals: RefusalCount[];
 }
 
 export interface EmbeddedBroker {
@@ -123,12 +123,15 @@ export function createEmbeddedBroker(deps: EmbeddedBrokerDeps): EmbeddedBroker {
   }
 
   function stats(): EmbeddedBrokerStats {
-    const refusals = running?.guard.refusals() ?? { connects: 0, publishes: 0, subscribes: 0 };
+    const refusals = running?.guard.refusals() ?? [];
+    const total = (kind: RefusalCount["kind"]) =>
+      refusals.filter((r) => r.kind === kind).reduce((sum, r) => sum + r.count, 0);
     return {
       connectedClients: running?.aedes.connectedClients ?? 0,
-      refusedConnects: refusals.connects,
-      refusedPublishes: refusals.publishes,
-      refusedSubscribes: refusals.subscribes,
+      refusedConnects: total("connect"),
+      refusedPublishes: total("publish"),
+      refusedSubscribes: total("subscribe"),
+      refusals,
     };
   }
 

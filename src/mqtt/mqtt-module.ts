@@ -42,6 +42,17 @@ export function createMqttModule(deps: MqttModuleDeps): MqttModule {
         type: "gauge",
         read: () => (mqtt.connected ? 1 : 0),
       },
+      {
+        name: "opengenie_broker_refusals_total",
+        help: "Connects, publishes and subscribes the embedded MQTT broker refused",
+        type: "counter",
+        labelNames: ["kind", "reason"],
+        read: () =>
+          (mqtt.brokerStats()?.refusals ?? []).map(({ kind, reason, count }) => ({
+            labels: { kind, reason },
+            value: count,
+          })),
+      },
     ],
     deviceAddress: () => ({ host: deps.advertisedHost, port: mqtt.port }),
     get port() {

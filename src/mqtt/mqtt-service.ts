@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { type Clock, MAX_TIMER_MS, type Service } from "../core/index.ts";
 import type { Logger } from "../logging/index.ts";
 import { createEmbeddedBroker, type EmbeddedBroker } from "./embedded-broker.ts";
@@ -86,11 +85,6 @@ export function createMqttService(deps: MqttServiceDeps) {
           logger,
           stationId: deps.stationId,
           authenticateDevice: deps.authenticateDevice,
-          // Only for tools that want to watch the broker over TCP; the station itself is in-process.
-          internalCredential: {
-            username: "$opengenie-station",
-            password: randomBytes(24).toString("base64url"),
-          },
         });
         try {
           port = (await broker.start()).port;

@@ -2,21 +2,23 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { createManualClock } from "../core/index.ts";
 import { createMemoryLogger } from "../logging/index.ts";
 import {
-  createMqttHarness,
-  INTERNAL,
+  createExternalMqttHarness,
   type MqttHarness,
   nextMessage,
   STATION_ID,
+  STATION_LOGIN,
+  type TestBroker,
   waitFor,
 } from "./mqtt-test-harness.ts";
 import { deviceTopic, deviceToStationFilters } from "./mqtt-topics.ts";
 import { createStationMqttClient, type StationMqttClient } from "./station-mqtt-client.ts";
 
-let h: MqttHarness;
+// An external broker, as the station meets one with --mqtt-url (the embedded one has no station login).
+let h: MqttHarness<TestBroker>;
 const started: StationMqttClient[] = [];
 
 beforeEach(async () => {
-  h = await createMqttHarness();
+  h = await createExternalMqttHarness();
 });
 afterEach(async () => {
   for (const client of started.splice(0)) await client.stop();
@@ -25,7 +27,7 @@ afterEach(async () => {
 
 function stationClient(
   clientId = "station-main",
-  url = `mqtt://${INTERNAL.username}:${INTERNAL.password}@127.0.0.1:${h.port}`,
+  url = `mqtt://${STATION_LOGIN.username}:${STATION_LOGIN.password}@127.0.0.1:${h.port}`,
 ) {
   const client = createStationMqttClient({ url, clientId, logger: h.logger });
   started.push(client);

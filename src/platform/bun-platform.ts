@@ -1,13 +1,7 @@
-import { Database } from "bun:sqlite";
 import type { Server, ServerWebSocket } from "bun";
-import type {
-  BatchStatement,
-  HttpServerHandle,
-  Platform,
-  ServeOptions,
-  SocketConnection,
-  SpawnedProcess,
-} from "./types.ts";
+import { bunEmbeddedFiles } from "./bun-embedded.ts";
+import { openBunSqlite } from "./bun-sqlite.ts";
+import type { HttpServerHandle, Platform, ServeOptions, SocketConnection, SpawnedProcess } from "./types.ts";
 
 type Envelope<T> = { app: T; conn?: SocketConnection<T> };
 
@@ -90,19 +84,8 @@ function spawn(
 export function createBunPlatform(): Platform {
   return {
     runtime: `bun ${Bun.version}`,
-    openSqlite: (path) => {
-      const db = new Database(path, { create: true, strict: false });
-      return Object.assign(db, {
-        runBatch(statements: BatchStatement[]) {
-          db.transaction(() => {
-            for (const { sql, rows } of statements) {
-              const stmt = db.query(sql);
-              for (const row of rows) stmt.run(...row);
-            }
-          })();
-        },
-      });
-    },
+    embedded: bunEmbeddedFiles,
+    openSqlite: openBunSqlite,
     serve,
     spawn,
     hashPassword: (password) => Bun.password.hash(password, { algorithm: "argon2id" }),

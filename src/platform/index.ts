@@ -1,6 +1,7 @@
 export { createBunPlatform } from "./bun-platform.ts";
 export type {
   BatchStatement,
+  EmbeddedFiles,
   HttpServerHandle,
   Platform,
   RequestContext,
@@ -9,5 +10,6 @@ export type {
   SocketHandlers,
   SpawnedProcess,
   SqliteHandle,
+  SqliteValue,
   UpgradeRequest,
 } from "./types.ts";

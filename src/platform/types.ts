@@ -3,19 +3,33 @@
  * port is one more folder (STYLE.md; hono's adapter/bun, kysely's SqliteDatabase).
  */
 
+import type { SqliteDatabase } from "kysely";
+
+/** A value SQLite binds as a parameter. */
+export type SqliteValue = string | number | bigint | boolean | null | Uint8Array;
+
 /** One prepared statement run for each row of parameters. */
 export interface BatchStatement {
   sql: string;
   rows: (string | number | null)[][];
 }
 
-/** What kysely's SqliteDialect needs, plus `exec` for pragmas and a fast batch path. */
-export interface SqliteHandle {
-  prepare(sql: string): unknown;
+/**
+ * One SQLite connection: what kysely's SqliteDialect calls (`prepare`, `close`, from its own
+ * `SqliteDatabase` interface) plus the few calls the station makes itself.
+ */
+export interface SqliteHandle extends SqliteDatabase {
+  /** Runs statements without parameters or results (pragmas). */
   exec(sql: string): void;
-  close(): void;
+  run(sql: string, params?: readonly SqliteValue[]): void;
+  /** Every row of a query; `Row` is the shape the SQL selects, as the caller declares it. */
+  query<Row>(sql: string, params?: readonly SqliteValue[]): Row[];
   /** Runs every row of every statement in one transaction, with statements prepared once. */
   runBatch(statements: BatchStatement[]): void;
+  /** A consistent copy of the whole database in a new file, safe while others write (`VACUUM INTO`). */
+  backupTo(file: string): void;
+  /** SQLite's integrity check (`quick`: PRAGMA quick_check); the problems found, none when sound. */
+  integrityCheck(mode: "quick" | "full"): string[];
 }
 
 export interface SocketConnection<T> {
@@ -70,8 +84,19 @@ export interface SpawnedProcess {
   readonly exited: Promise<number>;
 }
 
+/** Files built into the executable (`bun build --compile` keeps them), as text. */
+export interface EmbeddedFiles {
+  /** src/ble/ble_bridge.py: the bleak helper the station writes to its data dir for python3. */
+  readonly bleBridgeScript: string;
+  /** src/http/web/app.html: the web app's page. */
+  readonly webAppHtml: string;
+  /** src/http/web/app.ts bundled for browsers (`bun build.ts --web`). */
+  readonly webAppScript: string;
+}
+
 export interface Platform {
   readonly runtime: string;
+  readonly embedded: EmbeddedFiles;
   openSqlite(path: string): SqliteHandle;
   serve<T>(options: ServeOptions<T>): HttpServerHandle;
   spawn(cmd: string[], options?: { cwd?: string; env?: Record<string, string | undefined> }): SpawnedProcess;

@@ -1,10 +1,6 @@
 import { chmodSync, copyFileSync, existsSync, renameSync, rmSync, statSync } from "node:fs";
-import type { Platform } from "../platform/index.ts";
+import type { Platform, SqliteHandle } from "../platform/index.ts";
 import { databasePath } from "./open-database.ts";
-
-type Queryable = {
-  query(sql: string): { get(...p: unknown[]): unknown; all(): unknown[]; run(...p: unknown[]): unknown };
-};
 
 export interface BackupIdentity {
   stationId: string;
@@ -31,18 +27,19 @@ export function writeBackup(
 ) {
   const tmp = `${out}.partial`;
   rmSync(tmp, { force: true });
-  const source = platform.openSqlite(databasePath(dataDir)) as unknown as Queryable & { close(): void };
+  const source = platform.openSqlite(databasePath(dataDir));
   try {
-    source.query("VACUUM INTO ?").run(tmp);
+    source.backupTo(tmp);
   } finally {
     source.close();
   }
-  const copy = platform.openSqlite(tmp) as unknown as Queryable & { close(): void; exec(sql: string): void };
+  const copy = platform.openSqlite(tmp);
   try {
-    const put = copy.query("INSERT OR REPLACE INTO station_meta (key, value) VALUES (?, ?)");
-    put.run(META.stationId, identity.stationId);
-    put.run(META.jwtSecret, identity.jwtSecret);
-    put.run(META.createdAt, String(now));
+    const put = (key: string, value: string) =>
+      copy.run("INSERT OR REPLACE INTO station_meta (key, value) VALUES (?, ?)", [key, value]);
+    put(META.stationId, identity.stationId);
+    put(META.jwtSecret, identity.jwtSecret);
+    put(META.createdAt, String(now));
     copy.exec("PRAGMA journal_mode = DELETE");
   } finally {
     copy.close();
@@ -55,22 +52,20 @@ export function writeBackup(
 /** Checks a backup file and reads the identity it carries; throws with what is wrong. */
 export function inspectBackup(platform: Platform, file: string) {
   if (!existsSync(file)) throw new Error(`${file} does not exist`);
-  let db: (Queryable & { close(): void }) | undefined;
+  let opened: SqliteHandle | undefined;
   try {
-    db = platform.openSqlite(file) as unknown as Queryable & { close(): void };
-    const check = db.query("PRAGMA integrity_check").get() as Record<string, string>;
-    if (Object.values(check)[0] !== "ok") throw new Error("the file is damaged (integrity check failed)");
-    const meta = new Map(
-      (db.query("SELECT key, value FROM station_meta").all() as { key: string; value: string }[]).map((r) => [
-        r.key,
-        r.value,
-      ]),
-    );
+    const db = platform.openSqlite(file);
+    opened = db;
+    if (db.integrityCheck("full").length > 0) throw new Error("the file is damaged (integrity check failed)");
+    const rows = db.query<{ key: string; value: string }>("SELECT key, value FROM station_meta");
+    const meta = new Map(rows.map((r) => [r.key, r.value]));
     const stationId = meta.get(META.stationId);
     const jwtSecret = meta.get(META.jwtSecret);
     if (!stationId || !jwtSecret) throw new Error("this is not an OpenGenie backup (no station identity)");
-    const devices = (db.query("SELECT count(*) AS n FROM devices").get() as { n: number }).n;
-    const users = (db.query("SELECT count(*) AS n FROM users").get() as { n: number }).n;
+    const count = (table: "devices" | "users") =>
+      db.query<{ n: number }>(`SELECT count(*) AS n FROM ${table}`)[0]?.n ?? 0;
+    const devices = count("devices");
+    const users = count("users");
     return { stationId, jwtSecret, createdAt: Number(meta.get(META.createdAt) ?? 0), devices, users };
   } catch (err) {
     const message = (err as Error).message;
@@ -78,7 +73,7 @@ export function inspectBackup(platform: Platform, file: string) {
       /not a database|file is not|no such table/i.test(message) ? "this is not an OpenGenie backup" : message,
     );
   } finally {
-    db?.close();
+    opened?.close();
   }
 }
 

@@ -1,6 +1,6 @@
 import { chmodSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { Kysely, type SqliteDatabase, SqliteDialect } from "kysely";
+import { Kysely, SqliteDialect } from "kysely";
 import { Migrator } from "kysely/migration";
 import type { BatchStatement, Platform } from "../platform/index.ts";
 import { inCodeMigrations } from "./migrations.ts";
@@ -30,10 +30,8 @@ export async function openDatabase(platform: Platform, dataDir: string): Promise
   handle.exec("PRAGMA synchronous = NORMAL");
   handle.exec("PRAGMA foreign_keys = ON");
   handle.exec("PRAGMA busy_timeout = 5000");
-  // kysely's SqliteDatabase wants only prepare/close; bun:sqlite provides both (cast documented in DEVELOPERS.md).
-  const db = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: handle as unknown as SqliteDatabase }),
-  });
+  // The platform's handle is kysely's SqliteDatabase (prepare/close) plus our own calls.
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: handle }) });
   const migrator = new Migrator({ db, provider: inCodeMigrations });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {

@@ -1,7 +1,14 @@
 import { randomUUID } from "node:crypto";
 import type { AuthService } from "../auth/index.ts";
 import { hasRole } from "../auth/index.ts";
-import { type Clock, StationError, type TimerHandle, toStationError } from "../core/index.ts";
+import {
+  type Clock,
+  StationError,
+  type TimerHandle,
+  toStationError,
+  zodErrorMessage,
+  zodIssues,
+} from "../core/index.ts";
 import type { Logger } from "../logging/index.ts";
 import type { RequestContext, SocketConnection, SocketHandlers } from "../platform/index.ts";
 import { AppConnection, type AppSocketData, type ConnectionLimits } from "./app-connection.ts";
@@ -90,11 +97,10 @@ export function createAppSocketServer(deps: AppSocketDeps) {
       }
       const input = op.payload.safeParse(payload ?? {});
       if (!input.success) {
-        const issue = input.error.issues[0];
         throw new StationError(
           "VALIDATION_ERROR",
-          `${issue?.path.join(".") || "payload"}: ${issue?.message}`,
-          input.error.issues,
+          zodErrorMessage(input.error, "payload"),
+          zodIssues(input.error),
         );
       }
       conn.send(resultFrame(id, await op.handle(input.data, conn)));

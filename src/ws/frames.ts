@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type ErrorCode, StationError } from "../core/index.ts";
+import { type ErrorCode, StationError, zodErrorMessage } from "../core/index.ts";
 
 /** A request frame from an app (CONTRACT.md section 4). */
 export const requestFrameSchema = z.object({
@@ -37,13 +37,12 @@ export function parseRequestFrame(
   // Echo the id when it was usable, so the client can still match the error to its request.
   const rawId = (json as { id?: unknown } | null)?.id;
   const id = typeof rawId === "string" || typeof rawId === "number" ? rawId : null;
-  const issue = parsed.error.issues[0];
   return {
     ok: false,
     id,
     error: new StationError(
       "PARSE_ERROR",
-      `frame must be {"id","type","payload"?}: ${issue?.path.join(".") || "frame"} ${issue?.message ?? ""}`.trim(),
+      `frame must be {"id","type","payload"?}: ${zodErrorMessage(parsed.error, "frame")}`,
     ),
   };
 }

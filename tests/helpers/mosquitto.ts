@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Subprocess } from "bun";
 import { makeTempDir } from "./temp-dir.ts";
 
@@ -47,21 +47,53 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   throw new Error(`mosquitto did not listen on ${port} within ${timeoutMs} ms`);
 }
 
+/** mosquitto_passwd, which Debian ships with the broker. */
+export function mosquittoPasswdPath(): string | undefined {
+  const binary = mosquittoPath();
+  const beside = ["/usr/bin/mosquitto_passwd", binary && join(dirname(binary), "mosquitto_passwd")];
+  return beside.find((p): p is string => Boolean(p && existsSync(p)));
+}
+
+export interface MosquittoOptions {
+  /** Logins and an ACL instead of anonymous access: `users` go into a password file. */
+  auth?: { users: Record<string, string>; acl: string };
+}
+
 /**
  * A real Mosquitto broker on a free loopback port with its own config and persistence, so a
  * restart keeps the station's persistent session like a real deployment.
  */
-export async function startMosquitto() {
+export async function startMosquitto(options: MosquittoOptions = {}) {
   const binary = mosquittoPath();
   if (!binary) throw new Error("mosquitto is not installed (apt-get install mosquitto; .ci/run does this)");
   const dir = makeTempDir("opengenie-mosquitto-");
   const port = await freePort();
   const config = join(dir.path, "mosquitto.conf");
+  const passwordFile = join(dir.path, "passwd");
+  const aclFile = join(dir.path, "acl");
+  const addUsers = (users: Record<string, string>) => {
+    const passwd = mosquittoPasswdPath();
+    if (!passwd) throw new Error("mosquitto_passwd is not installed");
+    for (const [user, password] of Object.entries(users)) {
+      const args = existsSync(passwordFile) ? ["-b"] : ["-c", "-b"];
+      const result = spawnSync(passwd, [...args, passwordFile, user, password], { encoding: "utf8" });
+      if (result.status !== 0) throw new Error(`mosquitto_passwd failed: ${result.stderr}`);
+    }
+  };
+  if (options.auth) {
+    addUsers(options.auth.users);
+    writeFileSync(aclFile, options.auth.acl);
+    // Started as root, Mosquitto reads these as its own user: the temp dir is 0700 by default.
+    chmodSync(dir.path, 0o755);
+    for (const file of [passwordFile, aclFile]) chmodSync(file, 0o644);
+  }
   writeFileSync(
     config,
     [
       `listener ${port} 127.0.0.1`,
-      "allow_anonymous true",
+      ...(options.auth
+        ? ["allow_anonymous false", `password_file ${passwordFile}`, `acl_file ${aclFile}`]
+        : ["allow_anonymous true"]),
       "persistence true",
       `persistence_location ${dir.path}/`,
       "log_type error",
@@ -72,8 +104,14 @@ export async function startMosquitto() {
   );
   let proc: Subprocess | undefined;
   async function launch() {
-    proc = Bun.spawn([binary!, "-c", config], { stdout: "ignore", stderr: "pipe" });
-    await waitForPort(port, 5000);
+    const started = Bun.spawn([binary!, "-c", config], { stdout: "ignore", stderr: "pipe" });
+    proc = started;
+    try {
+      await waitForPort(port, 5000);
+    } catch (err) {
+      started.kill("SIGKILL");
+      throw new Error(`${(err as Error).message}: ${await new Response(started.stderr).text()}`);
+    }
   }
   async function halt() {
     if (!proc) return;
@@ -90,6 +128,11 @@ export async function startMosquitto() {
       await halt();
       await Bun.sleep(downMs);
       await launch();
+    },
+    /** Adds logins to the password file and has the broker reload it (SIGHUP), as an admin would. */
+    addUsers(users: Record<string, string>) {
+      addUsers(users);
+      proc?.kill("SIGHUP");
     },
     async stop() {
       await halt();

@@ -76,7 +76,9 @@ export async function bleChecks(
     }
     results.push(ok("ble.python", "python3", DEFAULT_PYTHON));
   }
-  const command = resolveBridgeCommand(bridgeOverride, () => writeBridgeScript(dataDir));
+  const command = resolveBridgeCommand(bridgeOverride, () =>
+    writeBridgeScript(dataDir, platform.embedded.bleBridgeScript),
+  );
   const probe = await probeHelper(platform, command, timeoutMs);
   const order = ["ble.bleak", "ble.bluez", "ble.adapter"] as const;
   const names = {

@@ -30,19 +30,20 @@ export async function stationChecks(config: StationConfig, platform: Platform): 
     );
   }
   try {
-    const db = platform.openSqlite(databasePath(config.dataDir)) as unknown as {
-      query(sql: string): { get(): Record<string, unknown> };
-      close(): void;
-    };
-    const check = db.query("PRAGMA quick_check").get();
-    db.close();
+    const db = platform.openSqlite(databasePath(config.dataDir));
+    let problems: string[];
+    try {
+      problems = db.integrityCheck("quick");
+    } finally {
+      db.close();
+    }
     results.push(
-      Object.values(check)[0] === "ok"
+      problems.length === 0
         ? ok("database", "database", "quick_check ok")
         : fail(
             "database",
             "database",
-            JSON.stringify(check),
+            `${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ""}`,
             "restore a backup with 'opengenie restore <file>'",
           ),
     );
