@@ -65,6 +65,8 @@ describe("fake BLE bridge", () => {
     run.send({ type: "stop_scan" });
     await run.next("scan_stopped");
     const stoppedAt = run.lines.length;
+    // A separate process on real timers, and a negative: three 100 ms announce periods are the
+    // window in which an announcer left running would show.
     await Bun.sleep(300);
     expect(announcedAfter(run, stoppedAt)).toEqual([]);
     for (const line of run.lines) expect(parseHelperLine(line)).toBeDefined();

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import { createManualClock } from "../src/core/index.ts";
 import { createMemoryLogger } from "../src/logging/index.ts";
 import { addDevice, eventually, getDevice } from "../tests/helpers/devices.ts";
 import { startTestStation, type TestStation } from "../tests/helpers/test-station.ts";
@@ -92,24 +93,42 @@ test("a reboot command drops the socket, re-handshakes and comes back online", a
 
 test("a wrong token fails start() with the station's refusal, not a timeout", async () => {
   const { device } = await addDevice(s, admin, "WS sim wrong token", "light");
-  const sim = wsDevice(device.id, "not-the-token");
-  const started = Date.now();
+  // On a clock that never moves, neither the start timeout nor a reconnect can fire: only the
+  // station's refusal of the first attempt can settle start() (else the test times out).
+  const sim = wsDevice(device.id, "not-the-token", { clock: createManualClock() });
   await expect(sim.start()).rejects.toThrow("refused the device token");
-  expect(Date.now() - started).toBeLessThan(4000);
-});
+}, 10_000);
 
 test("deleting the device closes its socket (4003) and the simulator goes quiet", async () => {
   const { device, credentials } = await addDevice(s, admin, "WS sim removed", "switch");
   const logger = createMemoryLogger("warn");
-  const sim = wsDevice(device.id, credentials.mqttPassword, { type: "switch", logger });
+  // The simulator's timers run on a manual clock, and every socket it opens is counted.
+  const clock = createManualClock();
+  let sockets = 0;
+  class CountingWebSocket extends WebSocket {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols);
+      sockets++;
+    }
+  }
+  const sim = wsDevice(device.id, credentials.mqttPassword, {
+    type: "switch",
+    logger,
+    clock,
+    WebSocketImpl: CountingWebSocket,
+  });
   await sim.start();
+  expect(sockets).toBe(1);
   expect((await s.api(`/api/devices/${device.id}`, { method: "DELETE", token: admin })).status).toBe(200);
+  // The close has been handled once the simulator logged what it made of it.
   await eventually(
-    async () => sim.connected,
-    (connected) => !connected,
+    async () => logger.lines.join("\n"),
+    (text) => text.includes("the station removed this device") || text.includes("connection lost"),
   );
-  await Bun.sleep(200); // longer than the 50 ms reconnect period: no reconnection follows
   expect(sim.connected).toBe(false);
+  // Far past the 50 ms reconnect period and the 30 s backoff cap: a scheduled retry would open a socket.
+  clock.advance(120_000);
+  expect(sockets).toBe(1);
   expect(logger.lines.join("\n")).toContain("the station removed this device");
   expect(logger.lines.join("\n")).not.toContain("connection lost");
 });

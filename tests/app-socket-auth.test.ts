@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createManualClock } from "../src/core/index.ts";
 import { cli, startTestStation, type TestStation } from "./helpers/test-station.ts";
+import { waitFor } from "./helpers/wait-for.ts";
 import { openSocket, upgradeStatus } from "./helpers/ws-client.ts";
 
 let s: TestStation;
@@ -109,6 +110,8 @@ test("a socket opened with a 30-day token stays open (no early expiry)", async (
     ).stdout.trim();
     const sock = await openSocket(`${s2.wsUrl}/ws?token=${tok}`);
     await sock.next();
+    // The bug was real time, not clock time: a 30-day delay overflows setTimeout, which then fires
+    // after 1 ms. A negative has no event to wait for; these 100 ms are the window it would show in.
     await Bun.sleep(100);
     expect((await sock.request("ping")).type).toBe("result");
     sock.close();
@@ -137,7 +140,7 @@ test("the session's last-seen time is recorded when its socket closes", async ()
         db.close();
       }
     };
-    for (let i = 0; i < 50 && read().length === 0; i++) await Bun.sleep(20);
+    await waitFor(() => read().length > 0, 5000, "a session with its last-seen time in the database");
     const rows = read();
     expect(rows).toHaveLength(1);
     expect(rows[0]!.last_seen_at).toBeGreaterThanOrEqual(before - 1000);

@@ -1,6 +1,9 @@
+import { Database } from "bun:sqlite";
 import { afterEach, expect, test } from "bun:test";
 import { statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { createManualClock } from "../src/core/index.ts";
+import { databasePath } from "../src/storage/index.ts";
 import { addDevice, eventually, getDevice, simFor } from "./helpers/devices.ts";
 import { makeTempDir } from "./helpers/temp-dir.ts";
 import { cli, startTestStation } from "./helpers/test-station.ts";
@@ -9,6 +12,19 @@ const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
+/** The state the station has written to its database file for a device, read as another process would. */
+function storedState(dataDir: string, deviceId: string): Record<string, unknown> | undefined {
+  const db = new Database(databasePath(dataDir), { readonly: true });
+  try {
+    const row = db.query("SELECT state FROM device_state WHERE device_id = ?").get(deviceId) as {
+      state: string;
+    } | null;
+    return row ? JSON.parse(row.state) : undefined;
+  } finally {
+    db.close();
+  }
+}
+
 function temp() {
   const dir = makeTempDir();
   cleanups.push(dir.remove);
@@ -17,7 +33,8 @@ function temp() {
 
 test("backup while running, restore into a new data dir: same station, users, tokens, devices and state", async () => {
   const original = temp();
-  const s = await startTestStation({ dataDir: original });
+  const clock = createManualClock(Date.now());
+  const s = await startTestStation({ dataDir: original, clock });
   const admin = await s.userToken("bk-admin", "admin");
   const { device, credentials } = await addDevice(s, admin, "Porch", "switch");
   const sim = simFor(credentials, "switch");
@@ -27,8 +44,12 @@ test("backup while running, restore into a new data dir: same station, users, to
     () => getDevice(s, admin, device.id),
     (d) => d.state.power === "on",
   );
-  // State reaches the file with the next batched write (at most a second later).
-  await Bun.sleep(1200);
+  // State reaches the file with the next batched write, once a second on the station's clock.
+  clock.advance(1000);
+  await eventually(
+    async () => storedState(original, device.id),
+    (state) => state?.power === "on",
+  );
 
   const file = join(temp(), "station.backup");
   const backup = await cli(original, ["backup", "--out", file]);

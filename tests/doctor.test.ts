@@ -1,6 +1,7 @@
 import { Database } from "bun:sqlite";
 import { afterAll, expect, test } from "bun:test";
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
 import { writeBleakStub } from "../src/ble/bleak-stub.ts";
 import { repoRoot, runCommand } from "./helpers/spawn-station.ts";
@@ -61,13 +62,53 @@ test("doctor maps each BLE failure to its fix, running the real helper under /us
   });
 }, 30_000);
 
+/** Listens on a free loopback port until closed: a port some other process holds. */
+async function occupyPort() {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
 test("doctor reports a busy port and a helper command that does not exist", async () => {
-  const { code, report } = await doctor({ OPENGENIE_BLE_BRIDGE: "/nonexistent/helper" });
-  expect(code).toBe(1);
-  const failed = report.checks.filter((c) => c.status === "fail");
-  expect(failed.length).toBeGreaterThan(0);
-  expect(failed.some((c) => c.fix?.includes("OPENGENIE_BLE_BRIDGE"))).toBe(true);
-});
+  const http = await occupyPort();
+  const mqtt = await occupyPort();
+  const env = {
+    OPENGENIE_BLE_BRIDGE: "/nonexistent/helper",
+    OPENGENIE_HOST: "127.0.0.1",
+    OPENGENIE_PORT: String(http.port),
+    OPENGENIE_MQTT_PORT: String(mqtt.port),
+  };
+  let busy: Awaited<ReturnType<typeof doctor>>;
+  try {
+    busy = await doctor(env);
+  } finally {
+    await http.close();
+    await mqtt.close();
+  }
+  expect(busy.code).toBe(1);
+  expect(byId(busy.report, "port.http")).toMatchObject({
+    status: "fail",
+    detail: `${http.port} is in use`,
+    fix: "pass --port or stop the other process",
+  });
+  expect(byId(busy.report, "port.mqtt")).toMatchObject({
+    status: "fail",
+    detail: `${mqtt.port} is in use`,
+    fix: "pass --mqtt-port or --mqtt-url (is Mosquitto running?)",
+  });
+  expect(byId(busy.report, "ble.bleak")).toMatchObject({
+    status: "fail",
+    fix: expect.stringContaining("OPENGENIE_BLE_BRIDGE"),
+  });
+
+  // The same ports once released are reported free: it was the listener that made them busy.
+  const free = await doctor(env);
+  expect(byId(free.report, "port.http")).toMatchObject({ status: "ok", detail: `${http.port} is free` });
+  expect(byId(free.report, "port.mqtt")).toMatchObject({ status: "ok", detail: `${mqtt.port} is free` });
+}, 30_000);
 
 test("doctor names a damaged database and the way back (restore a backup)", async () => {
   const dataDir = join(temp.path, "damaged");

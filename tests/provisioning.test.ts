@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { writeBleakStub } from "../src/ble/bleak-stub.ts";
 import { writeBridgeScript } from "../src/ble/index.ts";
@@ -42,6 +41,23 @@ type Candidates = {
 };
 const candidates = async (s: TestStation, token: string) =>
   (await (await s.api("/api/provisioning/candidates", { token })).json()) as Candidates;
+const appConnections = async (s: TestStation, token: string) =>
+  ((await (await s.api("/api/connections", { token })).json()) as { apps: unknown[] }).apps.length;
+
+/** What the station logged about its BLE helper: the pids it started and the helper's stderr. */
+function helperLog(s: TestStation) {
+  const entries = s.logger.lines.map((l) => JSON.parse(l) as { msg: string; pid?: number; line?: string });
+  return {
+    pids: entries.filter((e) => e.msg === "ble helper started").map((e) => e.pid!),
+    stderr: entries.filter((e) => e.msg === "ble helper stderr").map((e) => e.line!),
+  };
+}
+
+/** A frame matching `predicate` that arrives after those the socket holds now. */
+function nextFrame(sock: TestSocket, predicate: (f: Record<string, unknown>) => boolean, timeoutMs = 10_000) {
+  const count = sock.frames.length;
+  return sock.waitFor((f) => predicate(f) && sock.frames.indexOf(f) >= count, timeoutMs);
+}
 
 describe("BLE pairing with the simulator's fake bridge", () => {
   test("scan → candidates → provision over the API → the device joins over MQTT", async () => {
@@ -94,9 +110,15 @@ describe("BLE pairing with the simulator's fake bridge", () => {
     const a = await watch(s, admin);
     await a.waitFor((f) => f.event === "provisioning.candidate", 10_000);
     const b = await watch(s, admin);
+    expect(await appConnections(s, admin)).toBe(2);
     a.close();
-    await Bun.sleep(200);
-    expect((await candidates(s, admin)).scanning).toBe(true);
+    await eventually(
+      () => appConnections(s, admin),
+      (n) => n === 1,
+    );
+    // The station has let `a` go; `b` still watches, so the scan runs on and announces afresh.
+    await nextFrame(b, (f) => f.event === "provisioning.candidate");
+    expect(await candidates(s, admin)).toMatchObject({ scanning: true, candidates: [expect.anything()] });
     b.close();
     await eventually(
       () => candidates(s, admin),
@@ -105,21 +127,20 @@ describe("BLE pairing with the simulator's fake bridge", () => {
   }, 20_000);
 
   test("a helper that crashes mid-scan is restarted and the scan resumes", async () => {
-    const tag = `crash-${process.pid}-${Date.now()}`;
-    const { s, admin } = await station(fakeBridge(`--devices 1 --wifi-password ${tag}`));
+    const { s, admin } = await station(fakeBridge("--devices 1"));
     const sock = await watch(s, admin);
     await sock.waitFor((f) => f.event === "provisioning.candidate", 10_000);
-    spawnSync("pkill", ["-9", "-f", tag]);
+    const [helperPid] = helperLog(s).pids;
+    expect(helperLog(s).pids).toHaveLength(1);
+    process.kill(helperPid!, "SIGKILL"); // the helper this station started, by its pid
     await eventually(
       () => candidates(s, admin),
       (c) => c.helper.restarts >= 1 && c.scanning,
       10_000,
     );
-    const count = sock.frames.length;
-    await sock.waitFor(
-      (f) => f.event === "provisioning.candidate" && sock.frames.indexOf(f) >= count,
-      10_000,
-    );
+    expect(helperLog(s).pids).toEqual([helperPid!, expect.any(Number)]);
+    expect(helperLog(s).pids[1]).not.toBe(helperPid);
+    await nextFrame(sock, (f) => f.event === "provisioning.candidate");
   }, 30_000);
 
   test("a wrong Wi-Fi password: credentials written, the device never joins, a precise reason", async () => {
@@ -135,13 +156,23 @@ describe("BLE pairing with the simulator's fake bridge", () => {
     });
     expect(res.status).toBe(202);
     const { deviceId } = (await res.json()) as { deviceId: string };
-    await Bun.sleep(300); // the write round trip to the helper
-    // Step the clock so this socket keeps answering heartbeats while the join timeout passes.
-    for (let i = 0; i < 10; i++) {
+    // The write's own 30 s timeout runs on this clock too, so time moves only once the fake
+    // helper has answered the write (stdout) and then logged the failed Wi-Fi join (stderr, which
+    // the station keeps in its log). Were the answer still behind, one 10 s step leaves it 20 s.
+    await eventually(
+      async () => helperLog(s).stderr,
+      (lines) => lines.some((l) => l.includes("Wi-Fi join failed: wrong password")),
+    );
+    // Step the clock through the join timeout. Two ping round trips per step let the platform
+    // WebSocket's pong reach the station before the next step (as in ws-limits' heartbeat test).
+    const isResult = (f: unknown) => (f as { event?: string }).event === "provisioning.result";
+    for (let step = 0; !sock.frames.some(isResult); step++) {
+      if (step === 30) throw new Error("no provisioning.result within 300 s of clock time");
       clock.advance(10_000);
-      await Bun.sleep(20);
+      await sock.request("ping");
+      await sock.request("ping");
     }
-    const result = await sock.waitFor((f) => f.event === "provisioning.result", 5000);
+    const result = sock.frames.find(isResult) as { data: unknown };
     expect(result.data).toMatchObject({ deviceId, ok: false });
     expect((result.data as { error: string }).error).toContain("never joined: check the Wi-Fi password");
     expect((await s.api(`/api/devices/${deviceId}`, { token: admin })).status).toBe(404);

@@ -107,7 +107,7 @@ describe("station client: requests", () => {
 });
 
 describe("station client: subscriptions", () => {
-  test("a device state change arrives as a typed device.state push", async () => {
+  test("a device state change arrives as a typed device.state push; none after unsubscribe", async () => {
     const { device, credentials } = await addDevice(s, admin, "Client lamp", "light");
     const sim = simFor(credentials, "light");
     await sim.start();
@@ -117,6 +117,10 @@ describe("station client: subscriptions", () => {
       const pushes: Push[] = [];
       const sub = await c.subscribe("devices", { deviceId: device.id }, (p) => pushes.push(p));
       expect(sub.subscriptionId).toBe("sub-1");
+      // A second handle with the same filter on the same socket: the station fans a state out to
+      // both in one pass, in subscription order, so once it has a push, `sub` would have had its own.
+      const witnessed: Push[] = [];
+      await c.subscribe("devices", { deviceId: device.id }, (p) => witnessed.push(p));
       const result = await c.request<{ status: string }>("devices.command", {
         id: device.id,
         action: "turn_on",
@@ -128,12 +132,47 @@ describe("station client: subscriptions", () => {
       );
       expect(state).toMatchObject({ channel: "devices", subscriptionId: sub.subscriptionId });
       expect(state.data.deviceId).toBe(device.id);
+      await nextPush(witnessed, (p) =>
+        p.event === "device.state" && p.data.state.power === "on" ? p : undefined,
+      );
+      pushes.length = 0;
       await sub.unsubscribe();
       await c.request("devices.command", { id: device.id, action: "turn_off", wait: 3000 });
-      await c.request("ping"); // the state push, if any were still sent, would precede this reply
-      expect(pushes.filter((p) => p.event === "device.state")).toEqual([]);
+      await nextPush(witnessed, (p) =>
+        p.event === "device.state" && p.data.state.power === "off" ? p : undefined,
+      );
+      expect(pushes).toEqual([]);
     } finally {
       await sim.stop();
+    }
+  });
+
+  test("server: after unsubscribe the station sends that subscription nothing more", async () => {
+    const sock = await openSocket(`${s.wsUrl}/ws?token=${admin}`);
+    try {
+      await sock.next();
+      const subscribe = async () =>
+        ((await sock.request("subscribe", { channel: "devices" })).data as { subscriptionId: string })
+          .subscriptionId;
+      const gone = await subscribe();
+      const kept = await subscribe();
+      expect(await sock.request("unsubscribe", { subscriptionId: gone })).toMatchObject({ type: "result" });
+      const { device } = await addDevice(s, admin, "Unsubscribed lamp", "light");
+      // `gone` was subscribed first, so a push the station still sent it would come before `kept`'s.
+      await sock.waitFor((f) => f.subscriptionId === kept && f.event === "device.added");
+      const pushes = sock.frames.filter((f) => (f as { type?: string }).type === "push");
+      expect(pushes).toEqual([
+        expect.objectContaining({
+          subscriptionId: kept,
+          data: { device: expect.objectContaining({ id: device.id }) },
+        }),
+      ]);
+      expect(await sock.request("unsubscribe", { subscriptionId: gone })).toMatchObject({
+        type: "error",
+        code: "NOT_FOUND",
+      });
+    } finally {
+      sock.close();
     }
   });
 });
@@ -186,8 +225,10 @@ describe("station client: reconnect", () => {
       await expect(c.request("ping")).rejects.toMatchObject({ code: "DISCONNECTED" });
 
       second = await startTestStation({ dataDir: dir.path, env: { OPENGENIE_PORT: port } });
+      // Nothing happens until the backoff timer fires. A negative has no event to wait for: this
+      // real-time window is where a retry loop on real timers, not the injected clock, would show.
       await Bun.sleep(100);
-      expect(c.state).toBe("reconnecting"); // nothing happens until the backoff timer fires
+      expect(c.state).toBe("reconnecting");
       const open = untilState(c, "open");
       clock.advance(1000);
       await open;

@@ -57,7 +57,9 @@ function setup(body: string | undefined, command?: string[]) {
   const pids = () =>
     existsSync(spawnLog) ? readFileSync(spawnLog, "utf8").trim().split("\n").map(Number) : [];
   const spawns = () => pids().length;
-  return { bridge, clock, logger, messages, changes, spawns, pids };
+  /** Spawns the supervisor made, counted as it makes them (the child's pid file lags behind). */
+  const started = () => logger.lines.filter((l) => JSON.parse(l).msg === "ble helper started").length;
+  return { bridge, clock, logger, messages, changes, spawns, pids, started };
 }
 
 describe("ble bridge process", () => {
@@ -117,7 +119,9 @@ describe("ble bridge process", () => {
 
   test("restarts a crashed helper with growing backoff and says it was a restart", async () => {
     // Exit only once the line is flushed: a piped stdout write is asynchronous.
-    const { bridge, clock, changes, spawns } = setup(`out('{"type":"ready"}\\n', () => process.exit(3));`);
+    const { bridge, clock, changes, spawns, started } = setup(
+      `out('{"type":"ready"}\\n', () => process.exit(3));`,
+    );
     await bridge.start();
     await until("first exit", () => changes.length >= 3);
     expect(changes.map((c) => [c.status, c.restart])).toEqual([
@@ -125,17 +129,19 @@ describe("ble bridge process", () => {
       ["ready", false],
       ["starting", true],
     ]);
+    // The restart timer runs on the manual clock and spawns synchronously when it fires.
     clock.advance(999);
-    await Bun.sleep(200);
-    expect(spawns()).toBe(1);
+    expect(started()).toBe(1);
     clock.advance(1);
+    expect(started()).toBe(2);
     // The second helper also crashes at once, so wait for its exit, then look at its "ready".
     await until("second exit", () => changes.length >= 5);
     expect(changes[3]).toEqual({ status: "ready", lastError: undefined, restart: true });
     clock.advance(1_999); // the second delay is 2 s
-    await Bun.sleep(200);
+    expect(started()).toBe(2);
     expect(spawns()).toBe(2);
     clock.advance(1);
+    expect(started()).toBe(3);
     await until("third spawn", () => spawns() === 3);
     expect(bridge.restarts).toBe(2);
   });
@@ -178,7 +184,9 @@ describe("ble bridge process", () => {
   });
 
   test("stop kills the helper, cancels the restart and drops listeners", async () => {
-    const { bridge, clock, changes, spawns, pids } = setup(`out('{"type":"ready"}\\n'); await sleep(60000);`);
+    const { bridge, clock, changes, spawns, pids, started } = setup(
+      `out('{"type":"ready"}\\n'); await sleep(60000);`,
+    );
     await bridge.start();
     await until("ready", () => bridge.status === "ready");
     const [pid] = pids();
@@ -186,8 +194,8 @@ describe("ble bridge process", () => {
     expect(() => process.kill(pid!, 0)).toThrow(); // ESRCH: the helper is gone
     expect(bridge.status).toBe("stopped");
     expect(changes.at(-1)?.status).toBe("stopped");
-    clock.advance(120_000);
-    await Bun.sleep(200);
+    clock.advance(120_000); // a restart timer left behind would fire, and spawn, right here
+    expect(started()).toBe(1);
     expect(spawns()).toBe(1);
     expect(changes.at(-1)?.status).toBe("stopped");
   });
