@@ -1,6 +1,7 @@
 import { chmodSync, copyFileSync, existsSync, renameSync, rmSync, statSync } from "node:fs";
 import type { Platform, SqliteHandle } from "../platform/index.ts";
 import { databasePath } from "./open-database.ts";
+import { createPrivateFile } from "./private-file.ts";
 
 export interface BackupIdentity {
   stationId: string;
@@ -27,25 +28,33 @@ export function writeBackup(
 ) {
   const tmp = `${out}.partial`;
   rmSync(tmp, { force: true });
-  const source = platform.openSqlite(databasePath(dataDir));
+  // 0600 and empty before SQLite writes into it (VACUUM INTO accepts an empty file); its
+  // journal takes the same mode.
+  createPrivateFile(tmp);
   try {
-    source.backupTo(tmp);
-  } finally {
-    source.close();
+    const source = platform.openSqlite(databasePath(dataDir));
+    try {
+      source.backupTo(tmp);
+    } finally {
+      source.close();
+    }
+    const copy = platform.openSqlite(tmp);
+    try {
+      const put = (key: string, value: string) =>
+        copy.run("INSERT OR REPLACE INTO station_meta (key, value) VALUES (?, ?)", [key, value]);
+      put(META.stationId, identity.stationId);
+      put(META.jwtSecret, identity.jwtSecret);
+      put(META.createdAt, String(now));
+      copy.exec("PRAGMA journal_mode = DELETE");
+    } finally {
+      copy.close();
+    }
+    renameSync(tmp, out);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    rmSync(`${tmp}-journal`, { force: true });
+    throw err;
   }
-  const copy = platform.openSqlite(tmp);
-  try {
-    const put = (key: string, value: string) =>
-      copy.run("INSERT OR REPLACE INTO station_meta (key, value) VALUES (?, ?)", [key, value]);
-    put(META.stationId, identity.stationId);
-    put(META.jwtSecret, identity.jwtSecret);
-    put(META.createdAt, String(now));
-    copy.exec("PRAGMA journal_mode = DELETE");
-  } finally {
-    copy.close();
-  }
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, out);
   return { bytes: statSync(out).size };
 }
 
@@ -77,11 +86,33 @@ export function inspectBackup(platform: Platform, file: string) {
   }
 }
 
-/** Puts a backup in place of the data dir's database (the station must be stopped). */
-export function installBackup(dataDir: string, file: string) {
+/**
+ * Puts a backup in place of the data dir's database (the station must be stopped). The identity
+ * the backup carries goes to the data dir's own files; the database keeps no copy of the secret
+ * (issue 9, finding 9): the rows are deleted with secure_delete and the file vacuumed, so not
+ * even a freed page holds it.
+ */
+export function installBackup(platform: Platform, dataDir: string, file: string) {
   const target = databasePath(dataDir);
   const tmp = `${target}.restoring`;
-  copyFileSync(file, tmp);
+  rmSync(tmp, { force: true });
+  createPrivateFile(tmp);
+  try {
+    copyFileSync(file, tmp);
+    const db = platform.openSqlite(tmp);
+    try {
+      db.exec("PRAGMA secure_delete = ON");
+      db.run("DELETE FROM station_meta WHERE key LIKE 'backup.%'", []);
+      db.exec("VACUUM");
+      db.exec("PRAGMA journal_mode = DELETE");
+    } finally {
+      db.close();
+    }
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  // The database holds password hashes: readable by the station's group, never by others.
   chmodSync(tmp, 0o640);
   // The old WAL belongs to the old file; left behind it would be replayed onto the backup.
   rmSync(`${target}-wal`, { force: true });

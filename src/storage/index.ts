@@ -4,4 +4,5 @@ export type { BatchedWriter, BatchedWriterDeps, DevicePatch } from "./batched-wr
 export { createBatchedWriter } from "./batched-writer.ts";
 export type { StationDatabase } from "./open-database.ts";
 export { databasePath, openDatabase } from "./open-database.ts";
+export { createPrivateFile, writePrivateFile } from "./private-file.ts";
 export type { Database, DeviceRow, EventRow, NewDevice, SessionRow, UserRow } from "./schema.ts";

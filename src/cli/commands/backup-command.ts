@@ -8,7 +8,7 @@ import {
   readRunFile,
   type StationConfig,
 } from "../../config/index.ts";
-import { inspectBackup, installBackup, writeBackup } from "../../storage/index.ts";
+import { inspectBackup, installBackup, writeBackup, writePrivateFile } from "../../storage/index.ts";
 import { CliError, type CliIo, type CliOutcome, exit } from "../cli-io.ts";
 import { parseFlags } from "../parse-flags.ts";
 
@@ -94,9 +94,9 @@ export async function restoreCommand(args: string[], io: CliIo): Promise<CliOutc
     const answer = await io.prompt(`replace the station in ${dataDir} with this backup? [y/N] `);
     if (!/^y(es)?$/i.test(answer.trim())) throw new CliError("restore cancelled; nothing was changed");
   }
-  installBackup(dataDir, file);
+  installBackup(io.platform, dataDir, file);
   writeFileSync(join(dataDir, "station-id"), `${backup.stationId}\n`, { mode: 0o640 });
-  writeFileSync(join(dataDir, "jwt-secret"), `${backup.jwtSecret}\n`, { mode: 0o600 });
+  writePrivateFile(join(dataDir, "jwt-secret"), `${backup.jwtSecret}\n`);
   const when = backup.createdAt ? new Date(backup.createdAt).toISOString() : "unknown time";
   io.stdout(
     `restored station ${backup.stationId} from ${when}: ${backup.users} users, ${backup.devices} devices; start it with 'opengenie serve'\n`,
