@@ -1,7 +1,7 @@
 /** Flags of `bun firmware-sim/cli.ts`: parsed by node:util, then validated by zod (STYLE.md). */
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { DeviceTypeSchema, deviceTypes } from "./device-protocol.ts";
+import { deviceTypeSchema, deviceTypes } from "../src/protocol/index.ts";
 
 export const HELP = `Usage:
   bun firmware-sim/cli.ts --url mqtt://host:1883 --station-id <id> --device-id <id> --token <secret> --type <type>
@@ -47,7 +47,7 @@ const wsUrl = z.string().regex(/^wss?:\/\/[^\s]+$/, "must look like ws://host:po
 const transport = z.enum(["mqtt", "ws"]).default("mqtt");
 
 const common = {
-  type: DeviceTypeSchema.default("light"),
+  type: deviceTypeSchema.default("light"),
   heartbeatSec: positiveInt.optional(),
   sensorIntervalMs: positiveInt.optional(),
   firmwareVersion: z.string().min(1).optional(),

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { type Credentials, type DeviceJson, eventually, getDevice, simFor } from "./helpers/devices.ts";
+import { createdDeviceSchema, deviceListSchema } from "../src/protocol/index.ts";
+import { eventually, getDevice, simFor } from "./helpers/devices.ts";
 import { cli, startTestStation, type TestStation } from "./helpers/test-station.ts";
 
 let s: TestStation;
@@ -19,8 +20,9 @@ test("`device add --json` on a running station prints the API body, and the devi
     env,
   );
   expect(out.code).toBe(0);
-  const body = JSON.parse(out.stdout) as { device: DeviceJson; credentials: Credentials };
-  expect(Object.keys(body).sort()).toEqual(["credentials", "device"]);
+  const json = JSON.parse(out.stdout);
+  expect(Object.keys(json).sort()).toEqual(["credentials", "device"]);
+  const body = createdDeviceSchema.parse(json);
   expect(body.credentials).toMatchObject({
     stationId: s.config.stationId,
     deviceId: body.device.id,
@@ -39,9 +41,7 @@ test("`device add --json` on a running station prints the API body, and the devi
     await sim.stop();
   }
   const list = await cli(s.dataDir, ["devices", "--json"]);
-  expect((JSON.parse(list.stdout) as { devices: DeviceJson[] }).devices.map((d) => d.name)).toContain(
-    "Garage",
-  );
+  expect(deviceListSchema.parse(JSON.parse(list.stdout)).devices.map((d) => d.name)).toContain("Garage");
   const table = await cli(s.dataDir, ["devices"]);
   expect(table.stdout).toContain("Garage");
 });

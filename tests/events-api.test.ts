@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { SimulatedDevice } from "../firmware-sim/index.ts";
+import { type DeviceEvent, deviceEventListSchema } from "../src/protocol/index.ts";
 import { addDevice, eventually, getDevice, simFor } from "./helpers/devices.ts";
 import { startTestStation, type TestStation } from "./helpers/test-station.ts";
 
@@ -8,13 +9,12 @@ let admin: string;
 let sim: SimulatedDevice;
 let deviceId: string;
 
-type Event = { id: number; deviceId: string; kind: string; data: Record<string, unknown>; at: number };
+/** The protocol's event; every event this test reads carries an object as `data`. */
+type Event = DeviceEvent & { data: Record<string, unknown> };
 const events = async (query = "") =>
-  (
-    (await (await s.api(`/api/devices/${deviceId}/events${query}`, { token: admin })).json()) as {
-      events: Event[];
-    }
-  ).events;
+  deviceEventListSchema.parse(
+    await (await s.api(`/api/devices/${deviceId}/events${query}`, { token: admin })).json(),
+  ).events as Event[];
 
 beforeAll(async () => {
   s = await startTestStation();

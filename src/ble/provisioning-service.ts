@@ -6,6 +6,7 @@ import {
   type TimerHandle,
 } from "../core/index.ts";
 import type { Logger } from "../logging/index.ts";
+import type { PushData } from "../protocol/index.ts";
 import type { BleBridgeProcess } from "./ble-bridge-types.ts";
 import {
   type BleDiscovered,
@@ -18,12 +19,7 @@ import {
 export const PROVISIONING_SERVICE_UUID = "4f47e000-8d3b-4c55-9c8f-6f70656e6765";
 export const PROVISIONING_CHARACTERISTIC_UUID = "4f47e001-8d3b-4c55-9c8f-6f70656e6765";
 
-export interface Candidate {
-  address: string;
-  name: string;
-  rssi: number;
-  seenAt: number;
-}
+export type Candidate = PushData<"provisioning.candidate">;
 
 export interface ProvisionRequest {
   address: string;
@@ -45,7 +41,7 @@ export interface ProvisioningDeps {
   createDevice(name: string, type: string): Promise<{ deviceId: string; token: string }>;
   removeDevice(deviceId: string): Promise<void>;
   /** Pushes on the `provisioning` channel. */
-  publish(event: "provisioning.candidate" | "provisioning.result", data: unknown): void;
+  publish<E extends "provisioning.candidate" | "provisioning.result">(event: E, data: PushData<E>): void;
   writeTimeoutMs?: number;
   joinTimeoutMs?: number;
 }
@@ -239,7 +235,8 @@ export function createProvisioningService(deps: ProvisioningDeps) {
         bridge.send(stopScanCommand());
         candidates.clear();
       },
-      replay: () => [...candidates.values()].map((data) => ({ event: "provisioning.candidate", data })),
+      replay: () =>
+        [...candidates.values()].map((data) => ({ event: "provisioning.candidate" as const, data })),
     },
     watching(count: number) {
       watchers = count;

@@ -1,18 +1,19 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { type DeviceService, describeDeviceTypes, MAX_WAIT_MS, summarize } from "../../devices/index.ts";
+import {
+  commandRequestSchema,
+  createdDeviceSchema,
+  type DeviceCredentials,
+  deviceBodySchema,
+  deviceEventListSchema,
+  deviceListSchema,
+  deviceTypesSchema,
+} from "../../protocol/index.ts";
 import type { ApiEnv } from "../api-env.ts";
 import type { AuthGuard } from "../auth-guard.ts";
 import { errorBodySchema, errorResponses, jsonBody, jsonResponse, security } from "../common-schemas.ts";
 import { validationHook } from "../validation-hook.ts";
-import {
-  credentialsSchema,
-  type DeviceCredentials,
-  deviceNameSchema,
-  deviceSchema,
-  deviceTypesSchema,
-  eventSchema,
-  idParam,
-} from "./device-schemas.ts";
+import { deviceNameSchema, idParam } from "./device-schemas.ts";
 
 export interface DeviceRouteDeps {
   devices: DeviceService;
@@ -22,7 +23,6 @@ export interface DeviceRouteDeps {
 const notFound = {
   404: { description: "No such device", content: { "application/json": { schema: errorBodySchema } } },
 };
-const deviceBody = z.object({ device: deviceSchema });
 
 const routes = {
   types: createRoute({
@@ -43,7 +43,7 @@ const routes = {
       ),
     },
     responses: {
-      201: jsonResponse(z.object({ device: deviceSchema, credentials: credentialsSchema }), "Created"),
+      201: jsonResponse(createdDeviceSchema, "Created"),
       ...errorResponses,
     },
   }),
@@ -53,7 +53,7 @@ const routes = {
     summary: "All devices",
     security,
     responses: {
-      200: jsonResponse(z.object({ devices: z.array(deviceSchema) }), "Devices"),
+      200: jsonResponse(deviceListSchema, "Devices"),
       ...errorResponses,
     },
   }),
@@ -63,7 +63,7 @@ const routes = {
     summary: "One device",
     security,
     request: { params: idParam },
-    responses: { 200: jsonResponse(deviceBody, "The device"), ...errorResponses, ...notFound },
+    responses: { 200: jsonResponse(deviceBodySchema, "The device"), ...errorResponses, ...notFound },
   }),
   rename: createRoute({
     method: "patch",
@@ -74,7 +74,7 @@ const routes = {
       params: idParam,
       body: jsonBody(z.object({ name: deviceNameSchema }).openapi("RenameDevice")),
     },
-    responses: { 200: jsonResponse(deviceBody, "Renamed"), ...errorResponses, ...notFound },
+    responses: { 200: jsonResponse(deviceBodySchema, "Renamed"), ...errorResponses, ...notFound },
   }),
   remove: createRoute({
     method: "delete",
@@ -96,11 +96,7 @@ const routes = {
     request: {
       params: idParam,
       query: z.object({ wait: z.coerce.number().int().min(1).max(MAX_WAIT_MS).optional() }),
-      body: jsonBody(
-        z
-          .object({ action: z.string().min(1).max(64), params: z.record(z.string(), z.unknown()).optional() })
-          .openapi("Command"),
-      ),
+      body: jsonBody(commandRequestSchema),
     },
     responses: {
       200: jsonResponse(
@@ -126,7 +122,7 @@ const routes = {
       }),
     },
     responses: {
-      200: jsonResponse(z.object({ events: z.array(eventSchema) }), "Events"),
+      200: jsonResponse(deviceEventListSchema, "Events"),
       ...errorResponses,
       ...notFound,
     },
