@@ -17,6 +17,7 @@ import {
   type DeviceType,
   deviceTopic,
 } from "../firmware-sim/index.ts";
+import type { DeviceTopicSuffix } from "../src/protocol/index.ts";
 import { repoRoot, runCommand, type SpawnedStation, spawnStation } from "../tests/helpers/spawn-station.ts";
 import { makeTempDir } from "../tests/helpers/temp-dir.ts";
 
@@ -250,7 +251,7 @@ export async function connectRawDevice(
   creds: DeviceCredentials,
   options: { type: DeviceType; heartbeatSec?: number; timeoutMs?: number },
 ): Promise<RawDevice> {
-  const topic = (suffix: string) => deviceTopic(creds.stationId, creds.deviceId, suffix);
+  const topic = (suffix: DeviceTopicSuffix) => deviceTopic(creds.stationId, creds.deviceId, suffix);
   const client = mqtt.connect(brokerUrl(creds), {
     clientId: creds.deviceId,
     username: creds.mqttUsername,

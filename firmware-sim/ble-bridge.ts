@@ -11,7 +11,7 @@ import { z } from "zod";
 import { type BleCommand, BleCommandSchema, ProvisioningPayloadSchema } from "../src/ble/index.ts";
 import { zodErrorMessage } from "../src/core/index.ts";
 import { createLogger } from "../src/logging/index.ts";
-import { type DeviceType, DeviceTypeSchema } from "./device-protocol.ts";
+import { type DeviceType, deviceTypeSchema } from "../src/protocol/index.ts";
 import { createSimulatedDevice } from "./simulated-device.ts";
 import type { SimulatedDevice } from "./simulated-device-types.ts";
 
@@ -32,7 +32,7 @@ const ArgsSchema = z.object({
     .string()
     .default("light")
     .transform((s) => s.split(","))
-    .pipe(z.array(DeviceTypeSchema).min(1)),
+    .pipe(z.array(deviceTypeSchema).min(1)),
   wifiPassword: z.string().optional(),
   mqttUrlOverride: z
     .string()

@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { zodErrorMessage, zodIssues } from "../src/core/index.ts";
-import { DeviceTypeSchema, deviceTypes } from "./device-protocol.ts";
+import { deviceTypeSchema, deviceTypes } from "../src/protocol/index.ts";
 
 export const HELP = `Usage:
   bun firmware-sim/cli.ts --url mqtt://host:1883 --station-id <id> --device-id <id> --token <secret> --type <type>
@@ -48,7 +48,7 @@ const wsUrl = z.string().regex(/^wss?:\/\/[^\s]+$/, "must look like ws://host:po
 const transport = z.enum(["mqtt", "ws"]).default("mqtt");
 
 const common = {
-  type: DeviceTypeSchema.default("light"),
+  type: deviceTypeSchema.default("light"),
   heartbeatSec: positiveInt.optional(),
   sensorIntervalMs: positiveInt.optional(),
   firmwareVersion: z.string().min(1).optional(),

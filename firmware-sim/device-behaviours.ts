@@ -1,11 +1,18 @@
 /**
  * What each simulated device type does with a command or a sensor tick. Pure functions over
- * the state so the MQTT side only moves bytes; params are parsed with zod like firmware
- * would check its JSON document before acting.
+ * the state so the MQTT side only moves bytes; params are parsed with the protocol's command
+ * catalog like firmware would check its JSON document before acting.
  */
-import { z } from "zod";
+
+import type { z } from "zod";
 import { zodErrorMessage } from "../src/core/index.ts";
-import type { CommandMessage, CommandResultPayload, DeviceType, SimState } from "./device-protocol.ts";
+import {
+  type CommandMessage,
+  type CommandResult,
+  type DeviceType,
+  deviceTypeCatalog,
+} from "../src/protocol/index.ts";
+import type { SimState } from "./device-protocol.ts";
 
 /** Side effects the device itself must carry out after answering (they touch the connection). */
 export type CommandEffect =
@@ -17,10 +24,16 @@ export type CommandOutcome =
   | { ok: true; patch: SimState; effect?: CommandEffect }
   | { ok: false; error: string };
 
-const BrightnessParams = z.object({ brightness: z.number().min(0).max(100) });
-// The contract gives no range for set_target; refuse only what no thermostat could mean.
-const TargetParams = z.object({ celsius: z.number().min(-40).max(80) });
-const OtaParams = z.object({ url: z.string().min(1) });
+const { set_brightness: brightnessParams } = deviceTypeCatalog.light;
+const { set_target: targetParams } = deviceTypeCatalog.climate;
+// Every type takes ota_update with the same params.
+const { ota_update: otaParams } = deviceTypeCatalog.light;
+
+/** A command's params sit beside its action and requestId. */
+function paramsOf(command: CommandMessage): Record<string, unknown> {
+  const { action: _action, requestId: _requestId, ...params } = command;
+  return params;
+}
 
 export function initialState(type: DeviceType): SimState {
   switch (type) {
@@ -55,14 +68,14 @@ function typeCommand(type: DeviceType, command: CommandMessage, state: SimState)
     if (patch) return { ok: true, patch };
   }
   if (type === "light" && action === "set_brightness") {
-    const params = BrightnessParams.safeParse(command);
+    const params = brightnessParams.safeParse(paramsOf(command));
     if (!params.success) return invalidParams(action, params.error);
-    const brightness = Math.round(params.data.brightness);
+    const { brightness } = params.data;
     // Like Zigbee2MQTT lights: a non-zero level implies on, zero implies off.
     return { ok: true, patch: { brightness, power: brightness > 0 ? "on" : "off" } };
   }
   if (type === "climate" && action === "set_target") {
-    const params = TargetParams.safeParse(command);
+    const params = targetParams.safeParse(paramsOf(command));
     if (!params.success) return invalidParams(action, params.error);
     return { ok: true, patch: { target_celsius: params.data.celsius } };
   }
@@ -89,7 +102,7 @@ export function applyCommand(
     case "factory_reset":
       return { ok: true, patch: initialState(type), effect: { kind: "factory_reset" } };
     case "ota_update": {
-      const params = OtaParams.safeParse(command);
+      const params = otaParams.safeParse(paramsOf(command));
       if (!params.success) return invalidParams(command.action, params.error);
       const next = versionFromOtaUrl(params.data.url, firmwareVersion);
       return { ok: true, patch: {}, effect: { kind: "ota_update", firmwareVersion: next } };
@@ -99,7 +112,7 @@ export function applyCommand(
   }
 }
 
-export function commandResult(requestId: string, outcome: CommandOutcome): CommandResultPayload {
+export function commandResult(requestId: string, outcome: CommandOutcome): CommandResult {
   return outcome.ok ? { requestId, ok: true } : { requestId, ok: false, error: outcome.error };
 }
 

@@ -6,7 +6,7 @@
  */
 import type { Clock } from "../src/core/index.ts";
 import type { Logger } from "../src/logging/index.ts";
-import type { DeviceToStationSuffix } from "./device-protocol.ts";
+import type { DeviceToStationSuffix } from "../src/protocol/index.ts";
 import type { RawMqttAccess } from "./raw-mqtt-access.ts";
 import type { SimulatedDeviceOptions } from "./simulated-device-types.ts";
 

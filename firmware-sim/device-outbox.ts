@@ -5,7 +5,8 @@
  */
 import type { Clock } from "../src/core/index.ts";
 import { listen } from "../src/core/index.ts";
-import { type DeviceToStationSuffix, eventPayload, type SimState, statePayload } from "./device-protocol.ts";
+import type { DeviceToStationSuffix } from "../src/protocol/index.ts";
+import { eventPayload, type SimState, statePayload } from "./device-protocol.ts";
 import type { SentState } from "./simulated-device-types.ts";
 
 export interface DeviceOutbox {

@@ -6,15 +6,11 @@
  */
 import { createSystemClock, listen, type TimerHandle } from "../src/core/index.ts";
 import { createLogger } from "../src/logging/index.ts";
+import { commandMessageSchema, handshakeAckSchema } from "../src/protocol/index.ts";
 import { applyCommand, commandResult, initialState } from "./device-behaviours.ts";
 import type { CreateDeviceLink, DeviceLinkHooks, DeviceRuntimeOptions } from "./device-link.ts";
 import { createDeviceOutbox } from "./device-outbox.ts";
-import {
-  CommandMessageSchema,
-  HandshakeAckSchema,
-  handshakePayload,
-  type SimState,
-} from "./device-protocol.ts";
+import { handshakePayload, type SimState } from "./device-protocol.ts";
 import { createStartGate } from "./device-start.ts";
 import { createDeviceTimers } from "./device-timers.ts";
 import type { ReceivedCommand, SimulatedDevice } from "./simulated-device-types.ts";
@@ -108,7 +104,7 @@ export function createDeviceRuntime(
   }
 
   async function onAck(body: unknown, shown: unknown) {
-    const ack = HandshakeAckSchema.safeParse(body);
+    const ack = handshakeAckSchema.safeParse(body);
     if (!ack.success) return log.warn("ignoring malformed handshake/ack", { payload: shown });
     if (ack.data.status === "unknown_device") {
       return hooks.refused(new Error(`${deviceId}: station answered handshake with unknown_device`));
@@ -122,7 +118,7 @@ export function createDeviceRuntime(
   }
 
   async function onCommand(body: unknown, shown: unknown) {
-    const parsed = CommandMessageSchema.safeParse(body);
+    const parsed = commandMessageSchema.safeParse(body);
     if (!parsed.success) return log.warn("ignoring malformed command", { payload: shown });
     const command = parsed.data;
     const outcome = applyCommand(type, command, state, firmwareVersion);

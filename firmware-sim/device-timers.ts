@@ -5,9 +5,10 @@
  */
 import type { Clock, TimerHandle } from "../src/core/index.ts";
 import type { Logger } from "../src/logging/index.ts";
+import type { DeviceType } from "../src/protocol/index.ts";
 import { sensorTick } from "./device-behaviours.ts";
 import type { DeviceOutbox } from "./device-outbox.ts";
-import { type DeviceType, heartbeatPayload, type SimState } from "./device-protocol.ts";
+import { heartbeatPayload, type SimState } from "./device-protocol.ts";
 
 export interface DeviceTimerDeps {
   clock: Clock;

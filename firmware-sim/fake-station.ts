@@ -6,7 +6,7 @@
 import { createServer, type Server } from "node:net";
 import { Aedes } from "aedes";
 import mqtt, { type MqttClient } from "mqtt";
-import { deviceTopic } from "./device-protocol.ts";
+import { type DeviceTopicSuffix, deviceTopic, type HandshakeAck } from "../src/protocol/index.ts";
 
 export type StationPayload = Record<string, unknown> & { state?: Record<string, unknown> };
 
@@ -69,7 +69,7 @@ export async function startFakeStation(options: FakeStationOptions): Promise<Fak
   const messages: RecordedMessage[] = [];
   const waiters = new Set<() => void>();
   const unknownDevices = new Set<string>();
-  const publish = (deviceId: string, suffix: string, payload: string) =>
+  const publish = (deviceId: string, suffix: DeviceTopicSuffix, payload: string) =>
     client.publish(deviceTopic(options.stationId, deviceId, suffix), payload, { qos: 1 });
 
   client.on("message", (topic, payload) => {
@@ -79,7 +79,7 @@ export async function startFakeStation(options: FakeStationOptions): Promise<Fak
     if (suffix === "handshake/ack" || suffix === "command") return; // our own echoes
     messages.push({ deviceId, suffix, payload: parse(payload), consumed: false });
     if (suffix === "handshake") {
-      const ack = unknownDevices.has(deviceId)
+      const ack: HandshakeAck = unknownDevices.has(deviceId)
         ? { status: "unknown_device" }
         : { status: "ok", serverTime: Date.now() };
       publish(deviceId, "handshake/ack", JSON.stringify(ack));

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import type { CreatedDevice, DeviceType, ErrorBody } from "../src/protocol/index.ts";
 import { type FakeStation, startFakeStation } from "./fake-station.ts";
 import { createFleet, type FleetProgress } from "./fleet.ts";
 
@@ -16,28 +17,39 @@ beforeAll(async () => {
     port: 0,
     async fetch(request) {
       if (request.headers.get("authorization") !== "Bearer admin-token") {
-        return Response.json({ error: { code: "UNAUTHORIZED", message: "bad token" } }, { status: 401 });
+        const body: ErrorBody = { error: { code: "UNAUTHORIZED", message: "bad token" } };
+        return Response.json(body, { status: 401 });
       }
       const url = new URL(request.url);
       if (request.method === "DELETE") {
         deleted.push(url.pathname.split("/").pop() ?? "");
         return new Response(null, { status: 204 });
       }
-      const body = (await request.json()) as { name: string; type: string };
+      const body = (await request.json()) as { name: string; type: DeviceType };
       const id = `dev-${created.length + 1}`;
       created.push(body.name);
-      const credentials = {
-        stationId: "st-fleet",
-        deviceId: id,
-        mqttHost: "127.0.0.1",
-        mqttPort: port,
-        mqttUsername: id,
-        mqttPassword: `pw-${id}`,
+      const answer: CreatedDevice = {
+        device: {
+          id,
+          name: body.name,
+          type: body.type,
+          transport: "mqtt",
+          online: false,
+          lastSeen: null,
+          firmwareVersion: null,
+          state: {},
+          createdAt: Date.now(),
+        },
+        credentials: {
+          stationId: "st-fleet",
+          deviceId: id,
+          mqttHost: "127.0.0.1",
+          mqttPort: port,
+          mqttUsername: id,
+          mqttPassword: `pw-${id}`,
+        },
       };
-      return Response.json(
-        { device: { id, name: body.name, type: body.type }, credentials },
-        { status: 201 },
-      );
+      return Response.json(answer, { status: 201 });
     },
   });
 });

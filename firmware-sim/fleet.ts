@@ -2,7 +2,7 @@
  * N simulated devices registered through the station's HTTP API and booted over MQTT, with
  * bounded concurrency so a 1 000-device load test does not open 1 000 sockets in one tick.
  */
-import type { DeviceType } from "./device-protocol.ts";
+import type { DeviceType } from "../src/protocol/index.ts";
 import { createSimulatedDevice } from "./simulated-device.ts";
 import type { SimulatedDevice, SimulatedDeviceOptions } from "./simulated-device-types.ts";
 import { brokerUrl, createStationApiClient, StationApiError } from "./station-api-client.ts";

@@ -1,7 +1,8 @@
+export type { CommandMessage, CommandResult, DeviceType } from "../src/protocol/index.ts";
+export { deviceTopic, deviceTypeSchema, deviceTypes } from "../src/protocol/index.ts";
 export type { CommandEffect, CommandOutcome } from "./device-behaviours.ts";
 export { applyCommand, initialState, sensorTick } from "./device-behaviours.ts";
-export type { CommandMessage, CommandResultPayload, DeviceType, SimState } from "./device-protocol.ts";
-export { DeviceTypeSchema, deviceTopic, deviceTypes } from "./device-protocol.ts";
+export type { SimState } from "./device-protocol.ts";
 export type { FakeStation, FakeStationOptions, StationPayload } from "./fake-station.ts";
 export { startFakeStation } from "./fake-station.ts";
 export type { Fleet, FleetOptions, FleetProgress, FleetSummary } from "./fleet.ts";

@@ -5,17 +5,19 @@
  */
 import type { MqttClient } from "mqtt";
 import type { Clock, TimerHandle } from "../src/core/index.ts";
+import type { DeviceToStationSuffix } from "../src/protocol/index.ts";
 import { isSubscriptionRefusal } from "./device-connection.ts";
 
 export interface RawMqttAccess {
-  publishRaw(suffix: string, payload: string): Promise<void>;
+  /** Any text, even one that is not JSON, on one of the device's own topics. */
+  publishRaw(suffix: DeviceToStationSuffix, payload: string): Promise<void>;
   publishToTopic(topic: string, payload: string | object, timeoutMs?: number): Promise<boolean>;
   subscribeRaw(topic: string): Promise<boolean>;
 }
 
 export function createRawMqttAccess(
   requireClient: () => MqttClient,
-  ownTopic: (suffix: string) => string,
+  ownTopic: (suffix: DeviceToStationSuffix) => string,
   clock: Clock,
 ): RawMqttAccess {
   return {

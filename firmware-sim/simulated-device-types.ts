@@ -1,7 +1,13 @@
 /** The public shape of a simulated device: what tests, benches and the CLI program against. */
 import type { Clock } from "../src/core/index.ts";
 import type { Logger } from "../src/logging/index.ts";
-import type { CommandMessage, CommandResultPayload, DeviceType, SimState } from "./device-protocol.ts";
+import type {
+  CommandMessage,
+  CommandResult,
+  DeviceToStationSuffix,
+  DeviceType,
+} from "../src/protocol/index.ts";
+import type { SimState } from "./device-protocol.ts";
 
 export interface SimulatedDeviceOptions {
   url: string;
@@ -38,7 +44,7 @@ export interface SimulatedDeviceOptions {
 
 export interface ReceivedCommand {
   command: CommandMessage;
-  result: CommandResultPayload;
+  result: CommandResult;
   at: number;
 }
 export interface SentState {
@@ -60,7 +66,7 @@ export interface SimulatedDevice {
   stop(options?: { graceful?: boolean }): Promise<void>;
   publishState(partial: SimState): Promise<void>;
   publishEvent(event: "device_event" | "user_event", data: Record<string, unknown>): Promise<void>;
-  publishRaw(suffix: string, payload: string): Promise<void>;
+  publishRaw(suffix: DeviceToStationSuffix, payload: string): Promise<void>;
   publishToTopic(topic: string, payload: string | object, timeoutMs?: number): Promise<boolean>;
   subscribeRaw(topic: string): Promise<boolean>;
   triggerMotion(): Promise<void>;

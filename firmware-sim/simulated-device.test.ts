@@ -117,7 +117,7 @@ describe("simulated device", () => {
     const light = device("light-7");
     await light.start();
     await station.next("light-7", "handshake");
-    station.command("light-7", { action: "ota_update", requestId: "r5", url: "http://x/fw-2.1.0.bin" });
+    station.command("light-7", { action: "ota_update", requestId: "r5", url: "https://x/fw-2.1.0.bin" });
     expect(await station.next("light-7", "command/result")).toEqual({ requestId: "r5", ok: true });
     await station.next("light-7", "heartbeat", (p) => p.status === "offline");
     expect(await station.next("light-7", "handshake")).toMatchObject({ firmwareVersion: "2.1.0" });

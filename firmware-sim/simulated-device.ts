@@ -5,9 +5,10 @@
  * is device-runtime.ts; this file is the MQTT link: topics, last will, subscriptions.
  */
 import mqtt, { type MqttClient } from "mqtt";
+import { type DeviceTopicSuffix, deviceTopic, type StationToDeviceSuffix } from "../src/protocol/index.ts";
 import { connectRefusal, deviceConnectOptions, isSubscriptionRefusal } from "./device-connection.ts";
 import type { DeviceLink, DeviceLinkContext } from "./device-link.ts";
-import { deviceTopic, parseJsonText, type StationToDeviceSuffix } from "./device-protocol.ts";
+import { parseJsonText } from "./device-protocol.ts";
 import { createDeviceRuntime } from "./device-runtime.ts";
 import { createRawMqttAccess } from "./raw-mqtt-access.ts";
 import type {
@@ -28,7 +29,7 @@ function createMqttLink(
   { clock, log, hooks }: DeviceLinkContext,
 ): DeviceLink {
   const { deviceId } = options;
-  const topic = (suffix: string) => deviceTopic(options.stationId, deviceId, suffix);
+  const topic = (suffix: DeviceTopicSuffix) => deviceTopic(options.stationId, deviceId, suffix);
   const incoming = new Map<string, StationToDeviceSuffix>([
     [topic("handshake/ack"), "handshake/ack"],
     [topic("command"), "command"],

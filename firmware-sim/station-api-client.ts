@@ -2,27 +2,16 @@
  * The two station HTTP calls a fleet needs (CONTRACT.md section 2): register a device and get
  * its one-time MQTT credentials, and delete it again. Responses are parsed, not trusted.
  */
-import { z } from "zod";
 import { zodErrorMessage } from "../src/core/index.ts";
-import type { DeviceType } from "./device-protocol.ts";
+import {
+  type CreatedDevice,
+  createdDeviceSchema,
+  type DeviceCredentials,
+  type DeviceType,
+  errorBodySchema,
+} from "../src/protocol/index.ts";
 
-export const DeviceCredentialsSchema = z.object({
-  stationId: z.string().min(1),
-  deviceId: z.string().min(1),
-  mqttHost: z.string().min(1),
-  mqttPort: z.number().int().positive(),
-  mqttUsername: z.string().min(1),
-  mqttPassword: z.string().min(1),
-});
-export type DeviceCredentials = z.infer<typeof DeviceCredentialsSchema>;
-
-const CreatedDeviceSchema = z.object({
-  device: z.looseObject({ id: z.string().min(1) }),
-  credentials: DeviceCredentialsSchema,
-});
-export type CreatedDevice = z.infer<typeof CreatedDeviceSchema>;
-
-const ErrorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+export type { CreatedDevice, DeviceCredentials };
 
 /** Carries the HTTP status so a fleet can give up at once on a token the station rejects. */
 export class StationApiError extends Error {
@@ -50,7 +39,7 @@ async function describeFailure(what: string, response: Response): Promise<Statio
   const text = await response.text().catch(() => "");
   let detail = text.slice(0, 200);
   try {
-    const parsed = ErrorBodySchema.safeParse(JSON.parse(text));
+    const parsed = errorBodySchema.safeParse(JSON.parse(text));
     if (parsed.success) detail = `${parsed.data.error.code}: ${parsed.data.error.message}`;
   } catch {}
   const hint =
@@ -71,7 +60,7 @@ export function createStationApiClient(options: StationApiOptions): StationApiCl
         body: JSON.stringify({ name, type }),
       });
       if (response.status !== 201) throw await describeFailure("POST /api/devices", response);
-      const parsed = CreatedDeviceSchema.safeParse(await response.json());
+      const parsed = createdDeviceSchema.safeParse(await response.json());
       if (!parsed.success)
         throw new Error(`POST /api/devices: unexpected body: ${zodErrorMessage(parsed.error, "body")}`);
       return parsed.data;

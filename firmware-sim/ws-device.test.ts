@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { join } from "node:path";
 import { createManualClock } from "../src/core/index.ts";
 import { createMemoryLogger } from "../src/logging/index.ts";
+import { deviceListSchema } from "../src/protocol/index.ts";
 import { addDevice, eventually, getDevice } from "../tests/helpers/devices.ts";
 import { startTestStation, type TestStation } from "../tests/helpers/test-station.ts";
 import { parseCliArgs } from "./cli-args.ts";
@@ -196,9 +197,7 @@ describe("cli --transport ws", () => {
     const { child, out } = await runUntil([...args, "--name-prefix", "wsfleet"], /fleet: /);
     try {
       expect(out).toContain("fleet: 2/2 online");
-      const list = (await (await s.api("/api/devices", { token: admin })).json()) as {
-        devices: { name: string; online: boolean; transport: string }[];
-      };
+      const list = deviceListSchema.parse(await (await s.api("/api/devices", { token: admin })).json());
       const fleet = list.devices.filter((d) => d.name.startsWith("wsfleet-"));
       expect(fleet.map((d) => [d.online, d.transport])).toEqual([
         [true, "iot-ws"],

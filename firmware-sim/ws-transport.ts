@@ -4,9 +4,9 @@
  * MQTT protocol (section 3). The socket closing is the device going offline: there is no
  * last will. Lost connections come back with capped, jittered backoff.
  */
-import { z } from "zod";
 import { type BackoffOptions, backoffDelay, type Clock, type TimerHandle } from "../src/core/index.ts";
 import type { Logger } from "../src/logging/index.ts";
+import { type IotFrame, iotFrameSchema } from "../src/protocol/index.ts";
 
 export interface IotSocketTransportOptions {
   /** The station's address: `ws://host:port` (`/ws/iot` is added) or `http://host:port`. */
@@ -39,8 +39,6 @@ export interface IotSocketTransport {
   /** graceful = a close frame; otherwise the TCP connection just drops (power cut). */
   close(graceful: boolean): Promise<void>;
 }
-
-const frameSchema = z.object({ topic: z.string().min(1), payload: z.unknown() });
 
 /** Close codes after which reconnecting is pointless: the station removed or replaced us. */
 const quietCloses: Record<number, string> = {
@@ -119,9 +117,9 @@ export function createIotSocketTransport(options: IotSocketTransportOptions): Io
       options.onOpen();
     });
     ws.addEventListener("message", (event) => {
-      let frame: z.infer<typeof frameSchema>;
+      let frame: IotFrame;
       try {
-        frame = frameSchema.parse(JSON.parse(String(event.data)));
+        frame = iotFrameSchema.parse(JSON.parse(String(event.data)));
       } catch {
         return log.warn("ignoring a malformed /ws/iot frame", { frame: String(event.data).slice(0, 200) });
       }
@@ -145,7 +143,7 @@ export function createIotSocketTransport(options: IotSocketTransportOptions): Io
       return socket?.readyState === WebSocket.OPEN;
     },
     connect,
-    send: (topic, payload) => sendRaw(JSON.stringify({ topic, payload })),
+    send: (topic, payload) => sendRaw(JSON.stringify({ topic, payload } satisfies IotFrame)),
     sendRaw,
     restart() {
       if (!socket) return connect();

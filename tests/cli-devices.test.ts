@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createAccessTokenCodec, LOCAL_CLI_AUDIENCE } from "../src/auth/index.ts";
-import { type Credentials, type DeviceJson, eventually, getDevice, simFor } from "./helpers/devices.ts";
+import { createdDeviceSchema, type Device, deviceListSchema } from "../src/protocol/index.ts";
+import { eventually, getDevice, simFor } from "./helpers/devices.ts";
 import { cli, startTestStation, type TestStation } from "./helpers/test-station.ts";
 import { openSocket } from "./helpers/ws-client.ts";
 
@@ -21,8 +22,9 @@ test("`device add --json` on a running station prints the API body, and the devi
     env,
   );
   expect(out.code).toBe(0);
-  const body = JSON.parse(out.stdout) as { device: DeviceJson; credentials: Credentials };
-  expect(Object.keys(body).sort()).toEqual(["credentials", "device"]);
+  const json = JSON.parse(out.stdout);
+  expect(Object.keys(json).sort()).toEqual(["credentials", "device"]);
+  const body = createdDeviceSchema.parse(json);
   expect(body.credentials).toMatchObject({
     stationId: s.config.stationId,
     deviceId: body.device.id,
@@ -41,9 +43,7 @@ test("`device add --json` on a running station prints the API body, and the devi
     await sim.stop();
   }
   const list = await cli(s.dataDir, ["devices", "--json"]);
-  expect((JSON.parse(list.stdout) as { devices: DeviceJson[] }).devices.map((d) => d.name)).toContain(
-    "Garage",
-  );
+  expect(deviceListSchema.parse(JSON.parse(list.stdout)).devices.map((d) => d.name)).toContain("Garage");
   const table = await cli(s.dataDir, ["devices"]);
   expect(table.stdout).toContain("Garage");
 });
@@ -63,9 +63,9 @@ test("`device add` on a running station goes through it: an app watching devices
     expect(sub.type).toBe("result");
     const out = await cli(s.dataDir, ["device", "add", "--name", "Porch", "--type", "light", "--json"]);
     expect(out.code).toBe(0);
-    const { device } = JSON.parse(out.stdout) as { device: DeviceJson };
+    const { device } = JSON.parse(out.stdout) as { device: Device };
     const push = await socket.waitFor((f) => f.type === "push" && f.event === "device.added", 5000);
-    expect((push.data as { device: DeviceJson }).device).toMatchObject({ id: device.id, name: "Porch" });
+    expect((push.data as { device: Device }).device).toMatchObject({ id: device.id, name: "Porch" });
     // The running station knows it without a restart.
     expect((await getDevice(s, admin, device.id)).name).toBe("Porch");
   } finally {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connectAsync, type MqttClient } from "mqtt";
 import type { SimulatedDevice } from "../firmware-sim/index.ts";
-import { addDevice, type Credentials, eventually, getDevice, simFor } from "./helpers/devices.ts";
+import type { DeviceCredentials } from "../src/protocol/index.ts";
+import { addDevice, eventually, getDevice, simFor } from "./helpers/devices.ts";
 import { readMetric } from "./helpers/metrics.ts";
 import { startTestStation, type TestStation } from "./helpers/test-station.ts";
 
@@ -18,13 +19,13 @@ afterAll(async () => {
   await s.stop();
 });
 
-function topic(c: Credentials, suffix: string) {
+function topic(c: DeviceCredentials, suffix: string) {
   return `station/${c.stationId}/device/${c.deviceId}/${suffix}`;
 }
 
 /** A hand-written device speaking raw MQTT, for answers firmware-sim never gives. */
 async function rawDevice(
-  c: Credentials,
+  c: DeviceCredentials,
   answer: (cmd: { requestId: string; action: string }) => object | undefined,
 ) {
   const client: MqttClient = await connectAsync(`mqtt://${c.mqttHost}:${c.mqttPort}`, {

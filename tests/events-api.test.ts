@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { SimulatedDevice } from "../firmware-sim/index.ts";
 import { createManualClock } from "../src/core/index.ts";
+import { type DeviceEvent, deviceEventListSchema } from "../src/protocol/index.ts";
 import { addDevice, eventually, getDevice, simFor } from "./helpers/devices.ts";
 import { startTestStation, type TestStation } from "./helpers/test-station.ts";
 
@@ -11,13 +12,12 @@ let deviceId: string;
 // Event times come from the injected clock, so each press below gets a time of its own.
 const clock = createManualClock(Date.now());
 
-type Event = { id: number; deviceId: string; kind: string; data: Record<string, unknown>; at: number };
+/** The protocol's event; every event this test reads carries an object as `data`. */
+type Event = DeviceEvent & { data: Record<string, unknown> };
 const events = async (query = "") =>
-  (
-    (await (await s.api(`/api/devices/${deviceId}/events${query}`, { token: admin })).json()) as {
-      events: Event[];
-    }
-  ).events;
+  deviceEventListSchema.parse(
+    await (await s.api(`/api/devices/${deviceId}/events${query}`, { token: admin })).json(),
+  ).events as Event[];
 
 beforeAll(async () => {
   s = await startTestStation({ clock });

@@ -4,6 +4,7 @@ import { writeBleakStub } from "../src/ble/bleak-stub.ts";
 import { writeBridgeScript } from "../src/ble/index.ts";
 import { createManualClock } from "../src/core/index.ts";
 import { createBunPlatform } from "../src/platform/index.ts";
+import { type PushData, provisioningCandidateSchema } from "../src/protocol/index.ts";
 import { eventually, getDevice } from "./helpers/devices.ts";
 import { repoRoot } from "./helpers/spawn-station.ts";
 import { makeTempDir } from "./helpers/temp-dir.ts";
@@ -35,7 +36,7 @@ async function watch(s: TestStation, token: string): Promise<TestSocket> {
 }
 
 type Candidates = {
-  candidates: { address: string; name: string; rssi: number }[];
+  candidates: PushData<"provisioning.candidate">[];
   scanning: boolean;
   helper: { restarts: number };
 };
@@ -64,7 +65,7 @@ describe("BLE pairing with the simulator's fake bridge", () => {
     const { s, admin } = await station(fakeBridge("--devices 2"));
     const sock = await watch(s, admin);
     const first = await sock.waitFor((f) => f.event === "provisioning.candidate", 10_000);
-    const candidate = first.data as { address: string; name: string; rssi: number; seenAt: number };
+    const candidate = provisioningCandidateSchema.parse(first.data);
     expect(candidate.name).toMatch(/^OpenGenie-/);
     expect(typeof candidate.rssi).toBe("number");
     await eventually(

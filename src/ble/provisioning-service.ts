@@ -6,6 +6,7 @@ import {
   type TimerHandle,
 } from "../core/index.ts";
 import type { Logger } from "../logging/index.ts";
+import type { PushData } from "../protocol/index.ts";
 import type { BleBridgeProcess } from "./ble-bridge-types.ts";
 import {
   type BleDiscovered,
@@ -18,12 +19,7 @@ import {
 export const PROVISIONING_SERVICE_UUID = "4f47e000-8d3b-4c55-9c8f-6f70656e6765";
 export const PROVISIONING_CHARACTERISTIC_UUID = "4f47e001-8d3b-4c55-9c8f-6f70656e6765";
 
-export interface Candidate {
-  address: string;
-  name: string;
-  rssi: number;
-  seenAt: number;
-}
+export type Candidate = PushData<"provisioning.candidate">;
 
 export interface ProvisionRequest {
   address: string;
@@ -237,7 +233,8 @@ export function createProvisioningService(deps: ProvisioningDeps) {
         bridge.send(stopScanCommand());
         candidates.clear();
       },
-      replay: () => [...candidates.values()].map((data) => ({ event: "provisioning.candidate", data })),
+      replay: () =>
+        [...candidates.values()].map((data) => ({ event: "provisioning.candidate" as const, data })),
     },
     /** Creates the device, then writes, waits and reports on the `provisioning` channel. */
     async provision(request: ProvisionRequest): Promise<{ deviceId: string }> {

@@ -3,12 +3,7 @@
  * hands out a new subscriptionId on every socket, so each handle remembers what it asked for
  * and is re-subscribed after a reconnect; pushes are routed by the current server id.
  */
-import type { Channel, Push } from "./server-frames.ts";
-
-export interface SubscriptionFilter {
-  deviceId?: string;
-  type?: string;
-}
+import type { Channel, PushFrame as Push, SubscriptionFilter } from "../protocol/index.ts";
 
 /** A push as the handler sees it: `subscriptionId` is the stable client handle id. */
 export type PushHandler = (push: Push) => void;

@@ -1,5 +1,12 @@
-export type { PushHandler, SubscriptionFilter } from "./client-subscriptions.ts";
-export type { Channel, Push, PushEventName, SystemFrame, Welcome } from "./server-frames.ts";
+export type {
+  Channel,
+  PushEventName,
+  PushFrame as Push,
+  SubscriptionFilter,
+  SystemFrame,
+  WelcomeFrame as Welcome,
+} from "../protocol/index.ts";
+export type { PushHandler } from "./client-subscriptions.ts";
 export { parseServerFrame } from "./server-frames.ts";
 export { createStationClient } from "./station-client.ts";
 export type { ClientErrorCode } from "./station-client-error.ts";

@@ -1,5 +1,6 @@
 /** Request/response correlation on one client: ids, timeouts, and settling by the reply's id. */
 import type { Clock, TimerHandle } from "../core/index.ts";
+import type { ErrorFrame, RequestFrame, ResultFrame } from "../protocol/index.ts";
 import { StationClientError } from "./station-client-error.ts";
 
 interface Pending {
@@ -27,7 +28,8 @@ export function createPendingRequests(clock: Clock, defaultTimeoutMs: number) {
         }, timeoutMs);
         pending.set(id, { resolve: resolve as (data: unknown) => void, reject, timer });
         try {
-          sink.send(JSON.stringify(payload === undefined ? { id, type } : { id, type, payload }));
+          const frame: RequestFrame = payload === undefined ? { id, type } : { id, type, payload };
+          sink.send(JSON.stringify(frame));
         } catch {
           clock.clearTimeout(timer);
           pending.delete(id);
@@ -36,17 +38,7 @@ export function createPendingRequests(clock: Clock, defaultTimeoutMs: number) {
       });
     },
     /** A result or error frame; replies to ids this client did not send are ignored. */
-    settle(
-      frame:
-        | { id: string | number | null; type: "result"; data: unknown }
-        | {
-            id: string | number | null;
-            type: "error";
-            code: string;
-            message: string;
-            details?: unknown;
-          },
-    ) {
+    settle(frame: ResultFrame | ErrorFrame) {
       const id = String(frame.id);
       const p = pending.get(id);
       if (!p) return;

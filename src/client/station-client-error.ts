@@ -1,4 +1,4 @@
-import type { ErrorCode } from "../core/index.ts";
+import type { ErrorCode } from "../protocol/index.ts";
 
 /**
  * Codes the client itself produces, beside the station's own (CONTRACT.md errors):

@@ -1,7 +1,7 @@
 /** The public shape of the `/ws` client (docs/protocol.md describes the wire). */
 import type { BackoffOptions, Clock } from "../core/index.ts";
-import type { PushHandler, SubscriptionFilter } from "./client-subscriptions.ts";
-import type { Channel, SystemFrame, Welcome } from "./server-frames.ts";
+import type { Channel, SubscriptionFilter, SystemFrame, WelcomeFrame as Welcome } from "../protocol/index.ts";
+import type { PushHandler } from "./client-subscriptions.ts";
 import type { StationClientError } from "./station-client-error.ts";
 
 export interface StationClientOptions {

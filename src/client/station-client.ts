@@ -5,14 +5,19 @@
  * (close 4003) or a token the station refuses (HTTP 401) is fatal instead.
  */
 import { backoffDelay, createSystemClock, listen, type TimerHandle } from "../core/index.ts";
+import {
+  APP_PROTOCOL,
+  BEARER_PROTOCOL_PREFIX,
+  CLOSE_SESSION_REVOKED,
+  type SystemFrame,
+  type WelcomeFrame as Welcome,
+} from "../protocol/index.ts";
 import { createClientSubscriptions } from "./client-subscriptions.ts";
 import { createPendingRequests } from "./pending-requests.ts";
-import { parseServerFrame, type SystemFrame, type Welcome } from "./server-frames.ts";
+import { parseServerFrame } from "./server-frames.ts";
 import { StationClientError } from "./station-client-error.ts";
 import type { ClientState, StationClient, StationClientOptions } from "./station-client-types.ts";
 import { diagnoseFailedUpgrade, socketUrl } from "./upgrade-diagnosis.ts";
-
-const CLOSE_SESSION_REVOKED = 4003;
 
 export function createStationClient(options: StationClientOptions): StationClient {
   const clock = options.clock ?? createSystemClock();
@@ -50,7 +55,10 @@ export function createStationClient(options: StationClientOptions): StationClien
   /** Opens one socket; resolves on the welcome frame, rejects if it closes before that. */
   function openSocket(): Promise<Welcome> {
     return new Promise<Welcome>((resolve, reject) => {
-      const ws = new Impl(socketUrl(options.url), ["opengenie.v1", `opengenie.bearer.${options.token}`]);
+      const ws = new Impl(socketUrl(options.url), [
+        APP_PROTOCOL,
+        `${BEARER_PROTOCOL_PREFIX}${options.token}`,
+      ]);
       socket = ws;
       let welcomed = false;
       ws.addEventListener("message", (event) => {

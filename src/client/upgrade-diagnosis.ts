@@ -4,7 +4,7 @@
  * the same token, so one plain request tells a refused token (fatal) from a network error
  * (worth retrying).
  */
-import { z } from "zod";
+import { errorBodySchema } from "../protocol/index.ts";
 import { StationClientError } from "./station-client-error.ts";
 
 /** `ws://host:port` → `ws://host:port/ws`; http(s) is accepted and mapped to ws(s). */
@@ -21,8 +21,6 @@ function httpOrigin(url: string): string {
   u.protocol = u.protocol === "wss:" || u.protocol === "https:" ? "https:" : "http:";
   return u.origin;
 }
-
-const errorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
 export async function diagnoseFailedUpgrade(options: {
   url: string;

@@ -1,26 +1,8 @@
+import { type ErrorCode, errorStatus } from "../protocol/index.ts";
+
+export { type ErrorCode, errorStatus };
+
 /** The one error type that crosses boundaries; codes and statuses are CONTRACT.md section 2. */
-export const errorStatus = {
-  PARSE_ERROR: 400,
-  VALIDATION_ERROR: 400,
-  UNKNOWN_OPERATION: 400,
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  ALREADY_EXISTS: 409,
-  DEVICE_OFFLINE: 409,
-  PAYLOAD_TOO_LARGE: 413,
-  UNSUPPORTED_MEDIA_TYPE: 415,
-  RATE_LIMITED: 429,
-  INTERNAL_ERROR: 500,
-  DEVICE_ERROR: 502,
-  BLE_UNAVAILABLE: 503,
-  UNAVAILABLE: 503,
-  DEVICE_TIMEOUT: 504,
-} as const;
-
-export type ErrorCode = keyof typeof errorStatus;
-
 export class StationError extends Error {
   readonly code: ErrorCode;
   readonly details: unknown;

@@ -1,27 +1,23 @@
-/** Everything published on the station's bus. `at` is epoch milliseconds. */
-export interface DeviceSummary {
-  id: string;
-  name: string;
-  type: string;
-  transport: "mqtt" | "iot-ws" | "driver";
-  online: boolean;
-  lastSeen: number | null;
-  firmwareVersion: string | null;
-  state: Record<string, unknown>;
-  createdAt: number;
-}
+import type { Device, PushData } from "../protocol/index.ts";
 
+/** A device as the bus, the API and `/ws` show it. */
+export type DeviceSummary = Device;
+
+/**
+ * Everything published on the station's bus. `at` is epoch milliseconds. Device events are
+ * pushed to apps as they are, so their payloads are the protocol's push data.
+ */
 export interface StationEvents extends Record<string, unknown> {
   "session.revoked": { sessionId: string };
   "user.removed": { userId: string };
-  "device.added": { device: DeviceSummary };
+  "device.added": PushData<"device.added">;
   /** `type` lets type-filtered subscribers hear of a device that is already gone. */
-  "device.removed": { deviceId: string; type: string };
-  "device.state": { deviceId: string; state: Record<string, unknown>; at: number };
-  "device.status": { deviceId: string; online: boolean; at: number };
-  "device.event": { deviceId: string; kind: string; data: unknown; at: number };
+  "device.removed": PushData<"device.removed"> & { type: string };
+  "device.state": PushData<"device.state">;
+  "device.status": PushData<"device.status">;
+  "device.event": PushData<"device.event">;
   /** A device seen by the BLE scan that can be paired. */
-  "provisioning.candidate": { address: string; name: string; rssi: number; seenAt: number };
+  "provisioning.candidate": PushData<"provisioning.candidate">;
   /** How a pairing ended: joined (`ok`), or why not. */
-  "provisioning.result": { deviceId: string; ok: boolean; error?: string };
+  "provisioning.result": PushData<"provisioning.result">;
 }

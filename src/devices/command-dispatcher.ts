@@ -1,12 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { type Clock, StationError, type TimerHandle } from "../core/index.ts";
+import type { CommandMessage } from "../protocol/index.ts";
 import type { BatchedWriter } from "../storage/index.ts";
 import type { DeviceRegistry, Transport } from "./device-registry.ts";
 import { validateCommand } from "./device-types.ts";
 
 /** How a transport delivers `{"action","requestId",…params}` to one device. */
 export interface CommandSink {
-  send(deviceId: string, message: Record<string, unknown>): Promise<void> | void;
+  send(deviceId: string, message: CommandMessage): Promise<void> | void;
 }
 
 export const MAX_WAIT_MS = 60_000;

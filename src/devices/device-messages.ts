@@ -1,53 +1,10 @@
-import { z } from "zod";
+import type { z } from "zod";
 import { zodErrorMessage } from "../core/index.ts";
+import { type DeviceToStationSuffix, deviceMessageSchemas, MAX_PAYLOAD_BYTES } from "../protocol/index.ts";
 
-/** Device → station payloads (CONTRACT.md section 3), shared by every transport. */
-const timestamp = z.number().optional();
+export { MAX_PAYLOAD_BYTES, MAX_STATE_KEYS } from "../protocol/index.ts";
 
-export const handshakeSchema = z.object({
-  type: z.string().min(1).max(32),
-  firmwareVersion: z.string().min(1).max(64),
-  chip: z.string().max(64).optional(),
-  heartbeatSec: z.number().int().min(1).max(86_400).optional(),
-});
-
-/** Bounds on what one device may store: a state is a handful of readings, not a document. */
-export const MAX_STATE_KEYS = 256;
-export const MAX_PAYLOAD_BYTES = 64 * 1024;
-
-export const stateReportSchema = z.object({
-  state: z
-    .record(z.string().min(1).max(64), z.unknown())
-    .refine((s) => Object.keys(s).length <= MAX_STATE_KEYS, `at most ${MAX_STATE_KEYS} keys`),
-  timestamp,
-});
-
-export const eventReportSchema = z.object({
-  event: z.enum(["device_event", "user_event"]),
-  data: z.record(z.string(), z.unknown()),
-  timestamp,
-});
-
-export const heartbeatSchema = z.object({
-  status: z.enum(["online", "offline"]),
-  uptime: z.number().optional(),
-  rssi: z.number().optional(),
-});
-
-export const commandResultSchema = z.union([
-  z.object({ requestId: z.string().min(1), ok: z.literal(true) }),
-  z.object({ requestId: z.string().min(1), ok: z.literal(false), error: z.string().max(1024).optional() }),
-]);
-
-export const deviceMessageSchemas = {
-  handshake: handshakeSchema,
-  state: stateReportSchema,
-  event: eventReportSchema,
-  heartbeat: heartbeatSchema,
-  "command/result": commandResultSchema,
-} as const;
-
-export type DeviceMessageSuffix = keyof typeof deviceMessageSchemas;
+export type DeviceMessageSuffix = DeviceToStationSuffix;
 export type DeviceMessage = {
   [K in DeviceMessageSuffix]: { suffix: K; payload: z.infer<(typeof deviceMessageSchemas)[K]> };
 }[DeviceMessageSuffix];

@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Clock, EventBus, StationEvents, TimerHandle } from "../core/index.ts";
 import type { Logger } from "../logging/index.ts";
+import type { HandshakeAck } from "../protocol/index.ts";
 import {
   type BatchedWriter,
   type BatchedWriterDeps,
@@ -24,8 +25,6 @@ export interface DeviceServiceDeps {
 const EVENT_RETENTION_MS = 30 * 86_400_000;
 const MAX_EVENTS = 1_000_000;
 const EPOCH_MS_FLOOR = 1e12;
-
-export type HandshakeAck = { status: "ok"; serverTime: number } | { status: "unknown_device" };
 
 /**
  * The device core: one service whatever the transport. Transports hand it raw payloads; it

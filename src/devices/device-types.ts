@@ -1,16 +1,9 @@
 import { z } from "zod";
 import { hasRole, type Role } from "../auth/index.ts";
 import { StationError, zodErrorMessage, zodIssues } from "../core/index.ts";
+import { type DeviceType, type DeviceTypeInfo, deviceTypeCatalog } from "../protocol/index.ts";
 
-/** What each device type accepts as commands (CONTRACT.md section 2, `/api/device-types`). */
-const noParams = z.object({}).strict();
-const power = { turn_on: noParams, turn_off: noParams, toggle: noParams };
-const common = {
-  reboot: noParams,
-  factory_reset: noParams,
-  // Firmware only from an authenticated origin: file:, http: or javascript: never reach a device.
-  ota_update: z.object({ url: z.url({ protocol: /^https$/, error: "must be an https:// URL" }) }).strict(),
-};
+export { type DeviceType, type DeviceTypeInfo, deviceTypeSchema } from "../protocol/index.ts";
 
 /**
  * Commands that can brick or wipe a device need more than the member role that other commands
@@ -23,26 +16,6 @@ export function requireCommandRole(action: string, role: Role): void {
   if (adminActions.has(action) && !hasRole(role, "admin")) {
     throw new StationError("FORBIDDEN", `${action} needs the admin role; you are ${role}`);
   }
-}
-
-export const deviceTypeCatalog = {
-  light: {
-    ...power,
-    set_brightness: z.object({ brightness: z.number().int().min(0).max(100) }).strict(),
-    ...common,
-  },
-  switch: { ...power, ...common },
-  sensor: { ...common },
-  pir: { ...common },
-  climate: { set_target: z.object({ celsius: z.number().min(-40).max(80) }).strict(), ...common },
-} as const satisfies Record<string, Record<string, z.ZodType>>;
-
-export type DeviceType = keyof typeof deviceTypeCatalog;
-export const deviceTypeSchema = z.enum(Object.keys(deviceTypeCatalog) as [DeviceType, ...DeviceType[]]);
-
-export interface DeviceTypeInfo {
-  type: string;
-  commands: { action: string; params: Record<string, unknown> }[];
 }
 
 /** The catalog as JSON Schema, computed once. */

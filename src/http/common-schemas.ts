@@ -1,14 +1,7 @@
-import { z } from "@hono/zod-openapi";
+import type { z } from "@hono/zod-openapi";
+import { errorBodySchema } from "../protocol/index.ts";
 
-export const errorBodySchema = z
-  .object({
-    error: z.object({
-      code: z.string().openapi({ example: "VALIDATION_ERROR" }),
-      message: z.string(),
-      details: z.unknown().optional(),
-    }),
-  })
-  .openapi("Error");
+export { errorBodySchema };
 
 export const errorResponses = {
   400: { description: "Bad request", content: { "application/json": { schema: errorBodySchema } } },

@@ -21,7 +21,6 @@ export { cloudRoutes } from "./routes/cloud-routes.ts";
 export type { ConnectionInfo } from "./routes/connection-routes.ts";
 export type { DeviceRouteDeps } from "./routes/device-routes.ts";
 export { deviceRoutes } from "./routes/device-routes.ts";
-export type { DeviceCredentials } from "./routes/device-schemas.ts";
 export type { Health } from "./routes/health-routes.ts";
 export { provisioningRoutes } from "./routes/provisioning-routes.ts";
 export { dispatchSockets } from "./socket-dispatch.ts";

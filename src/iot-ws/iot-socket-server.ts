@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { z } from "zod";
 import { StationError } from "../core/index.ts";
 import type { Logger } from "../logging/index.ts";
 import type { RequestContext, SocketConnection, SocketHandlers } from "../platform/index.ts";
+import { iotFrameSchema as frameSchema, type IotFrame } from "../protocol/index.ts";
 
 export interface IotSocketData {
   kind: "iot";
@@ -17,8 +17,6 @@ export interface IotDeviceCore {
   handle(deviceId: string, transport: "iot-ws", suffix: string, raw: string): Promise<object | undefined>;
   disconnected(deviceId: string): void;
 }
-
-const frameSchema = z.object({ topic: z.string().min(1).max(64), payload: z.unknown() });
 
 export const CLOSE_REPLACED = 4001;
 
@@ -35,7 +33,7 @@ export function createIotSocketServer(deps: { core: IotDeviceCore; logger: Logge
   function send(socket: SocketConnection<IotSocketData>, topic: string, payload: unknown) {
     const s = stats.get(socket.data.connId);
     if (s) s.messagesOut++;
-    socket.send(JSON.stringify({ topic, payload }));
+    socket.send(JSON.stringify({ topic, payload } satisfies IotFrame));
   }
 
   const handlers: SocketHandlers<IotSocketData> = {
@@ -50,7 +48,7 @@ export function createIotSocketServer(deps: { core: IotDeviceCore; logger: Logge
       const s = stats.get(socket.data.connId);
       if (s) s.messagesIn++;
       const text = typeof message === "string" ? message : new TextDecoder().decode(message);
-      let frame: z.infer<typeof frameSchema>;
+      let frame: IotFrame;
       try {
         frame = frameSchema.parse(JSON.parse(text));
       } catch {

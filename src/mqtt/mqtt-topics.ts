@@ -3,21 +3,15 @@
  * `station/{stationId}/device/{deviceId}/<suffix>`.
  */
 
-/** What a device sends to the station. */
-export const DEVICE_TO_STATION_SUFFIXES = [
-  "handshake",
-  "state",
-  "event",
-  "heartbeat",
-  "command/result",
-] as const;
+import {
+  DEVICE_TO_STATION_SUFFIXES,
+  type DeviceTopicSuffix,
+  deviceTopic,
+  STATION_TO_DEVICE_SUFFIXES,
+} from "../protocol/index.ts";
 
-/** What the station sends to a device. */
-export const STATION_TO_DEVICE_SUFFIXES = ["handshake/ack", "command"] as const;
-
-export type DeviceToStationSuffix = (typeof DEVICE_TO_STATION_SUFFIXES)[number];
-export type StationToDeviceSuffix = (typeof STATION_TO_DEVICE_SUFFIXES)[number];
-export type DeviceTopicSuffix = DeviceToStationSuffix | StationToDeviceSuffix;
+export type { DeviceTopicSuffix, DeviceToStationSuffix, StationToDeviceSuffix } from "../protocol/index.ts";
+export { DEVICE_TO_STATION_SUFFIXES, deviceTopic, STATION_TO_DEVICE_SUFFIXES };
 
 export interface ParsedDeviceTopic {
   stationId: string;
@@ -26,10 +20,6 @@ export interface ParsedDeviceTopic {
 }
 
 const ALL_SUFFIXES: readonly string[] = [...DEVICE_TO_STATION_SUFFIXES, ...STATION_TO_DEVICE_SUFFIXES];
-
-export function deviceTopic(stationId: string, deviceId: string, suffix: DeviceTopicSuffix): string {
-  return `station/${stationId}/device/${deviceId}/${suffix}`;
-}
 
 /** The station's subscription for every device→station message of one station. */
 export function deviceToStationFilters(stationId: string): string[] {

@@ -1,13 +1,15 @@
 import type { Principal } from "../auth/index.ts";
 import type { SocketConnection } from "../platform/index.ts";
+import type { Channel, SubscriptionFilter } from "../protocol/index.ts";
+import { systemFrame } from "./frames.ts";
 import { createTokenBucket, type TokenBucket } from "./token-bucket.ts";
 
-export type Channel = "devices" | "events" | "provisioning";
+export type { Channel };
 
 export interface Subscription {
   id: string;
   channel: Channel;
-  filter: { deviceId?: string; type?: string };
+  filter: SubscriptionFilter;
 }
 
 export interface AppSocketData {
@@ -97,7 +99,7 @@ export class AppConnection {
   /** Called when the socket's buffer has room again. */
   drain(): void {
     if (this.droppedUnreported > 0 && !this.congested()) {
-      this.send(JSON.stringify({ type: "system", event: "dropped", count: this.droppedUnreported }));
+      this.send(systemFrame({ type: "system", event: "dropped", count: this.droppedUnreported }));
       this.droppedUnreported = 0;
     }
     for (const [key, frame] of this.pendingState) {

@@ -11,8 +11,16 @@ import {
 } from "../core/index.ts";
 import type { Logger } from "../logging/index.ts";
 import type { RequestContext, SocketConnection, SocketHandlers } from "../platform/index.ts";
+import { CLOSE_PONG_TIMEOUT, CLOSE_SESSION_REVOKED } from "../protocol/index.ts";
 import { AppConnection, type AppSocketData, type ConnectionLimits } from "./app-connection.ts";
-import { errorFrame, errorFrameFrom, parseRequestFrame, resultFrame } from "./frames.ts";
+import {
+  errorFrame,
+  errorFrameFrom,
+  parseRequestFrame,
+  resultFrame,
+  systemFrame,
+  welcomeFrame,
+} from "./frames.ts";
 import type { Operation } from "./operations.ts";
 import { APP_PROTOCOL, offeredProtocols, socketToken, upgradeHeaders } from "./socket-token.ts";
 import { createTokenBucket, type TokenBucket } from "./token-bucket.ts";
@@ -30,8 +38,7 @@ export interface AppSocketDeps {
   onDisconnect?: (conn: AppConnection) => void;
 }
 
-export const CLOSE_PONG_TIMEOUT = 4000;
-export const CLOSE_SESSION_REVOKED = 4003;
+export { CLOSE_PONG_TIMEOUT, CLOSE_SESSION_REVOKED };
 
 /** The `/ws` endpoint for apps (CONTRACT.md section 4): auth before upgrade, request/response, heartbeat. */
 export function createAppSocketServer(deps: AppSocketDeps) {
@@ -126,8 +133,7 @@ export function createAppSocketServer(deps: AppSocketDeps) {
       );
       const p = conn.principal;
       conn.send(
-        JSON.stringify({
-          type: "welcome",
+        welcomeFrame({
           protocol: APP_PROTOCOL,
           serverTime: clock.now(),
           stationId: deps.stationId,
@@ -211,7 +217,7 @@ export function createAppSocketServer(deps: AppSocketDeps) {
     /** Sends the shutdown notice and closes every socket with 1001. */
     shutdown(gracePeriodMs: number) {
       closing = true;
-      const notice = JSON.stringify({ type: "system", event: "shutdown", gracePeriodMs });
+      const notice = systemFrame({ type: "system", event: "shutdown", gracePeriodMs });
       for (const conn of connections.values()) {
         conn.send(notice);
         conn.socket.close(1001, "station shutting down");

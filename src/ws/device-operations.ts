@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { type DeviceService, MAX_WAIT_MS, requireCommandRole, summarize } from "../devices/index.ts";
+import { commandRequestSchema } from "../protocol/index.ts";
 import { defineOperation } from "./operations.ts";
 
 /** `devices.*` and `events.*` on /ws: the same device core the HTTP API uses. */
@@ -21,10 +22,8 @@ export function deviceOperations(devices: DeviceService) {
     defineOperation({
       type: "devices.command",
       role: "member",
-      payload: z.object({
+      payload: commandRequestSchema.extend({
         id: z.string().min(1),
-        action: z.string().min(1).max(64),
-        params: z.record(z.string(), z.unknown()).optional(),
         wait: z.number().int().min(1).max(MAX_WAIT_MS).optional(),
       }),
       handle: ({ id, action, params, wait }, conn) => {

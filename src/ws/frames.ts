@@ -1,25 +1,42 @@
-import { z } from "zod";
 import { type ErrorCode, StationError, zodErrorMessage } from "../core/index.ts";
+import {
+  type ErrorFrame,
+  type FrameId,
+  type RequestFrame,
+  type ResultFrame,
+  requestFrameSchema,
+  type StationSystemFrame,
+  type WelcomeFrame,
+} from "../protocol/index.ts";
 
-/** A request frame from an app (CONTRACT.md section 4). */
-export const requestFrameSchema = z.object({
-  id: z.union([z.string().min(1).max(128), z.number().int()]),
-  type: z.string().min(1).max(64),
-  payload: z.unknown().optional(),
-});
-export type RequestFrame = z.infer<typeof requestFrameSchema>;
-export type FrameId = RequestFrame["id"] | null;
+/** Frames to an app, built from the protocol's types (CONTRACT.md section 4). */
+export type { FrameId, RequestFrame };
 
 export function resultFrame(id: FrameId, data: unknown): string {
-  return JSON.stringify({ id, type: "result", data });
+  return JSON.stringify({ id, type: "result", data } satisfies ResultFrame);
 }
 
 export function errorFrame(id: FrameId, code: ErrorCode, message: string, details?: unknown): string {
-  return JSON.stringify({ id, type: "error", code, message, ...(details === undefined ? {} : { details }) });
+  const frame: ErrorFrame = {
+    id,
+    type: "error",
+    code,
+    message,
+    ...(details === undefined ? {} : { details }),
+  };
+  return JSON.stringify(frame);
 }
 
 export function errorFrameFrom(id: FrameId, err: StationError): string {
   return errorFrame(id, err.code, err.message, err.details);
+}
+
+export function welcomeFrame(welcome: Omit<WelcomeFrame, "type">): string {
+  return JSON.stringify({ type: "welcome", ...welcome } satisfies WelcomeFrame);
+}
+
+export function systemFrame(frame: StationSystemFrame): string {
+  return JSON.stringify(frame);
 }
 
 /** Parses raw text into a request frame, or a StationError with what went wrong. */

@@ -1,7 +1,8 @@
-/** The access token offered on an upgrade: `?token=` or the `opengenie.bearer.<token>` subprotocol. */
-export const APP_PROTOCOL = "opengenie.v1";
-const BEARER_PREFIX = "opengenie.bearer.";
+import { APP_PROTOCOL, BEARER_PROTOCOL_PREFIX as BEARER_PREFIX } from "../protocol/index.ts";
 
+export { APP_PROTOCOL };
+
+/** The access token offered on an upgrade: `?token=` or the `opengenie.bearer.<token>` subprotocol. */
 export function offeredProtocols(request: Request): string[] {
   return (request.headers.get("sec-websocket-protocol") ?? "")
     .split(",")

@@ -1,18 +1,27 @@
 import { randomUUID } from "node:crypto";
-import { z } from "zod";
 import { hasRole } from "../auth/index.ts";
 import { type EventBus, StationError, type StationEvents } from "../core/index.ts";
-import type { AppConnection, Channel, Subscription } from "./app-connection.ts";
+import {
+  type Channel,
+  type PushChannel,
+  type PushData,
+  type PushEventName,
+  type PushFrame,
+  subscribePayloadSchema,
+  unsubscribePayloadSchema,
+} from "../protocol/index.ts";
+import type { AppConnection, Subscription } from "./app-connection.ts";
 import { defineOperation, type Operation } from "./operations.ts";
 
-export const channelSchema = z.enum(["devices", "events", "provisioning"]);
+/** One push to replay, `data` typed by `event`. */
+export type PushEvent = { [E in PushEventName]: { event: E; data: PushData<E> } }[PushEventName];
 
 /** Lets a channel react to its audience (the BLE scan runs while anyone watches `provisioning`). */
 export interface ChannelHooks {
   onFirstSubscriber?(): void;
   onLastUnsubscribed?(): void;
   /** Pushes sent to a new subscriber before anything else (e.g. the current candidates). */
-  replay?(): { event: string; data: unknown }[];
+  replay?(): PushEvent[];
 }
 
 export interface SubscriptionDeps {
@@ -25,8 +34,24 @@ export interface SubscriptionDeps {
 
 const MAX_SUBSCRIPTIONS = 32;
 
-function pushFrame(channel: Channel, event: string, subscriptionId: string, dataJson: string): string {
-  // The data is serialized once per event, not once per subscriber.
+declare const pushDataBrand: unique symbol;
+/** A push's `data` as JSON: serialized once per event, not once per subscriber (bench/fanout.ts). */
+type PushDataJson<E extends PushEventName> = string & { readonly [pushDataBrand]: E };
+
+function serializeData<E extends PushEventName>(data: PushData<E>): PushDataJson<E> {
+  return JSON.stringify(data) as PushDataJson<E>;
+}
+
+/**
+ * A `PushFrame<E>` as text, put together around the data serialized once; every other part is
+ * an identifier of ours that needs no escaping.
+ */
+function pushFrame<E extends PushEventName>(
+  channel: PushFrame<E>["channel"],
+  event: E,
+  subscriptionId: PushFrame<E>["subscriptionId"],
+  dataJson: PushDataJson<E>,
+): string {
   return `{"type":"push","channel":"${channel}","event":"${event}","subscriptionId":"${subscriptionId}","data":${dataJson}}`;
 }
 
@@ -40,14 +65,14 @@ export function createSubscriptions(deps: SubscriptionDeps) {
     return true;
   }
 
-  function fanOut(
-    channel: Channel,
-    event: string,
-    data: unknown,
+  function fanOut<E extends PushEventName>(
+    channel: PushChannel<E>,
+    event: E,
+    data: PushData<E>,
     deviceId?: string,
     options: { coalesce?: boolean; type?: string } = {},
   ) {
-    const json = JSON.stringify(data);
+    const json = serializeData<E>(data);
     const coalesce = options.coalesce ?? false;
     const type = options.type ?? (deviceId ? deps.deviceType(deviceId) : undefined);
     for (const conn of deps.connections()) {
@@ -101,13 +126,7 @@ export function createSubscriptions(deps: SubscriptionDeps) {
     defineOperation({
       type: "subscribe",
       role: "guest",
-      payload: z.object({
-        channel: channelSchema,
-        filter: z
-          .object({ deviceId: z.string().optional(), type: z.string().optional() })
-          .strict()
-          .optional(),
-      }),
+      payload: subscribePayloadSchema,
       handle: ({ channel, filter }, conn) => {
         if (channel === "provisioning" && !hasRole(conn.principal.role, "admin")) {
           throw new StationError("FORBIDDEN", "the provisioning channel needs the admin role");
@@ -121,7 +140,7 @@ export function createSubscriptions(deps: SubscriptionDeps) {
         // Replayed after the result frame, so the client knows the subscriptionId first.
         const replay = deps.hooks()[channel]?.replay?.() ?? [];
         conn.afterReply(() => {
-          for (const r of replay) conn.push(pushFrame(channel, r.event, sub.id, JSON.stringify(r.data)));
+          for (const r of replay) conn.push(pushFrame(channel, r.event, sub.id, serializeData(r.data)));
         });
         return { subscriptionId: sub.id };
       },
@@ -129,7 +148,7 @@ export function createSubscriptions(deps: SubscriptionDeps) {
     defineOperation({
       type: "unsubscribe",
       role: "guest",
-      payload: z.object({ subscriptionId: z.string() }),
+      payload: unsubscribePayloadSchema,
       handle: ({ subscriptionId }, conn) => {
         const sub = conn.subscriptions.get(subscriptionId);
         if (!sub) throw new StationError("NOT_FOUND", `no subscription ${subscriptionId} on this connection`);

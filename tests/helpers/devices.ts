@@ -3,44 +3,36 @@ import {
   type SimulatedDevice,
   type SimulatedDeviceOptions,
 } from "../../firmware-sim/index.ts";
+import {
+  type CreatedDevice,
+  createdDeviceSchema,
+  type Device,
+  type DeviceCredentials,
+  deviceBodySchema,
+} from "../../src/protocol/index.ts";
 import type { TestStation } from "./test-station.ts";
 
-export interface Credentials {
-  stationId: string;
-  deviceId: string;
-  mqttHost: string;
-  mqttPort: number;
-  mqttUsername: string;
-  mqttPassword: string;
-}
-
-export interface DeviceJson {
-  id: string;
-  name: string;
-  type: string;
-  transport: string;
-  online: boolean;
-  state: Record<string, unknown>;
-  firmwareVersion: string | null;
-  lastSeen: number | null;
-}
-
-/** Registers a device through the API, as an admin would. */
-export async function addDevice(s: TestStation, token: string, name: string, type: string) {
+/** Registers a device through the API, as an admin would; the body must be the protocol's. */
+export async function addDevice(
+  s: TestStation,
+  token: string,
+  name: string,
+  type: string,
+): Promise<CreatedDevice> {
   const res = await s.api("/api/devices", { method: "POST", token, body: JSON.stringify({ name, type }) });
   if (res.status !== 201) throw new Error(`POST /api/devices: ${res.status} ${await res.text()}`);
-  return (await res.json()) as { device: DeviceJson; credentials: Credentials };
+  return createdDeviceSchema.parse(await res.json());
 }
 
-export async function getDevice(s: TestStation, token: string, id: string): Promise<DeviceJson> {
+export async function getDevice(s: TestStation, token: string, id: string): Promise<Device> {
   const res = await s.api(`/api/devices/${id}`, { token });
   if (res.status !== 200) throw new Error(`GET device: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { device: DeviceJson }).device;
+  return deviceBodySchema.parse(await res.json()).device;
 }
 
 /** Boots a firmware-sim device with the credentials the station handed out. */
 export function simFor(
-  credentials: Credentials,
+  credentials: DeviceCredentials,
   type: SimulatedDeviceOptions["type"],
   extra: Partial<SimulatedDeviceOptions> = {},
 ): SimulatedDevice {

@@ -1,4 +1,12 @@
-/** A test WebSocket client that queues every frame so tests can await the next one. */
+import { z } from "zod";
+import { serverFrameSchema, stationIotFrameSchema } from "../../src/protocol/index.ts";
+
+/**
+ * A test WebSocket client that queues every frame so tests can await the next one. Every frame
+ * the station sends is checked against the protocol module (on `/ws/iot` what the station
+ * sends a device, elsewhere the app frames): a frame the protocol does not describe fails the
+ * test at its next wait, so every socket test also proves that the server emits the protocol.
+ */
 export interface TestSocket {
   ws: WebSocket;
   frames: unknown[];
@@ -19,8 +27,13 @@ export function openSocket(url: string, protocols?: string[]): Promise<TestSocke
   const ws = new WebSocket(url, protocols);
   const frames: Record<string, unknown>[] = [];
   const waiters: (() => void)[] = [];
+  const schema = new URL(url).pathname === "/ws/iot" ? stationIotFrameSchema : serverFrameSchema;
+  const offProtocol: string[] = [];
   ws.addEventListener("message", (event) => {
-    frames.push(JSON.parse(String(event.data)));
+    const frame = JSON.parse(String(event.data));
+    const parsed = schema.safeParse(frame);
+    if (!parsed.success) offProtocol.push(`${String(event.data)}\n${z.prettifyError(parsed.error)}`);
+    frames.push(frame);
     for (const w of waiters.splice(0)) w();
   });
   const closed = new Promise<{ code: number; reason: string }>((resolve) => {
@@ -33,6 +46,8 @@ export function openSocket(url: string, protocols?: string[]): Promise<TestSocke
   const waitFor = async (predicate: (f: Record<string, unknown>) => boolean, timeoutMs = 3000) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      if (offProtocol.length > 0)
+        throw new Error(`the station sent a frame off the protocol: ${offProtocol[0]}`);
       while (cursor < frames.length) {
         const frame = frames[cursor++]!;
         if (predicate(frame)) return frame;

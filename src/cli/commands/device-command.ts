@@ -10,6 +10,7 @@ import { createEventBus, createSystemClock, type StationEvents } from "../../cor
 import { createDeviceService, summarize } from "../../devices/index.ts";
 import { createLogger } from "../../logging/index.ts";
 import { parseMqttUrl } from "../../mqtt/index.ts";
+import { type CreatedDevice, createdDeviceSchema, errorBodySchema } from "../../protocol/index.ts";
 import type { StationDatabase } from "../../storage/index.ts";
 import { CliError, type CliIo, type CliOutcome, exit } from "../cli-io.ts";
 import { withDataDir } from "../offline-database.ts";
@@ -41,18 +42,6 @@ function brokerAddress(config: StationConfig): { host: string; port: number } {
   };
 }
 
-interface CreatedDevice {
-  device: ReturnType<typeof summarize>;
-  credentials: {
-    stationId: string;
-    deviceId: string;
-    mqttHost: string;
-    mqttPort: number;
-    mqttUsername: string;
-    mqttPassword: string;
-  };
-}
-
 async function localCliToken(io: CliIo, database: StationDatabase, config: StationConfig) {
   return createAuthService({
     db: database.db,
@@ -63,7 +52,12 @@ async function localCliToken(io: CliIo, database: StationDatabase, config: Stati
 }
 
 /** `POST /api/devices` on the running station; its refusals become the CLI's one error line. */
-async function createThroughStation(station: RunInfo, token: string, name: string, type: string) {
+async function createThroughStation(
+  station: RunInfo,
+  token: string,
+  name: string,
+  type: string,
+): Promise<CreatedDevice> {
   let res: Response;
   try {
     res = await fetch(`${station.httpUrl}/api/devices`, {
@@ -76,13 +70,13 @@ async function createThroughStation(station: RunInfo, token: string, name: strin
       `the station (pid ${station.pid}) does not answer at ${station.httpUrl}: ${(err as Error).message}; check 'opengenie doctor'`,
     );
   }
-  const body = (await res.json().catch(() => undefined)) as
-    | (CreatedDevice & { error?: { message?: string } })
-    | undefined;
-  if (res.status !== 201 || !body?.device) {
-    throw new CliError(body?.error?.message ?? `the station answered ${res.status}`);
+  const json: unknown = await res.json().catch(() => undefined);
+  if (res.status === 201) {
+    const created = createdDeviceSchema.safeParse(json);
+    if (created.success) return created.data;
   }
-  return { device: body.device, credentials: body.credentials } satisfies CreatedDevice;
+  const error = errorBodySchema.safeParse(json);
+  throw new CliError(error.success ? error.data.error.message : `the station answered ${res.status}`);
 }
 
 function offlineDevices(database: StationDatabase) {
@@ -115,7 +109,7 @@ export async function deviceCommand(args: string[], io: CliIo): Promise<CliOutco
   if (!values.type) throw new CliError("--type <type> is required (light, switch, sensor, pir, climate)");
   const name = values.name.trim();
   const type = values.type;
-  const created = await withDataDir(io, values, async (database, config) => {
+  const created = await withDataDir(io, values, async (database, config): Promise<CreatedDevice> => {
     // One writer of the registry: a running station adds the device itself and tells every app.
     const running = readRunFile(config.dataDir, isProcessAlive);
     if (running) return createThroughStation(running, await localCliToken(io, database, config), name, type);

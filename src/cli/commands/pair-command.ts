@@ -1,4 +1,4 @@
-import type { Push } from "../../client/index.ts";
+import { deviceTypes, type PushData } from "../../protocol/index.ts";
 import { CliError, type CliIo, type CliOutcome, exit } from "../cli-io.ts";
 import { openPairSession, type PairSession } from "../pair-session.ts";
 import { parseFlags } from "../parse-flags.ts";
@@ -26,10 +26,10 @@ Options:
   --token <token>     use this access token instead (or OPENGENIE_TOKEN)
 `;
 
-type Candidate = Extract<Push, { event: "provisioning.candidate" }>["data"];
-type Result = Extract<Push, { event: "provisioning.result" }>["data"];
+type Candidate = PushData<"provisioning.candidate">;
+type Result = PushData<"provisioning.result">;
 
-const types = ["light", "switch", "sensor", "pir", "climate"];
+const types: readonly string[] = deviceTypes;
 export const guessType = (name: string) => types.find((t) => name.toLowerCase().includes(t)) ?? "light";
 
 interface Watch {

@@ -6,19 +6,20 @@ import {
   requireCommandRole,
   summarize,
 } from "../../devices/index.ts";
+import {
+  commandRequestSchema,
+  createdDeviceSchema,
+  type DeviceCredentials,
+  deviceBodySchema,
+  deviceEventListSchema,
+  deviceListSchema,
+  deviceTypesSchema,
+} from "../../protocol/index.ts";
 import type { ApiEnv } from "../api-env.ts";
 import { errorBodySchema, errorResponses, jsonBody, jsonResponse } from "../common-schemas.ts";
 import { defineRoute } from "../route-access.ts";
 import { validationHook } from "../validation-hook.ts";
-import {
-  credentialsSchema,
-  type DeviceCredentials,
-  deviceNameSchema,
-  deviceSchema,
-  deviceTypesSchema,
-  eventSchema,
-  idParam,
-} from "./device-schemas.ts";
+import { deviceNameSchema, idParam } from "./device-schemas.ts";
 
 export interface DeviceRouteDeps {
   devices: DeviceService;
@@ -28,7 +29,6 @@ export interface DeviceRouteDeps {
 const notFound = {
   404: { description: "No such device", content: { "application/json": { schema: errorBodySchema } } },
 };
-const deviceBody = z.object({ device: deviceSchema });
 
 const routes = {
   types: defineRoute({
@@ -49,7 +49,7 @@ const routes = {
       ),
     },
     responses: {
-      201: jsonResponse(z.object({ device: deviceSchema, credentials: credentialsSchema }), "Created"),
+      201: jsonResponse(createdDeviceSchema, "Created"),
       ...errorResponses,
     },
   }),
@@ -59,7 +59,7 @@ const routes = {
     path: "/devices",
     summary: "All devices",
     responses: {
-      200: jsonResponse(z.object({ devices: z.array(deviceSchema) }), "Devices"),
+      200: jsonResponse(deviceListSchema, "Devices"),
       ...errorResponses,
     },
   }),
@@ -69,7 +69,7 @@ const routes = {
     path: "/devices/{id}",
     summary: "One device",
     request: { params: idParam },
-    responses: { 200: jsonResponse(deviceBody, "The device"), ...errorResponses, ...notFound },
+    responses: { 200: jsonResponse(deviceBodySchema, "The device"), ...errorResponses, ...notFound },
   }),
   rename: defineRoute({
     access: "admin",
@@ -80,7 +80,7 @@ const routes = {
       params: idParam,
       body: jsonBody(z.object({ name: deviceNameSchema }).openapi("RenameDevice")),
     },
-    responses: { 200: jsonResponse(deviceBody, "Renamed"), ...errorResponses, ...notFound },
+    responses: { 200: jsonResponse(deviceBodySchema, "Renamed"), ...errorResponses, ...notFound },
   }),
   remove: defineRoute({
     access: "admin",
@@ -102,11 +102,7 @@ const routes = {
     request: {
       params: idParam,
       query: z.object({ wait: z.coerce.number().int().min(1).max(MAX_WAIT_MS).optional() }),
-      body: jsonBody(
-        z
-          .object({ action: z.string().min(1).max(64), params: z.record(z.string(), z.unknown()).optional() })
-          .openapi("Command"),
-      ),
+      body: jsonBody(commandRequestSchema),
     },
     responses: {
       200: jsonResponse(
@@ -132,7 +128,7 @@ const routes = {
       }),
     },
     responses: {
-      200: jsonResponse(z.object({ events: z.array(eventSchema) }), "Events"),
+      200: jsonResponse(deviceEventListSchema, "Events"),
       ...errorResponses,
       ...notFound,
     },

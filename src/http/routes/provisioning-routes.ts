@@ -1,15 +1,11 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { ProvisioningService } from "../../ble/index.ts";
-import { deviceTypeSchema } from "../../devices/index.ts";
+import { deviceTypeSchema, provisioningCandidateSchema } from "../../protocol/index.ts";
 import type { ApiEnv } from "../api-env.ts";
 import { errorBodySchema, errorResponses, jsonBody, jsonResponse } from "../common-schemas.ts";
 import { defineRoute } from "../route-access.ts";
 import { validationHook } from "../validation-hook.ts";
 import { deviceNameSchema } from "./device-schemas.ts";
-
-const candidateSchema = z
-  .object({ address: z.string(), name: z.string(), rssi: z.number(), seenAt: z.number() })
-  .openapi("ProvisioningCandidate");
 
 const addRoute = defineRoute({
   access: "admin",
@@ -48,7 +44,7 @@ const candidatesRoute = defineRoute({
   responses: {
     200: jsonResponse(
       z.object({
-        candidates: z.array(candidateSchema),
+        candidates: z.array(provisioningCandidateSchema),
         scanning: z.boolean(),
         helper: z.object({
           status: z.enum(["stopped", "starting", "ready", "unavailable"]),

@@ -4,30 +4,26 @@
  * for live updates, with its reconnect and resubscribe.
  */
 import { createStationClient, type Push, type StationClient } from "../../client/index.ts";
-
-interface Device {
-  id: string;
-  name: string;
-  type: string;
-  online: boolean;
-  lastSeen: number | null;
-  state: Record<string, unknown>;
-}
+import { type Device, deviceListSchema, errorBodySchema } from "../../protocol/index.ts";
 
 const $ = (id: string) => document.getElementById(id) as HTMLElement;
 const tokenKey = "opengenie.token";
 const devices = new Map<string, Device>();
 let client: StationClient | undefined;
 
-async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
+/** The response body, to be parsed by the caller; a failure throws the station's error message. */
+async function api(path: string, init: RequestInit = {}): Promise<unknown> {
   const token = sessionStorage.getItem(tokenKey);
   const res = await fetch(path, {
     ...init,
     headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
   });
-  const body = (await res.json()) as T & { error?: { message: string } };
+  const body: unknown = await res.json();
   if (res.status === 401 && token) signOut("Your session ended; sign in again.");
-  if (!res.ok) throw new Error(body.error?.message ?? `request failed (${res.status})`);
+  if (!res.ok) {
+    const error = errorBodySchema.safeParse(body);
+    throw new Error(error.success ? error.data.error.message : `request failed (${res.status})`);
+  }
   return body;
 }
 
@@ -132,9 +128,8 @@ function onPush(push: Push) {
   if (push.event === "device.status")
     upsert(push.data.deviceId, { online: push.data.online, lastSeen: push.data.at });
   if (push.event === "device.added") {
-    const device = push.data.device as unknown as Device;
-    devices.set(device.id, device);
-    renderDevice(device);
+    devices.set(push.data.device.id, push.data.device);
+    renderDevice(push.data.device);
   }
   if (push.event === "device.removed") {
     devices.delete(push.data.deviceId);
@@ -145,7 +140,7 @@ function onPush(push: Push) {
 
 async function load() {
   try {
-    const { devices: list } = await api<{ devices: Device[] }>("/api/devices");
+    const { devices: list } = deviceListSchema.parse(await api("/api/devices"));
     devices.clear();
     $("devices").replaceChildren();
     for (const d of list) devices.set(d.id, d);

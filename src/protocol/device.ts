@@ -1,0 +1,51 @@
+import { z } from "zod";
+
+/** A device as the API, `/ws` and the bus show it (`GET /api/devices`, `device.added`). */
+export const transportSchema = z.enum(["mqtt", "iot-ws", "driver"]);
+export type Transport = z.infer<typeof transportSchema>;
+
+export const deviceSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    type: z.string(),
+    transport: transportSchema,
+    online: z.boolean(),
+    lastSeen: z.number().nullable(),
+    firmwareVersion: z.string().nullable(),
+    state: z.record(z.string(), z.unknown()),
+    createdAt: z.number(),
+  })
+  .meta({ id: "Device" });
+export type Device = z.infer<typeof deviceSchema>;
+
+/** What a new device is handed once, to join the broker (`POST /api/devices`). */
+export const deviceCredentialsSchema = z
+  .object({
+    stationId: z.string(),
+    deviceId: z.string(),
+    mqttHost: z.string(),
+    mqttPort: z.number().int(),
+    mqttUsername: z.string(),
+    mqttPassword: z.string(),
+  })
+  .meta({ id: "DeviceCredentials" });
+export type DeviceCredentials = z.infer<typeof deviceCredentialsSchema>;
+
+/** One stored event (`GET /api/devices/{id}/events`, `events.query`). */
+export const deviceEventSchema = z
+  .object({ id: z.number().int(), deviceId: z.string(), kind: z.string(), data: z.unknown(), at: z.number() })
+  .meta({ id: "DeviceEvent" });
+export type DeviceEvent = z.infer<typeof deviceEventSchema>;
+
+/** A command for a device (`POST /api/devices/{id}/commands`, `/ws` `devices.command`). */
+export const commandRequestSchema = z
+  .object({ action: z.string().min(1).max(64), params: z.record(z.string(), z.unknown()).optional() })
+  .meta({ id: "Command" });
+
+/** Response bodies that carry devices and events. */
+export const deviceBodySchema = z.object({ device: deviceSchema });
+export const deviceListSchema = z.object({ devices: z.array(deviceSchema) });
+export const createdDeviceSchema = z.object({ device: deviceSchema, credentials: deviceCredentialsSchema });
+export type CreatedDevice = z.infer<typeof createdDeviceSchema>;
+export const deviceEventListSchema = z.object({ events: z.array(deviceEventSchema) });
