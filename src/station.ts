@@ -189,6 +189,7 @@ export function createStation(config: StationConfig, platform: Platform, options
         stationId: config.stationId,
         uptimeMs: clock.now() - startedAt,
         mqtt: { mode: mqtt.mode, connected: mqtt.connected },
+        storage: devices.writer.status(),
       }),
       connections: () => describeConnections(sockets, iot),
       extraRoutes: [
@@ -217,6 +218,7 @@ export function createStation(config: StationConfig, platform: Platform, options
       mqttConnected: () => mqtt.connected,
       rejectedDeviceMessages: () => Object.values(devices.stats().rejected).reduce((a, b) => a + b, 0),
       pendingWrites: () => devices.writer.pending,
+      writeFailures: () => devices.writer.failures,
     });
     lifecycle.cleanup(() => metrics.stop());
     const fetch = createFrontDoor<SocketData>({

@@ -9,6 +9,8 @@ export interface MetricSources {
   mqttConnected(): boolean;
   rejectedDeviceMessages(): number;
   pendingWrites(): number;
+  /** Rows the batched writer gave up on, by reason; monotonic. */
+  writeFailures(): { rejected: number; dropped: number };
 }
 
 /**
@@ -45,6 +47,18 @@ export function createStationMetrics(bus: EventBus<StationEvents>, sources: Metr
     "Resident set size of the station process",
     () => process.memoryUsage().rss,
   );
+
+  new Counter({
+    name: "opengenie_write_failures_total",
+    help: "Rows the writer set aside: refused by the database (rejected) or dropped from its buffer while storage was down (dropped)",
+    labelNames: ["reason"],
+    registers: [registry],
+    collect() {
+      // The writer owns the count; a counter is only ever reset to a value that never shrinks.
+      this.reset();
+      for (const [reason, n] of Object.entries(sources.writeFailures())) this.inc({ reason }, n);
+    },
+  });
 
   const stateUpdates = new Counter({
     name: "opengenie_device_state_updates_total",
