@@ -109,6 +109,7 @@ export function createStation(config: StationConfig, platform: Platform, options
         version: VERSION,
         stationId: config.stationId,
         uptimeMs: clock.now() - startedAt,
+        storage: devices.writer.status(),
       }),
     });
     const modules: StationModule[] = [

@@ -64,6 +64,14 @@ export function createDeviceApiModule(deps: DeviceApiModuleDeps) {
           Object.entries(devices.stats().rejected).map(([reason, value]) => ({ labels: { reason }, value })),
       },
       {
+        name: "opengenie_write_failures_total",
+        help: "Rows the writer set aside: refused by the database (rejected) or dropped from its buffer while storage was down (dropped)",
+        type: "counter",
+        labelNames: ["reason"],
+        read: () =>
+          Object.entries(devices.writer.failures).map(([reason, value]) => ({ labels: { reason }, value })),
+      },
+      {
         name: "opengenie_pending_writes",
         help: "State, device and event writes waiting for the next batch",
         type: "gauge",

@@ -25,7 +25,7 @@ export interface HttpModuleDeps {
   auth: AuthService;
   loginLimiter: LoginRateLimiter;
   /** The core's own health fields; modules add theirs. */
-  health(): Pick<Health, "status" | "version" | "stationId" | "uptimeMs">;
+  health(): Pick<Health, "status" | "version" | "stationId" | "uptimeMs" | "storage">;
 }
 
 type TaggedSocket = { kind: string };

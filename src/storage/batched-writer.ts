@@ -1,16 +1,20 @@
-import type { Updateable } from "kysely";
 import type { Clock, TimerHandle } from "../core/index.ts";
 import type { Logger } from "../logging/index.ts";
 import type { BatchStatement } from "../platform/index.ts";
-import type { Database } from "./schema.ts";
+import {
+  type DevicePatch,
+  type PendingEvent,
+  type PendingState,
+  toStatements,
+  toWriteUnits,
+  type WriteUnit,
+} from "./device-writes.ts";
+import { storageTrouble } from "./storage-trouble.ts";
 
-export type DevicePatch = Updateable<Database["devices"]>;
-
-interface PendingEvent {
-  device_id: string;
-  kind: string;
-  data: string;
-  at: number;
+/** Whether the store can take writes; `error` says why not (reported in /api/health). */
+export interface StorageStatus {
+  ok: boolean;
+  error?: string;
 }
 
 export interface BatchedWriterDeps {
@@ -20,16 +24,11 @@ export interface BatchedWriterDeps {
   intervalMs?: number;
   /** Flush early once this many events wait, so memory stays bounded under a flood. */
   maxPendingEvents?: number;
+  /** While storage is down, the oldest events beyond this many are dropped (and counted). */
+  maxHeldEvents?: number;
+  /** The same bound in characters of event data: a device message may carry 64 KiB. */
+  maxHeldChars?: number;
 }
-
-const patchColumns = [
-  "name",
-  "transport",
-  "firmware_version",
-  "online",
-  "last_seen",
-  "heartbeat_sec",
-] as const;
 
 /**
  * The write path made for an SD card: the latest state and device fields per device, and new
@@ -37,69 +36,110 @@ const patchColumns = [
  * at most that window; WAL keeps the file consistent; stop() flushes everything. Statements are
  * prepared once per batch (not built by kysely per row), so a flush blocks the loop for
  * milliseconds, not tens of them.
+ *
+ * It cannot jam (issue 8): a batch the database refuses is retried row by row, and only the rows
+ * still refused (e.g. state of a device deleted meanwhile) are set aside, logged and counted. A
+ * full disk or an I/O error is no bad row: everything stays pending and `status()` says so until
+ * a write lands. Memory stays bounded meanwhile: one state and one patch per device, and at most
+ * `maxHeldEvents` events and `maxHeldChars` of their data, the oldest dropped (and counted) first.
  */
 export function createBatchedWriter(deps: BatchedWriterDeps) {
   const { clock, logger } = deps;
   const intervalMs = deps.intervalMs ?? 1000;
   const maxPendingEvents = deps.maxPendingEvents ?? 2000;
-  let states = new Map<string, { state: string; at: number }>();
+  const maxHeldEvents = deps.maxHeldEvents ?? maxPendingEvents * 5;
+  const maxHeldChars = deps.maxHeldChars ?? 16 * 1024 * 1024;
+  let states = new Map<string, PendingState>();
   let patches = new Map<string, DevicePatch>();
   let events: PendingEvent[] = [];
+  let eventChars = 0;
   let timer: TimerHandle | undefined;
   let inFlight: Promise<void> = Promise.resolve();
-  let failures = 0;
+  let status: StorageStatus = { ok: true };
+  const failures = { rejected: 0, dropped: 0 };
 
-  function write(s: typeof states, p: typeof patches, e: PendingEvent[]) {
-    const statements: BatchStatement[] = [];
-    const bySignature = new Map<string, BatchStatement>();
-    for (const [id, patch] of p) {
-      const columns = patchColumns.filter((c) => patch[c] !== undefined);
-      if (columns.length === 0) continue;
-      const key = columns.join(",");
-      let stmt = bySignature.get(key);
-      if (!stmt) {
-        stmt = {
-          sql: `UPDATE devices SET ${columns.map((c) => `${c} = ?`).join(", ")} WHERE id = ?`,
-          rows: [],
-        };
-        bySignature.set(key, stmt);
-        statements.push(stmt);
+  function setEvents(list: PendingEvent[]) {
+    events = list;
+    eventChars = list.reduce((n, e) => n + e.data.length, 0);
+  }
+
+  /** Drops the oldest events over the bounds once they are exceeded by `slack` (a factor). */
+  function capEvents(slack: number) {
+    if (events.length <= maxHeldEvents * slack && eventChars <= maxHeldChars * slack) return;
+    let dropped = Math.max(0, events.length - maxHeldEvents);
+    let chars = eventChars;
+    for (let i = 0; i < dropped; i++) chars -= events[i]!.data.length;
+    while (chars > maxHeldChars && dropped < events.length) chars -= events[dropped++]!.data.length;
+    events = events.slice(dropped);
+    eventChars = chars;
+    failures.dropped += dropped;
+    logger.error("storage is down and the event buffer is full; dropped the oldest events", { dropped });
+  }
+
+  /** Puts unwritten units back under anything newer, so the next flush writes them. */
+  function putBack(units: WriteUnit[]) {
+    const olderEvents: PendingEvent[] = [];
+    for (const u of units) {
+      if (u.kind === "patch") patches.set(u.deviceId, { ...u.patch, ...patches.get(u.deviceId) });
+      else if (u.kind === "state") {
+        if (!states.has(u.deviceId)) states.set(u.deviceId, u.value);
+      } else olderEvents.push(u.event);
+    }
+    setEvents([...olderEvents, ...events]);
+    capEvents(1);
+  }
+
+  function holdBack(units: WriteUnit[], error: string) {
+    putBack(units);
+    if (status.error !== error) {
+      logger.error("storage cannot take writes; keeping them pending", { error, pending: units.length });
+    }
+    status = { ok: false, error };
+  }
+
+  function recovered() {
+    if (!status.ok) logger.info("storage takes writes again", { was: status.error });
+    status = { ok: true };
+  }
+
+  function write(units: WriteUnit[]) {
+    try {
+      deps.runBatch(toStatements(units));
+      return recovered();
+    } catch (err) {
+      const trouble = storageTrouble(err);
+      if (trouble) return holdBack(units, trouble);
+      logger.warn("a batch was refused; retrying its rows one by one", { err, rows: units.length });
+    }
+    for (const [i, u] of units.entries()) {
+      try {
+        deps.runBatch([{ sql: u.sql, rows: [u.row] }]);
+      } catch (err) {
+        const trouble = storageTrouble(err);
+        if (trouble) return holdBack(units.slice(i), trouble);
+        failures.rejected++;
+        logger.error("a write was refused and set aside", {
+          err,
+          kind: u.kind,
+          deviceId: u.kind === "event" ? u.event.device_id : u.deviceId,
+        });
       }
-      stmt.rows.push([...columns.map((c) => patch[c] as string | number | null), id]);
     }
-    if (s.size > 0) {
-      statements.push({
-        sql: "INSERT INTO device_state (device_id, state, updated_at) VALUES (?, ?, ?) ON CONFLICT (device_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-        rows: [...s].map(([id, v]) => [id, v.state, v.at]),
-      });
-    }
-    if (e.length > 0) {
-      statements.push({
-        sql: "INSERT INTO events (device_id, kind, data, at) VALUES (?, ?, ?, ?)",
-        rows: e.map((x) => [x.device_id, x.kind, x.data, x.at]),
-      });
-    }
-    deps.runBatch(statements);
+    recovered();
   }
 
   function flush(): Promise<void> {
     inFlight = inFlight.then(async () => {
-      if (states.size === 0 && patches.size === 0 && events.length === 0) return;
-      const [s, p, e] = [states, patches, events];
+      if (states.size === 0 && patches.size === 0 && events.length === 0) {
+        // Nothing is held back any more (e.g. its device was deleted), so nothing is at risk.
+        if (!status.ok) recovered();
+        return;
+      }
+      const units = toWriteUnits(patches, states, events);
       states = new Map();
       patches = new Map();
-      events = [];
-      try {
-        write(s, p, e);
-        failures = 0;
-      } catch (err) {
-        failures++;
-        logger.error("writing device data failed; will retry", { err, attempt: failures });
-        // Put the batch back under anything newer, so the next flush retries it.
-        for (const [k, v] of s) if (!states.has(k)) states.set(k, v);
-        for (const [k, v] of p) patches.set(k, { ...v, ...patches.get(k) });
-        events = [...e, ...events].slice(-maxPendingEvents * 5);
-      }
+      setEvents([]);
+      write(units);
     });
     return inFlight;
   }
@@ -112,20 +152,30 @@ export function createBatchedWriter(deps: BatchedWriterDeps) {
       patches.set(deviceId, { ...patches.get(deviceId), ...patch });
     },
     appendEvent(deviceId: string, kind: string, data: unknown, at: number) {
-      events.push({ device_id: deviceId, kind, data: JSON.stringify(data ?? null), at });
-      if (events.length >= maxPendingEvents) void flush();
+      const event = { device_id: deviceId, kind, data: JSON.stringify(data ?? null), at };
+      events.push(event);
+      eventChars += event.data.length;
+      // While storage is down the timer retries; an early flush per event would only spin.
+      if (status.ok && (events.length >= maxPendingEvents || eventChars >= maxHeldChars / 4)) void flush();
+      // Trimmed in steps, not per event, so a flood during an outage costs no copy per event.
+      else capEvents(1.1);
     },
     /** Drops everything pending for a device about to be deleted, then waits out a running flush. */
     async forgetDevice(deviceId: string) {
       states.delete(deviceId);
       patches.delete(deviceId);
-      events = events.filter((e) => e.device_id !== deviceId);
+      setEvents(events.filter((e) => e.device_id !== deviceId));
       await inFlight;
     },
     flush,
     get pending() {
       return states.size + patches.size + events.length;
     },
+    /** Rows given up on: refused by the database, or dropped from a full buffer while it was down. */
+    get failures(): { rejected: number; dropped: number } {
+      return { ...failures };
+    },
+    status: (): StorageStatus => ({ ...status }),
     start() {
       timer = clock.setInterval(() => void flush(), intervalMs);
     },
@@ -133,6 +183,9 @@ export function createBatchedWriter(deps: BatchedWriterDeps) {
       clock.clearInterval(timer);
       timer = undefined;
       await flush();
+      const pending = states.size + patches.size + events.length;
+      if (pending > 0)
+        logger.error("stopping with writes storage could not take; they are lost", { ...status, pending });
     },
   };
 }

@@ -7,8 +7,8 @@ import { parseFlags } from "../parse-flags.ts";
 
 export const doctorHelp = `Usage: opengenie doctor [--json] [--data-dir <dir>]
 
-Checks the data dir, database, station, ports and Bluetooth (python3, bleak, BlueZ, adapter),
-and says how to fix what is wrong. Exits 1 when a check fails.
+Checks the data dir, database, station (MQTT, storage), ports and Bluetooth (python3, bleak,
+BlueZ, adapter), and says how to fix what is wrong. Exits 1 when a check fails.
 `;
 
 const marks = { ok: "ok  ", warn: "warn", fail: "FAIL", skip: "skip" } as const;

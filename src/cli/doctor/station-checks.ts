@@ -1,6 +1,7 @@
 import { statSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { z } from "zod";
 import { isProcessAlive, readRunFile, type StationConfig } from "../../config/index.ts";
 import type { Platform } from "../../platform/index.ts";
 import { databasePath } from "../../storage/index.ts";
@@ -12,6 +13,39 @@ function portFree(host: string, port: number): Promise<boolean> {
     server.once("error", () => resolve(false));
     server.listen(port, host, () => server.close(() => resolve(true)));
   });
+}
+
+/** The `storage` part of /api/health; absent from stations older than issue 8. */
+const storageHealth = z.object({ ok: z.boolean(), error: z.string().optional() });
+
+/** What to do about a storage error, by its SQLite code (https://www.sqlite.org/rescode.html). */
+function storageFix(error: string, dataDir: string): string {
+  if (error.startsWith("SQLITE_FULL")) {
+    return `free disk space on the file system holding ${dataDir} (df -h ${dataDir}); pending device data is written once there is room`;
+  }
+  if (/^SQLITE_(READONLY|CANTOPEN|PERM)/.test(error)) {
+    return `make ${dataDir} writable by the station's user (mounted read-only? see 'mount' and 'ls -l ${dataDir}')`;
+  }
+  if (/^SQLITE_(BUSY|LOCKED)/.test(error)) {
+    return `another process holds ${databasePath(dataDir)} locked; close it (a sqlite3 shell?)`;
+  }
+  return "the disk reports errors (see 'dmesg'); replace it and restore a backup with 'opengenie restore <file>'";
+}
+
+function storageCheck(health: unknown, dataDir: string): CheckResult[] {
+  const parsed = storageHealth.safeParse(health);
+  if (!parsed.success) return [];
+  const { ok: writing, error = "unknown error" } = parsed.data;
+  return writing
+    ? [ok("storage", "storage", "device data is being written")]
+    : [
+        fail(
+          "storage",
+          "storage",
+          `the station cannot write device data: ${error}`,
+          storageFix(error, dataDir),
+        ),
+      ];
 }
 
 export async function stationChecks(config: StationConfig, platform: Platform): Promise<CheckResult[]> {
@@ -57,7 +91,7 @@ export async function stationChecks(config: StationConfig, platform: Platform): 
   if (running) {
     try {
       const res = await fetch(`${running.httpUrl}/api/health`, { signal: AbortSignal.timeout(3000) });
-      const health = (await res.json()) as { mqtt?: { connected?: boolean } };
+      const health = (await res.json()) as { mqtt?: { connected?: boolean }; storage?: unknown };
       results.push(ok("station", "station", `running, pid ${running.pid}, ${running.httpUrl}`));
       results.push(
         health.mqtt?.connected
@@ -69,6 +103,7 @@ export async function stationChecks(config: StationConfig, platform: Platform): 
               "check --mqtt-url and that the broker runs",
             ),
       );
+      results.push(...storageCheck(health.storage, config.dataDir));
     } catch (err) {
       results.push(
         fail(

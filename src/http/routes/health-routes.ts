@@ -10,6 +10,8 @@ export const healthSchema = z
     stationId: z.string(),
     uptimeMs: z.number(),
     mqtt: z.object({ mode: z.enum(["embedded", "external"]), connected: z.boolean() }),
+    /** Whether device data reaches the disk; `error` while it is held back (disk full, I/O error). */
+    storage: z.object({ ok: z.boolean(), error: z.string().optional() }),
   })
   .openapi("Health");
 
