@@ -5,6 +5,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { AedesOptions, AuthenticateError, Client } from "aedes";
 import type { Logger } from "../logging/index.ts";
+import type { BrokerIdentity, ClientSessions } from "./mqtt-client-sessions.ts";
 import {
   isAllowedDeviceClientId,
   isUsableDeviceId,
@@ -12,13 +13,17 @@ import {
   mayDeviceSubscribe,
 } from "./mqtt-device-acl.ts";
 
-export type BrokerIdentity = { kind: "station" } | { kind: "device"; deviceId: string };
+export type { BrokerIdentity } from "./mqtt-client-sessions.ts";
 
 export interface BrokerGuardDeps {
   logger: Logger;
   stationId: string;
   authenticateDevice(deviceId: string, password: string): Promise<boolean>;
   internalCredential: { username: string; password: string };
+  /** Who owns which client id (the first login to use it). */
+  sessions: Pick<ClientSessions, "claim" | "closed">;
+  /** A device published a payload over the size limit (it is refused, and counted there). */
+  onOversizedPublish?(deviceId: string): void;
 }
 
 export interface RefusalCounts {
@@ -70,13 +75,7 @@ export function createBrokerGuard(deps: BrokerGuardDeps): BrokerGuard {
   // WeakMap, not cleared on socket close: aedes authorizes the last will after the socket is gone.
   const identities = new WeakMap<Client, BrokerIdentity>();
   const live = new Set<Client>();
-  // aedes keeps sessions by client id; the first login to use an id owns it, so a device whose
-  // id is a prefix of another's (`a` vs `a-b`) cannot take over that session or its queue.
-  const sessionOwners = new Map<string, string>();
   const counts: RefusalCounts = { connects: 0, publishes: 0, subscribes: 0 };
-
-  const ownerKey = (identity: BrokerIdentity) =>
-    identity.kind === "station" ? "station" : `device:${identity.deviceId}`;
 
   async function identify(client: Client, username: string | undefined, password: Buffer | undefined) {
     if (!username) throw refusal(BAD_USERNAME_OR_PASSWORD, "missing username");
@@ -102,8 +101,7 @@ export function createBrokerGuard(deps: BrokerGuardDeps): BrokerGuard {
   const authenticate: BrokerHooks["authenticate"] = (client, username, password, done) => {
     identify(client, username, password).then(
       (identity) => {
-        const owner = sessionOwners.get(client.id);
-        if (owner !== undefined && owner !== ownerKey(identity)) {
+        if (!deps.sessions.claim(client.id, identity)) {
           counts.connects++;
           logger.warn("mqtt connect refused", {
             clientId: client.id,
@@ -112,10 +110,15 @@ export function createBrokerGuard(deps: BrokerGuardDeps): BrokerGuard {
           });
           return done(refusal(NOT_AUTHORIZED, "client id owned by another login"), false);
         }
-        sessionOwners.set(client.id, ownerKey(identity));
         identities.set(client, identity);
         live.add(client);
-        client.conn.once("close", () => live.delete(client));
+        const gone = () => {
+          live.delete(client);
+          deps.sessions.closed(client.id);
+        };
+        // A connection can close while its credential is checked; aedes then drops the login.
+        if (client.closed) gone();
+        else client.conn.once("close", gone);
         done(null, true);
       },
       (error: AuthenticateError) => {
@@ -136,9 +139,11 @@ export function createBrokerGuard(deps: BrokerGuardDeps): BrokerGuard {
       return done(packet.topic.startsWith("$SYS/") ? new Error("$SYS topics are reserved") : null);
     }
     const tooLarge = packet.payload.length > MAX_DEVICE_PAYLOAD_BYTES;
-    if (identity && !tooLarge && mayDevicePublish(stationId, identity.deviceId, packet.topic))
-      return done(null);
+    const ownTopic = identity !== undefined && mayDevicePublish(stationId, identity.deviceId, packet.topic);
+    if (ownTopic && !tooLarge) return done(null);
     counts.publishes++;
+    // On its own topic, the refusal is for the size: one of the device's messages dropped.
+    if (identity && ownTopic) deps.onOversizedPublish?.(identity.deviceId);
     logger.warn("mqtt publish refused", {
       clientId: client?.id,
       deviceId: identity?.kind === "device" ? identity.deviceId : undefined,

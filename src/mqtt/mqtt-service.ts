@@ -86,6 +86,7 @@ export function createMqttService(deps: MqttServiceDeps) {
           logger,
           stationId: deps.stationId,
           authenticateDevice: deps.authenticateDevice,
+          onOversizedPublish: (deviceId) => deps.devices.countDropped(deviceId, "size"),
           // Only for tools that want to watch the broker over TCP; the station itself is in-process.
           internalCredential: {
             username: "$opengenie-station",
