@@ -9,7 +9,8 @@ import {
   type Database,
 } from "../storage/index.ts";
 import { createCommandDispatcher } from "./command-dispatcher.ts";
-import { MAX_STATE_KEYS, parseDeviceMessage, type RejectCode } from "./device-messages.ts";
+import { createDeviceMessageLimits, type DropReason, EVENTS_PER_SECOND } from "./device-message-limits.ts";
+import { MAX_PAYLOAD_BYTES, MAX_STATE_KEYS, parseDeviceMessage, type RejectCode } from "./device-messages.ts";
 import { createDeviceRegistry, type LiveDevice, type Transport } from "./device-registry.ts";
 
 export interface DeviceServiceDeps {
@@ -25,6 +26,8 @@ export interface DeviceServiceDeps {
 const EVENT_RETENTION_MS = 30 * 86_400_000;
 const MAX_EVENTS = 1_000_000;
 const EPOCH_MS_FLOOR = 1e12;
+/** A flooding device gets one log line a minute, not one per dropped message. */
+const DROP_LOG_INTERVAL_MS = 60_000;
 
 /**
  * The device core: one service whatever the transport. Transports hand it raw payloads; it
@@ -38,6 +41,8 @@ export function createDeviceService(deps: DeviceServiceDeps) {
   const registry = createDeviceRegistry({ db, clock, bus, writer });
   const commands = createCommandDispatcher({ registry, writer, clock });
   const rejected = new Map<RejectCode, number>();
+  const limits = createDeviceMessageLimits();
+  const dropLogs = new Map<string, { at: number; suppressed: number }>();
   let sweep: TimerHandle | undefined;
   let prune: TimerHandle | undefined;
 
@@ -56,6 +61,24 @@ export function createDeviceService(deps: DeviceServiceDeps) {
   function reject(deviceId: string, suffix: string, code: RejectCode, reason: string) {
     rejected.set(code, (rejected.get(code) ?? 0) + 1);
     logger.warn("rejected device message", { deviceId, suffix, reason });
+  }
+
+  function drop(deviceId: string, reason: DropReason, suffix?: string) {
+    limits.count(reason);
+    const now = clock.now();
+    const last = dropLogs.get(deviceId);
+    if (last && now - last.at < DROP_LOG_INTERVAL_MS) {
+      last.suppressed++;
+      return;
+    }
+    logger.warn("dropped device message", {
+      deviceId,
+      suffix,
+      reason:
+        reason === "rate" ? `over ${EVENTS_PER_SECOND} events/s` : `payload over ${MAX_PAYLOAD_BYTES} bytes`,
+      droppedSinceLastLine: (last?.suppressed ?? 0) + 1,
+    });
+    dropLogs.set(deviceId, { at: now, suppressed: 0 });
   }
 
   function setOnline(d: LiveDevice, online: boolean, at: number) {
@@ -79,6 +102,13 @@ export function createDeviceService(deps: DeviceServiceDeps) {
   /** Offline after 3 missed heartbeats (CONTRACT.md section 3). */
   function sweepPresence() {
     const now = clock.now();
+    limits.prune(now);
+    for (const [deviceId, last] of dropLogs) {
+      if (now - last.at < DROP_LOG_INTERVAL_MS) continue;
+      if (last.suppressed > 0)
+        logger.warn("dropped device messages", { deviceId, droppedSinceLastLine: last.suppressed });
+      dropLogs.delete(deviceId);
+    }
     for (const d of registry.all()) {
       if (!d.online || d.transport === "driver" || d.lastSeen === null) continue;
       if (now - d.lastSeen > 3 * d.heartbeatSec * 1000) setOnline(d, false, now);
@@ -97,8 +127,15 @@ export function createDeviceService(deps: DeviceServiceDeps) {
       suffix: string,
       raw: string,
     ): Promise<HandshakeAck | undefined> {
-      const parsed = parseDeviceMessage(suffix, raw);
       const device = await registry.find(deviceId);
+      if (device) {
+        const over = limits.check(deviceId, suffix, raw, clock.now());
+        if (over) {
+          drop(deviceId, over, suffix);
+          return undefined;
+        }
+      }
+      const parsed = parseDeviceMessage(suffix, raw);
       if (!parsed.ok) {
         reject(deviceId, suffix, parsed.code, parsed.reason);
         return undefined;
@@ -137,7 +174,8 @@ export function createDeviceService(deps: DeviceServiceDeps) {
           seen(device, transport, now);
           device.state = merged;
           writer.setState(deviceId, device.state, now);
-          writer.appendEvent(deviceId, "state", msg.payload.state, now);
+          if (limits.logStateReport(deviceId, now))
+            writer.appendEvent(deviceId, "state", msg.payload.state, now);
           bus.emit("device.state", { deviceId, state: device.state, at: now });
           return undefined;
         }
@@ -191,7 +229,16 @@ export function createDeviceService(deps: DeviceServiceDeps) {
       }));
     },
 
-    stats: () => ({ rejected: Object.fromEntries(rejected), pendingWrites: writer.pending }),
+    /** A transport refused a device's message itself (e.g. the embedded broker, for its size). */
+    countDropped(deviceId: string, reason: DropReason) {
+      drop(deviceId, reason);
+    },
+
+    stats: () => ({
+      rejected: Object.fromEntries(rejected),
+      pendingWrites: writer.pending,
+      ...limits.stats(),
+    }),
 
     async start() {
       await registry.load();

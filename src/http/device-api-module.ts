@@ -72,6 +72,20 @@ export function createDeviceApiModule(deps: DeviceApiModuleDeps) {
           Object.entries(devices.writer.failures).map(([reason, value]) => ({ labels: { reason }, value })),
       },
       {
+        name: "opengenie_device_messages_dropped_total",
+        help: "Device messages dropped for going over a device's limits: rate (events/s) or size (bytes)",
+        type: "counter",
+        labelNames: ["reason"],
+        read: () =>
+          Object.entries(devices.stats().dropped).map(([reason, value]) => ({ labels: { reason }, value })),
+      },
+      {
+        name: "opengenie_device_state_history_skipped_total",
+        help: "State reports applied but not written to the event log, over a device's events/s",
+        type: "counter",
+        read: () => devices.stats().stateHistorySkipped,
+      },
+      {
         name: "opengenie_pending_writes",
         help: "State, device and event writes waiting for the next batch",
         type: "gauge",

@@ -5,6 +5,7 @@
  */
 import type { AedesOptions, AuthenticateError, Client } from "aedes";
 import type { Logger } from "../logging/index.ts";
+import type { ClientSessions } from "./mqtt-client-sessions.ts";
 import {
   isAllowedDeviceClientId,
   isUsableDeviceId,
@@ -12,10 +13,16 @@ import {
   mayDeviceSubscribe,
 } from "./mqtt-device-acl.ts";
 
+export type { BrokerIdentity } from "./mqtt-client-sessions.ts";
+
 export interface BrokerGuardDeps {
   logger: Logger;
   stationId: string;
   authenticateDevice(deviceId: string, password: string): Promise<boolean>;
+  /** Who owns which client id (the first login to use it). */
+  sessions: Pick<ClientSessions, "claim" | "closed">;
+  /** A device published a payload over the size limit (it is refused, and counted there). */
+  onOversizedPublish?(deviceId: string): void;
 }
 
 export type RefusalKind = "connect" | "publish" | "subscribe";
@@ -66,9 +73,6 @@ export function createBrokerGuard(deps: BrokerGuardDeps): BrokerGuard {
   // after the socket is gone.
   const identities = new WeakMap<Client, string>();
   const live = new Set<Client>();
-  // aedes keeps sessions by client id; the first device to use an id owns it, so a device whose
-  // id is a prefix of another's (`a` vs `a-b`) cannot take over that session or its queue.
-  const sessionOwners = new Map<string, string>();
   const counts = new Map<`${RefusalKind}:${RefusalReason}`, number>();
   const count = (kind: RefusalKind, reason: RefusalReason) =>
     counts.set(`${kind}:${reason}`, (counts.get(`${kind}:${reason}`) ?? 0) + 1);
@@ -89,8 +93,9 @@ export function createBrokerGuard(deps: BrokerGuardDeps): BrokerGuard {
       throw refusal(SERVER_UNAVAILABLE, "auth_unavailable", "authentication unavailable");
     }
     if (!ok) throw refusal(BAD_USERNAME_OR_PASSWORD, "bad_credentials", "wrong or revoked credential");
-    const owner = sessionOwners.get(client.id);
-    if (owner !== undefined && owner !== username)
+    // aedes keeps sessions by client id; the first device to use an id owns it, so a device whose
+    // id is a prefix of another's (`a` vs `a-b`) cannot take over that session or its queue.
+    if (!deps.sessions.claim(client.id, { kind: "device", deviceId: username }))
       throw refusal(NOT_AUTHORIZED, "client_id", "client id owned by another device");
     return username;
   }
@@ -98,10 +103,15 @@ export function createBrokerGuard(deps: BrokerGuardDeps): BrokerGuard {
   const authenticate: BrokerHooks["authenticate"] = (client, username, password, done) => {
     identify(client, username, password).then(
       (deviceId) => {
-        sessionOwners.set(client.id, deviceId);
         identities.set(client, deviceId);
         live.add(client);
-        client.conn.once("close", () => live.delete(client));
+        const gone = () => {
+          live.delete(client);
+          deps.sessions.closed(client.id);
+        };
+        // A connection can close while its credential is checked; aedes then drops the login.
+        if (client.closed) gone();
+        else client.conn.once("close", gone);
         done(null, true);
       },
       (error: Refusal) => {
@@ -118,8 +128,11 @@ export function createBrokerGuard(deps: BrokerGuardDeps): BrokerGuard {
   const authorizePublish: BrokerHooks["authorizePublish"] = (client, packet, done) => {
     const deviceId = client ? identities.get(client) : undefined;
     const tooLarge = packet.payload.length > MAX_DEVICE_PAYLOAD_BYTES;
-    if (deviceId && !tooLarge && mayDevicePublish(stationId, deviceId, packet.topic)) return done(null);
+    const ownTopic = deviceId !== undefined && mayDevicePublish(stationId, deviceId, packet.topic);
+    if (ownTopic && !tooLarge) return done(null);
     count("publish", tooLarge ? "too_large" : "topic");
+    // On its own topic, the refusal is for the size: one of the device's messages dropped.
+    if (deviceId && ownTopic) deps.onOversizedPublish?.(deviceId);
     logger.warn("mqtt publish refused", {
       clientId: client?.id,
       deviceId,

@@ -7,6 +7,13 @@ import { Aedes } from "aedes";
 import type { Logger } from "../logging/index.ts";
 import { type BrokerGuard, createBrokerGuard, type RefusalCount } from "./embedded-broker-guard.ts";
 import { createInProcessClient } from "./in-process-client.ts";
+import {
+  type ClientSessionStats,
+  type ClientSessions,
+  createClientSessions,
+} from "./mqtt-client-sessions.ts";
+import { mayDeviceSubscribe } from "./mqtt-device-acl.ts";
+import { PacketSizeLimitedSocket } from "./packet-size-limited-socket.ts";
 import type { StationMqttClient } from "./station-mqtt-client.ts";
 
 export interface EmbeddedBrokerDeps {
@@ -16,22 +23,26 @@ export interface EmbeddedBrokerDeps {
   logger: Logger;
   stationId: string;
   authenticateDevice(deviceId: string, password: string): Promise<boolean>;
+  /** A device published a payload over 64 KiB on its own topic (refused; the core counts it). */
+  onOversizedPublish?(deviceId: string): void;
 }
 
-export interface EmbeddedBrokerStats {
+export interface EmbeddedBrokerStats extends ClientSessionStats {
   connectedClients: number;
   refusedConnects: number;
   refusedPublishes: number;
   refusedSubscribes: number;
   /** Every refusal so far, per kind and reason. */
   refusals: RefusalCount[];
+  /** Connections ended because a packet announced more than the size limit. */
+  oversizedPackets: number;
 }
 
 export interface EmbeddedBroker {
   /** Rejects with an Error whose `code` is e.g. "EADDRINUSE" when the port cannot be bound. */
   start(): Promise<{ port: number }>;
   stop(): Promise<void>;
-  /** Closes every connection of a device at once (used when the device is deleted). */
+  /** Closes every connection of a device at once and forgets its stored sessions (used when the device is deleted). */
   disconnectDevice(deviceId: string): void;
   stats(): EmbeddedBrokerStats;
   /** The station's own client, in this process (no TCP hop, no credential). */
@@ -42,6 +53,7 @@ interface Running {
   aedes: Aedes;
   server: Server;
   guard: BrokerGuard;
+  sessions: ClientSessions;
   sockets: Set<Socket>;
 }
 
@@ -60,6 +72,7 @@ export function createEmbeddedBroker(deps: EmbeddedBrokerDeps): EmbeddedBroker {
   const logger = deps.logger.child({ component: "mqtt-broker" });
   let running: Running | undefined;
   let starting = false;
+  let oversizedPackets = 0;
 
   async function start(): Promise<{ port: number }> {
     if (running || starting) throw new Error("embedded MQTT broker already started");
@@ -75,15 +88,31 @@ export function createEmbeddedBroker(deps: EmbeddedBrokerDeps): EmbeddedBroker {
   }
 
   async function open(): Promise<Running> {
-    const guard = createBrokerGuard({ ...deps, logger });
-    const aedes = await Aedes.createBroker({ ...guard.hooks });
+    const sessions = createClientSessions({
+      mayDeviceSubscribe: (deviceId, topic) => mayDeviceSubscribe(deps.stationId, deviceId, topic),
+      onEvicted: (clientId, deviceId) => logger.info("mqtt stored session evicted", { clientId, deviceId }),
+    });
+    const guard = createBrokerGuard({ ...deps, logger, sessions });
+    const aedes = await Aedes.createBroker({ ...guard.hooks, persistence: sessions.persistence });
     // Sockets are tracked so stop() can also end connections that never sent CONNECT;
     // server.close() alone would wait for them until aedes' 30 s connect timeout.
     const sockets = new Set<Socket>();
     const server = createServer((socket) => {
       sockets.add(socket);
       socket.once("close", () => sockets.delete(socket));
-      aedes.handle(socket);
+      // Packet sizes are checked on the raw bytes, before aedes' parser buffers a packet whole.
+      const limited = new PacketSizeLimitedSocket(socket, (refusal) => {
+        oversizedPackets++;
+        logger.warn("mqtt connection closed", {
+          remoteAddress: socket.remoteAddress,
+          packetType: refusal.packetType,
+          reason:
+            refusal.reason === "too large"
+              ? `packet announces over ${refusal.limit} bytes`
+              : "malformed remaining length",
+        });
+      });
+      aedes.handle(limited);
     });
     aedes.on("clientError", (client, error) => {
       logger.debug("mqtt client error", { clientId: client.id, error: error.message });
@@ -98,7 +127,7 @@ export function createEmbeddedBroker(deps: EmbeddedBrokerDeps): EmbeddedBroker {
       throw error;
     }
     server.on("error", (error) => logger.error("mqtt server error", { error }));
-    return { aedes, server, guard, sockets };
+    return { aedes, server, guard, sessions, sockets };
   }
 
   async function stop(): Promise<void> {
@@ -118,6 +147,7 @@ export function createEmbeddedBroker(deps: EmbeddedBrokerDeps): EmbeddedBroker {
     if (!running) return;
     const clients = running.guard.clientsOf(deviceId);
     for (const client of clients) client.close();
+    running.sessions.dropDevice(deviceId);
     if (clients.length > 0)
       logger.info("mqtt device disconnected", { deviceId, connections: clients.length });
   }
@@ -126,12 +156,20 @@ export function createEmbeddedBroker(deps: EmbeddedBrokerDeps): EmbeddedBroker {
     const refusals = running?.guard.refusals() ?? [];
     const total = (kind: RefusalCount["kind"]) =>
       refusals.filter((r) => r.kind === kind).reduce((sum, r) => sum + r.count, 0);
+    const sessions = running?.sessions.stats() ?? {
+      storedSessions: 0,
+      queuedMessages: 0,
+      evictedSessions: 0,
+      droppedQueuedMessages: 0,
+    };
     return {
       connectedClients: running?.aedes.connectedClients ?? 0,
       refusedConnects: total("connect"),
       refusedPublishes: total("publish"),
       refusedSubscribes: total("subscribe"),
       refusals,
+      oversizedPackets,
+      ...sessions,
     };
   }
 

@@ -5,6 +5,8 @@ import type { StationMqttClient } from "./station-mqtt-client.ts";
 /** What the bridge needs of the device core: one call per message, maybe an ack back. */
 export interface DeviceMessageHandler {
   handle(deviceId: string, transport: "mqtt", suffix: string, raw: string): Promise<object | undefined>;
+  /** A message the broker refused before it reached the core, counted with the core's drops. */
+  countDropped(deviceId: string, reason: "size"): void;
 }
 
 export interface MqttDeviceBridgeDeps {

@@ -53,6 +53,37 @@ export function createMqttModule(deps: MqttModuleDeps): MqttModule {
             value: count,
           })),
       },
+      // The embedded broker's limits (docs/security-mqtt.md); 0 with an external broker.
+      {
+        name: "opengenie_mqtt_oversized_packets_total",
+        help: "MQTT connections ended because a packet announced more than the size limit",
+        type: "counter",
+        read: () => mqtt.brokerStats()?.oversizedPackets ?? 0,
+      },
+      {
+        name: "opengenie_mqtt_stored_sessions",
+        help: "Persistent MQTT sessions the embedded broker keeps for devices",
+        type: "gauge",
+        read: () => mqtt.brokerStats()?.storedSessions ?? 0,
+      },
+      {
+        name: "opengenie_mqtt_queued_messages",
+        help: "QoS 1 messages queued in the embedded broker for offline or unacknowledging clients",
+        type: "gauge",
+        read: () => mqtt.brokerStats()?.queuedMessages ?? 0,
+      },
+      {
+        name: "opengenie_mqtt_sessions_evicted_total",
+        help: "Stored sessions evicted because their device had more than the limit",
+        type: "counter",
+        read: () => mqtt.brokerStats()?.evictedSessions ?? 0,
+      },
+      {
+        name: "opengenie_mqtt_queued_messages_dropped_total",
+        help: "Queued messages dropped, oldest first, because a client's queue was full",
+        type: "counter",
+        read: () => mqtt.brokerStats()?.droppedQueuedMessages ?? 0,
+      },
     ],
     deviceAddress: () => ({ host: deps.advertisedHost, port: mqtt.port }),
     get port() {

@@ -85,6 +85,7 @@ export function createMqttService(deps: MqttServiceDeps) {
           logger,
           stationId: deps.stationId,
           authenticateDevice: deps.authenticateDevice,
+          onOversizedPublish: (deviceId) => deps.devices.countDropped(deviceId, "size"),
         });
         try {
           port = (await broker.start()).port;

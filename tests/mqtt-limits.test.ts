@@ -1,0 +1,183 @@
+/**
+ * Issue 9, finding 2: the embedded broker buffered oversized packets, even before
+ * authentication. The station runs as its own process so its memory is measured from outside.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { connect, type Socket } from "node:net";
+import { join } from "node:path";
+import { connectAsync } from "mqtt";
+import { CONNACK_ACCEPTED, connectPacket, fixedHeader, publishHead } from "../src/mqtt/mqtt-test-packets.ts";
+import type { DeviceCredentials as Credentials } from "../src/protocol/index.ts";
+import { repoRoot, runCommand, type SpawnedStation, spawnStation } from "./helpers/spawn-station.ts";
+import { makeTempDir } from "./helpers/temp-dir.ts";
+
+const MiB = 1024 * 1024;
+const ANNOUNCED = 200 * MiB;
+/** Far above what the kernel's socket buffers take before the station's close is seen. */
+const MAX_SENT_BEFORE_CLOSE = 32 * MiB;
+/** Generous: without the limit each connection below adds what it streams (64 MiB or more). */
+const MAX_RSS_GROWTH = 40 * MiB;
+
+let station: SpawnedStation;
+let dir: ReturnType<typeof makeTempDir>;
+let device: Credentials;
+
+beforeAll(async () => {
+  dir = makeTempDir();
+  station = await spawnStation(join(dir.path, "data"));
+  const added = await runCommand([
+    process.execPath,
+    join(repoRoot, "bin", "opengenie.ts"),
+    "device",
+    "add",
+    "--name",
+    "Flooder",
+    "--type",
+    "light",
+    "--json",
+    "--data-dir",
+    station.dataDir,
+  ]);
+  if (added.code !== 0) throw new Error(added.stderr);
+  device = (JSON.parse(added.stdout) as { credentials: Credentials }).credentials;
+});
+afterAll(async () => {
+  await station?.terminate();
+  dir?.remove();
+});
+
+/** The station's resident memory, from /proc as any outside observer reads it. */
+function rssBytes(): number {
+  const status = readFileSync(`/proc/${station.info.pid}/status`, "utf8");
+  const kiB = /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
+  if (!kiB) throw new Error("no VmRSS in /proc status");
+  return Number(kiB) * 1024;
+}
+
+async function oversizedPackets(): Promise<number> {
+  const metrics = await (await fetch(`${station.info.httpUrl}/metrics`)).text();
+  return Number(/^opengenie_mqtt_oversized_packets_total (\d+)$/m.exec(metrics)?.[1]);
+}
+
+interface RawConnection {
+  socket: Socket;
+  received: () => Buffer;
+  /** Resolves once at least `n` bytes have arrived from the station. */
+  receivedAtLeast: (n: number) => Promise<void>;
+  closed: Promise<void>;
+}
+
+async function rawConnection(): Promise<RawConnection> {
+  const socket = connect(station.info.mqttPort, "127.0.0.1");
+  const chunks: Buffer[] = [];
+  let length = 0;
+  socket.on("data", (chunk: Buffer) => {
+    chunks.push(chunk);
+    length += chunk.length;
+  });
+  socket.on("error", () => {}); // a reset by the station is what these tests expect
+  const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("error", reject);
+  });
+  const receivedAtLeast = (n: number) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (length < n) return;
+        socket.off("data", check);
+        resolve();
+      };
+      socket.on("data", check);
+      check();
+    });
+  return { socket, received: () => Buffer.concat(chunks), receivedAtLeast, closed };
+}
+
+/** Writes `head`, then zeros up to `total` bytes as fast as the socket takes them, until it closes. */
+async function stream(
+  conn: RawConnection,
+  head: Buffer,
+  total: number,
+): Promise<{ sent: number; closedEarly: boolean }> {
+  const chunk = Buffer.alloc(256 * 1024);
+  let open = true;
+  void conn.closed.then(() => {
+    open = false;
+  });
+  conn.socket.write(head);
+  let sent = 0;
+  while (open && sent < total) {
+    const n = Math.min(chunk.length, total - sent);
+    sent += n;
+    if (!conn.socket.write(chunk.subarray(0, n))) {
+      await Promise.race([new Promise((resolve) => conn.socket.once("drain", resolve)), conn.closed]);
+    }
+  }
+  const closedEarly = !open;
+  conn.socket.end();
+  return { sent, closedEarly };
+}
+
+test("CONNECTs announcing 200 MiB are closed at their header, before authentication, and the station does not grow", async () => {
+  const before = rssBytes();
+  const results = await Promise.all(
+    [1, 2, 3].map(async () => stream(await rawConnection(), fixedHeader(1, 0, ANNOUNCED), 64 * MiB)),
+  );
+  for (const { sent, closedEarly } of results) {
+    expect(closedEarly).toBe(true);
+    expect(sent).toBeLessThan(MAX_SENT_BEFORE_CLOSE);
+  }
+  expect(rssBytes() - before).toBeLessThan(MAX_RSS_GROWTH);
+});
+
+test("an authenticated device's 200 MiB PUBLISH is not acknowledged: the connection ends", async () => {
+  const conn = await rawConnection();
+  conn.socket.write(
+    connectPacket({ clientId: device.deviceId, username: device.deviceId, password: device.mqttPassword }),
+  );
+  await conn.receivedAtLeast(CONNACK_ACCEPTED.length);
+  expect(conn.received().equals(CONNACK_ACCEPTED)).toBe(true);
+
+  const before = rssBytes();
+  const countedBefore = await oversizedPackets();
+  const topic = `station/${device.stationId}/device/${device.deviceId}/event`;
+  const { sent, closedEarly } = await stream(conn, publishHead(topic, 1, ANNOUNCED), ANNOUNCED);
+  await conn.closed;
+  expect(closedEarly).toBe(true);
+  expect(sent).toBeLessThan(MAX_SENT_BEFORE_CLOSE);
+  // Nothing after the CONNACK: no PUBACK for the packet that was never read.
+  expect(conn.received().equals(CONNACK_ACCEPTED)).toBe(true);
+  expect(rssBytes() - before).toBeLessThan(MAX_RSS_GROWTH);
+  expect(await oversizedPackets()).toBe(countedBefore + 1);
+});
+
+test("devices within the limits keep working: handshake answered, a 60 KiB event acknowledged", async () => {
+  const client = await connectAsync(`mqtt://127.0.0.1:${station.info.mqttPort}`, {
+    clientId: device.deviceId,
+    username: device.deviceId,
+    password: device.mqttPassword,
+    reconnectPeriod: 0,
+  });
+  try {
+    const base = `station/${device.stationId}/device/${device.deviceId}`;
+    await client.subscribeAsync(`${base}/handshake/ack`, { qos: 1 });
+    const ack = new Promise<string>((resolve) =>
+      client.once("message", (_t, payload) => resolve(payload.toString())),
+    );
+    await client.publishAsync(
+      `${base}/handshake`,
+      JSON.stringify({ type: "light", firmwareVersion: "1.0" }),
+      {
+        qos: 1,
+      },
+    );
+    expect(JSON.parse(await ack)).toMatchObject({ status: "ok" });
+    const event = JSON.stringify({ event: "device_event", data: { blob: "x".repeat(60 * 1024) } });
+    await client.publishAsync(`${base}/event`, event, { qos: 1 });
+    expect(client.connected).toBe(true);
+  } finally {
+    await client.endAsync();
+  }
+});
