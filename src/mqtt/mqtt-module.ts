@@ -53,7 +53,7 @@ export function createMqttModule(deps: MqttModuleDeps): MqttModule {
             value: count,
           })),
       },
-      // The embedded broker's limits (docs/security-mqtt.md); 0 with an external broker.
+      // The embedded broker's limits (docs/security.md, "MQTT and device limits"); 0 with an external broker.
       {
         name: "opengenie_mqtt_oversized_packets_total",
         help: "MQTT connections ended because a packet announced more than the size limit",
