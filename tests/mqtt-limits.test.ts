@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { connectAsync } from "mqtt";
 import { CONNACK_ACCEPTED, connectPacket, fixedHeader, publishHead } from "../src/mqtt/mqtt-test-packets.ts";
 import type { DeviceCredentials as Credentials } from "../src/protocol/index.ts";
+import { simFor } from "./helpers/devices.ts";
 import { repoRoot, runCommand, type SpawnedStation, spawnStation } from "./helpers/spawn-station.ts";
 import { makeTempDir } from "./helpers/temp-dir.ts";
 
@@ -181,3 +182,64 @@ test("devices within the limits keep working: handshake answered, a 60 KiB event
     await client.endAsync();
   }
 });
+
+// Issue 9, finding 4: every `<deviceId>-<random>` client id with a persistent session used to
+// keep a session queuing every command for the device (1,000 × 1,000 added 180 MiB).
+test("one device's persistent sessions cannot grow the broker: 300 sessions × 1,000 commands stay bounded", async () => {
+  const owner = await runCommand(
+    [
+      process.execPath,
+      join(repoRoot, "bin", "opengenie.ts"),
+      "user",
+      "add",
+      "olga",
+      "--role",
+      "admin",
+    ].concat(["--password-stdin", "--data-dir", station.dataDir]),
+    { stdin: "olga-password\n" },
+  );
+  if (owner.code !== 0) throw new Error(owner.stderr);
+  const login = await fetch(`${station.info.httpUrl}/api/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username: "olga", password: "olga-password" }),
+  });
+  const { accessToken } = (await login.json()) as { accessToken: string };
+  // The device itself is online, so the station sends it commands.
+  const sim = simFor(device, "light");
+  await sim.start();
+  try {
+    const commandTopic = `station/${device.stationId}/device/${device.deviceId}/command`;
+    for (let i = 0; i < 300; i++) {
+      const client = await connectAsync(`mqtt://127.0.0.1:${station.info.mqttPort}`, {
+        clientId: `${device.deviceId}-s${i}`,
+        username: device.deviceId,
+        password: device.mqttPassword,
+        clean: false,
+        reconnectPeriod: 0,
+      });
+      await client.subscribeAsync(commandTopic, { qos: 1 });
+      await client.endAsync();
+    }
+    const before = rssBytes();
+    const send = () =>
+      fetch(`${station.info.httpUrl}/api/devices/${device.deviceId}/commands`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${accessToken}`, "content-type": "application/json" },
+        body: JSON.stringify({ action: "toggle" }),
+      }).then((r) => r.status);
+    for (let batch = 0; batch < 100; batch++) {
+      const statuses = await Promise.all(Array.from({ length: 10 }, send));
+      expect(statuses.every((s) => s === 202)).toBe(true);
+    }
+    const grown = rssBytes() - before;
+    const metrics = await (await fetch(`${station.info.httpUrl}/metrics`)).text();
+    const metric = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, "m").exec(metrics)?.[1]);
+    expect(metric("opengenie_mqtt_stored_sessions")).toBeLessThanOrEqual(8);
+    expect(metric("opengenie_mqtt_queued_messages")).toBeLessThanOrEqual(8 * 100);
+    // Without the bounds 300 sessions each queued all 1,000 commands (~50 MiB here).
+    expect(grown).toBeLessThan(20 * MiB);
+  } finally {
+    await sim.stop();
+  }
+}, 60_000);
