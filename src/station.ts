@@ -1,5 +1,10 @@
 import { hostname } from "node:os";
-import { createAuthService, createLoginRateLimiter, createPasswordCheckGate } from "./auth/index.ts";
+import {
+  type AuthService,
+  createAuthService,
+  createLoginRateLimiter,
+  createPasswordCheckGate,
+} from "./auth/index.ts";
 import { createProvisioningModule } from "./ble/index.ts";
 import { createCloudModule } from "./cloud/index.ts";
 import {
@@ -41,9 +46,10 @@ export interface StationOptions {
   shutdownGraceMs?: number;
 }
 
-/** The core every module builds on: storage and the device core. */
+/** The core every module builds on: storage, accounts and the device core. */
 interface Core {
   database: StationDatabase;
+  auth: AuthService;
   devices: DeviceService;
 }
 
@@ -73,15 +79,7 @@ export function createStation(config: StationConfig, platform: Platform, options
   let stopping: Promise<void> | undefined;
 
   /** The modules around the core, in start order. */
-  function createModules({ database, devices }: Core) {
-    const auth = createAuthService({
-      db: database.db,
-      platform,
-      clock,
-      jwtSecret: config.jwtSecret,
-      bus,
-      passwordChecks: createPasswordCheckGate({ concurrency: 2, maxQueued: 8, retryAfterMs: 1000 }),
-    });
+  function createModules({ database, auth, devices }: Core) {
     const child = (service: string) => logger.child({ service });
     const mqtt = createMqttModule({
       stationId: config.stationId,
@@ -167,7 +165,15 @@ export function createStation(config: StationConfig, platform: Platform, options
     });
     await devices.start();
     running.devices = devices;
-    const { modules, http, mqtt } = createModules({ database, devices });
+    const auth = createAuthService({
+      db: database.db,
+      platform,
+      clock,
+      jwtSecret: config.jwtSecret,
+      bus,
+      passwordChecks: createPasswordCheckGate({ concurrency: 2, maxQueued: 8, retryAfterMs: 1000 }),
+    });
+    const { modules, http, mqtt } = createModules({ database, auth, devices });
     running.modules = modules;
     for (const m of modules) {
       for (const [transport, sink] of Object.entries(m.commandSinks ?? {}))
