@@ -229,16 +229,25 @@ WantedBy=multi-user.target
 EOF
 }
 
-# place <staged> <target> <mode>: puts a file in place through a temp file and a rename in
-# the target's directory. Returns 1, touching nothing, when the target already has these bytes.
-place() {
-  if [ -f "$2" ] && cmp -s "$1" "$2"; then return 1; fi
+# stage <file> <target> <mode>: a copy of the file beside the target, for commit to rename
+# over it: a rename in one directory is atomic, so the target is always whole.
+stage() {
   mkdir -p "$(dirname "$2")"
   STAGED="$(dirname "$2")/.$(basename "$2").new.$$"
-  cp "$1" "$STAGED"
+  cp "$1" "$STAGED" || fail "cannot write $STAGED (is the disk full? df -h $(dirname "$2"))"
   chmod "$3" "$STAGED"
-  mv -f "$STAGED" "$2"
+}
+commit() {
+  mv -f "$STAGED" "$1"
   STAGED=""
+}
+
+# place <file> <target> <mode>: stage and commit, or return 1, touching nothing, when the
+# target already holds these bytes.
+place() {
+  if [ -f "$2" ] && cmp -s "$1" "$2"; then return 1; fi
+  stage "$@"
+  commit "$2"
 }
 
 ensure_user() {
@@ -275,21 +284,19 @@ station_field() {
   sed -n "s/^ *\"$1\": *\"*\([^\",]*\)\"*,*\$/\1/p" "$DATA_DIR/run/station.json" 2>/dev/null
 }
 
-# wait_healthy <version>: until /api/health answers ok (with that version, when given).
+# wait_healthy <version>: until /api/health answers ok (with that version, when given), at
+# the address the run file names (config.json may have set the host or the port).
 wait_healthy() {
   waited=0
   while [ "$waited" -lt "$HEALTH_TIMEOUT" ]; do
-    port="$(station_field httpPort)"
-    if body="$(http_get "http://127.0.0.1:${port:-8080}/api/health")"; then
-      case "$body" in
-        *'"status":"ok"'*)
-          case "$1" in
-            "") return 0 ;;
-            *) case "$body" in *"\"version\":\"$1\""*) return 0 ;; esac ;;
-          esac
-          ;;
-      esac
-    fi
+    url="$(station_field httpUrl)"
+    body="$(http_get "${url:-http://127.0.0.1:8080}/api/health")" || body=""
+    case "$body" in
+      *'"status":"ok"'*)
+        if [ -z "$1" ]; then return 0; fi
+        case "$body" in *"\"version\":\"$1\""*) return 0 ;; esac
+        ;;
+    esac
     sleep 1
     waited=$((waited + 1))
   done
@@ -315,6 +322,7 @@ restart_service() {
   else
     systemctl start "$SERVICE"
   fi
+  STOPPED=0
   say "waiting for the station to answer on /api/health"
   if wait_healthy "$NEW_VERSION"; then return 0; fi
   if [ -f "$BIN.previous" ]; then
@@ -361,10 +369,14 @@ install_station() {
   if use_systemd; then SYSTEMD=1; fi
 
   if [ "$BINARY_CHANGED" = 1 ]; then
-    if [ "$SYSTEMD" = 1 ] && systemctl is-active --quiet "$SERVICE"; then systemctl stop "$SERVICE"; fi
-    # The running binary stays whole until the rename; the previous one is kept for a rollback.
+    if [ "$SYSTEMD" = 1 ] && systemctl is-active --quiet "$SERVICE"; then
+      systemctl stop "$SERVICE"
+      STOPPED=1
+    fi
+    stage "$WORK/$ASSET" "$BIN" 0755
+    # The installed binary stays whole until the rename; the previous one is kept for a rollback.
     if [ "$FRESH" = 0 ]; then ln -f "$BIN" "$BIN.previous" 2>/dev/null || cp -p "$BIN" "$BIN.previous"; fi
-    place "$WORK/$ASSET" "$BIN" 0755 || true
+    commit "$BIN"
     if [ "$FRESH" = 1 ]; then
       say "installed opengenie ${NEW_VERSION:+$NEW_VERSION }at $PREFIX/bin/opengenie"
     else
@@ -422,7 +434,8 @@ uninstall_station() {
   if [ "$PURGE" = 1 ]; then
     rm -rf "$ROOT$DATA_DIR"
     if [ -z "$ROOT" ] && id -u "$SERVICE_USER" >/dev/null 2>&1; then
-      if have userdel; then userdel "$SERVICE_USER"; else deluser "$SERVICE_USER"; fi
+      if have userdel; then userdel "$SERVICE_USER"; else deluser "$SERVICE_USER"; fi ||
+        warn "could not remove the user $SERVICE_USER (does a process still run as it?)"
     fi
     say "removed $DATA_DIR"
     if [ -z "$ROOT" ]; then say "removed the user $SERVICE_USER"; fi
@@ -433,6 +446,11 @@ uninstall_station() {
 
 cleanup() {
   if [ -n "${STAGED:-}" ]; then rm -f "$STAGED"; fi
+  # Stopped for an upgrade that then failed before its start: the old binary is still in place.
+  if [ "${STOPPED:-0}" = 1 ]; then
+    warn "the upgrade stopped before it was done; starting the installed version again"
+    systemctl start "$SERVICE" || true
+  fi
   if [ -n "${WORK:-}" ]; then rm -rf "$WORK"; fi
 }
 
@@ -475,6 +493,7 @@ main() {
   esac
   STAGED=""
   WORK=""
+  STOPPED=0
   trap cleanup EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM

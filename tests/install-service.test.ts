@@ -22,6 +22,7 @@ import {
 } from "./helpers/release-build.ts";
 import { repoRoot } from "./helpers/spawn-station.ts";
 import { makeTempDir } from "./helpers/temp-dir.ts";
+import { waitFor } from "./helpers/wait-for.ts";
 
 const unavailable = sandboxUnavailable();
 if (unavailable) console.warn(`install.sh as root in a sandbox: skipped (${unavailable})`);
@@ -211,6 +212,36 @@ describe.skipIf(Boolean(unavailable))("install.sh as root", () => {
     expect(existsSync(`${binary}.previous`)).toBe(false);
     expect(await station.health()).toMatchObject({ version: nextVersion });
     expect(await station.login("alice", "a-long-password")).toBe(200);
+  }, 120_000);
+
+  test("an upgrade that runs out of disk space stops before the swap and starts the installed version again", async () => {
+    const station = await sandboxedStation();
+    const { sandbox } = station;
+    const next = await ensureNextRelease();
+    // The prefix on a file system with room for one binary and not two: the new one cannot
+    // be staged beside the old. Both runs share this mount namespace (and its small disk).
+    const steps = `mount -t tmpfs -o size=200m,mode=0755 small "$OPENGENIE_PREFIX" || exit 99
+      OPENGENIE_DOWNLOAD_URL="file://$1" dash "$3" >/dev/null || exit 98
+      OPENGENIE_DOWNLOAD_URL="file://$2" dash "$3"
+      echo "upgrade exited $?"
+      ls -A "$OPENGENIE_PREFIX/bin"`;
+    const result = await sandbox.run(["sh", "-c", steps, "sh", distDir, next, script], {
+      env: { OPENGENIE_PREFIX: sandbox.prefix, OPENGENIE_HEALTH_TIMEOUT: "20" },
+    });
+    // Nothing left beside the installed binary: no half-staged copy, no stray previous one.
+    expect(result.stdout.split("upgrade exited ")[1]).toBe("1\nopengenie\n");
+    expect(result.stderr).toContain("(is the disk full?");
+    expect(result.stderr).toContain("starting the installed version again");
+    expect(sandbox.systemctlCalls().slice(-3)).toEqual([
+      "is-active --quiet opengenie",
+      "stop opengenie",
+      "start opengenie",
+    ]);
+    await waitFor(
+      async () => (await station.health())?.version === pkgVersion,
+      20_000,
+      "the old version answering",
+    );
   }, 120_000);
 
   test("--uninstall stops and removes the service and keeps data and user; --purge removes them too", async () => {
