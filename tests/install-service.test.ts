@@ -244,6 +244,20 @@ describe.skipIf(Boolean(unavailable))("install.sh as root", () => {
     );
   }, 120_000);
 
+  test("OPENGENIE_NO_SYSTEMD=1 installs user, data dir, binary and unit but runs no systemctl", async () => {
+    const station = await sandboxedStation();
+    const { sandbox } = station;
+    const result = await station.install(distDir, { OPENGENIE_NO_SYSTEMD: "1" });
+    expect(result.code).toBe(0);
+    expect(sandbox.systemctlCalls()).toEqual([]);
+    expect(sandbox.servicePid()).toBeUndefined();
+    expect(passwdEntry(sandbox)).toBeDefined();
+    expect(existsSync(sandbox.path("/etc/systemd/system/opengenie.service"))).toBe(true);
+    expect(existsSync(join(sandbox.prefix, "bin", "opengenie"))).toBe(true);
+    expect(result.stdout).toContain("OPENGENIE_NO_SYSTEMD=1, so it was not started.");
+    expect(result.stdout).toContain("Start it: sudo systemctl enable --now opengenie");
+  }, 60_000);
+
   test("--uninstall stops and removes the service and keeps data and user; --purge removes them too", async () => {
     const station = await sandboxedStation();
     const { sandbox } = station;
