@@ -312,8 +312,8 @@ lan_url() {
   say "$url"
 }
 
-# Stops (when the binary changes), swaps, starts and checks; puts the previous binary back
-# when the new one does not answer.
+# Reloads, enables and (re)starts the service, then waits for it; puts the previous binary
+# back when the new one does not answer.
 restart_service() {
   if [ "$UNIT_CHANGED" = 1 ]; then systemctl daemon-reload; fi
   systemctl enable --quiet "$SERVICE"
@@ -407,7 +407,7 @@ summary() {
     say "  Start it: sudo systemctl enable --now $SERVICE"
   else
     say "OpenGenie Station ${NEW_VERSION} is installed, but systemd is not running here, so it was not started."
-    say "  Start it: sudo -u $SERVICE OPENGENIE_DATA_DIR=$DATA_DIR $CLI serve"
+    say "  Start it: sudo -u $SERVICE $CLI serve --data-dir $DATA_DIR"
   fi
   if [ "$FRESH" = 1 ]; then
     say "  Next: create your owner account, then sign in with it:"
