@@ -1,9 +1,11 @@
 #!/usr/bin/env bun
 /**
- * Release build: one self-contained executable per Linux architecture, each with a
- * sha256sum-format checksum beside it, as install.sh downloads them (CONTRACT.md §8).
+ * Release build: the release set install.sh downloads (CONTRACT.md §8, docs/install.md), in
+ * dist/: one self-contained executable per Linux architecture, each with a sha256sum-format
+ * checksum beside it, install.sh itself, and VERSION (one line, the version the binaries
+ * print), so a `file://` URL of dist/ is a complete download location.
  *
- *   bun build.ts [--target x64|arm64|all]
+ *   bun build.ts [--target x64|arm64|all] [--out-dir <dir>]
  *
  * Cross-compiling makes `bun build --compile` download the target's Bun runtime from
  * GitHub. CI and the build machines reach only the npm registry, so the runtime comes from
@@ -12,6 +14,7 @@
  */
 import {
   chmodSync,
+  copyFileSync,
   existsSync,
   mkdirSync,
   readdirSync,
@@ -19,6 +22,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -46,6 +50,7 @@ export interface BuiltBinary {
 
 const ROOT = import.meta.dir;
 const ENTRY = join(ROOT, "bin", "opengenie.ts");
+const INSTALLER = join(ROOT, "install.sh");
 export const DIST_DIR = join(ROOT, "dist");
 const RUNTIME_CACHE = join(ROOT, ".cache", "bun-runtimes");
 
@@ -58,6 +63,8 @@ const QEMU: Record<Arch, { binary: string; sysroot: string }> = {
   x64: { binary: "qemu-x86_64-static", sysroot: "/usr/x86_64-linux-gnu" },
   arm64: { binary: "qemu-aarch64-static", sysroot: "/usr/aarch64-linux-gnu" },
 };
+
+const QEMU_LIBC: Record<Arch, string> = { x64: "libc6-amd64-cross", arm64: "libc6-arm64-cross" };
 
 export function binaryName(arch: Arch): string {
   return `opengenie-linux-${arch}`;
@@ -98,7 +105,26 @@ export async function buildBinaries(options: BuildOptions = {}): Promise<BuiltBi
   for (const arch of options.arches ?? ARCHES) {
     built.push(await buildOne(arch, version, outDir, log));
   }
+  writeReleaseFiles(outDir, version);
   return built;
+}
+
+/**
+ * The release set's files besides the binaries: install.sh, and VERSION, which install.sh
+ * reads to say what it installs and to check it against OPENGENIE_VERSION.
+ */
+export function writeReleaseFiles(outDir: string, version: string): void {
+  mkdirSync(outDir, { recursive: true });
+  for (const [name, write] of [
+    ["install.sh", (path: string) => copyFileSync(INSTALLER, path)],
+    ["VERSION", (path: string) => writeFileSync(path, `${version}\n`)],
+  ] as const) {
+    // Through a rename, as the binaries: a concurrent reader sees the old file or the new one.
+    const tmp = join(outDir, `.${name}.${process.pid}.tmp`);
+    write(tmp);
+    chmodSync(tmp, name === "install.sh" ? 0o755 : 0o644);
+    renameSync(tmp, join(outDir, name));
+  }
 }
 
 async function buildOne(
@@ -157,7 +183,12 @@ async function compile(arch: Arch, version: string, runtime: string, outfile: st
     format: "esm",
     minify: true,
     bytecode,
-    define: { OPENGENIE_BUILD_VERSION: JSON.stringify(version) },
+    define: {
+      OPENGENIE_BUILD_VERSION: JSON.stringify(version),
+      // `opengenie doctor` fails a clock set before this (tokens and TLS break). A release
+      // built from the same sources again sets SOURCE_DATE_EPOCH to get the same bytes.
+      OPENGENIE_BUILD_TIME: JSON.stringify(buildTime().toISOString()),
+    },
     compile: {
       target: `bun-linux-${arch}`,
       executablePath: runtime,
@@ -174,6 +205,12 @@ async function compile(arch: Arch, version: string, runtime: string, outfile: st
     rmSync(outfile, { force: true });
     throw new Error(result.logs.map((entry) => String(entry)).join("\n") || "bun build failed");
   }
+}
+
+function buildTime(env: Record<string, string | undefined> = process.env): Date {
+  const epoch = env.SOURCE_DATE_EPOCH;
+  if (epoch && /^\d+$/.test(epoch)) return new Date(Number(epoch) * 1000);
+  return new Date();
 }
 
 /** Runs `<binary> version` natively, or under qemu-user when it is installed. */
@@ -195,7 +232,14 @@ async function verify(
       log(`  ${arch}: not run (install qemu-user-static to check it here)`);
       return "no";
     }
-    command = [emulator, ...(existsSync(qemu.sysroot) ? ["-L", qemu.sysroot] : []), path, "version"];
+    // The binary is linked against glibc: without the target's loader (Debian's
+    // libc6-<arch>-cross puts it in the sysroot) qemu cannot start it, which says nothing
+    // about the binary.
+    if (!existsSync(qemu.sysroot)) {
+      log(`  ${arch}: not run (install ${QEMU_LIBC[arch]} to check it under ${qemu.binary})`);
+      return "no";
+    }
+    command = [emulator, "-L", qemu.sysroot, path, "version"];
     how = "qemu";
   }
   const proc = Bun.spawn(command, { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
@@ -316,21 +360,24 @@ export async function bundleWebApp(): Promise<string> {
   return `// Generated by \`bun build.ts --web\` from src/http/web/app.ts; do not edit.\nexport const appScript = ${JSON.stringify(script)};\n`;
 }
 
-const USAGE = `Usage: bun build.ts [--target x64|arm64|all] | --web
+const USAGE = `Usage: bun build.ts [--target x64|arm64|all] [--out-dir <dir>] | --web
 
 --web only regenerates src/http/web/app-script.generated.ts (the web app's bundled script).
 
-Builds dist/opengenie-linux-<arch> and dist/opengenie-linux-<arch>.sha256.
+Builds the release set in dist/ (or --out-dir): opengenie-linux-<arch> and
+opengenie-linux-<arch>.sha256 for each target, install.sh and VERSION.
 The version is env OPENGENIE_VERSION if set, else package.json's.
 `;
 
 async function main(argv: string[]): Promise<number> {
   let target: string;
+  let outDir: string;
   try {
     const { values } = parseArgs({
       args: argv,
       options: {
         target: { type: "string", default: "all" },
+        "out-dir": { type: "string", default: DIST_DIR },
         web: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -345,6 +392,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     target = values.target;
+    outDir = values["out-dir"];
   } catch (err) {
     process.stderr.write(`error: ${(err as Error).message}\n${USAGE}`);
     return 1;
@@ -357,7 +405,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     const version = releaseVersion();
     console.log(`building opengenie ${version} for linux-${arches.join(", linux-")} with Bun ${Bun.version}`);
-    const built = await buildBinaries({ arches, version });
+    const built = await buildBinaries({ arches, version, outDir });
     console.log(`done: ${built.map((b) => b.path).join(", ")}`);
     return 0;
   } catch (err) {

@@ -75,6 +75,11 @@ describe("compiled binary dist/opengenie-linux-x64", () => {
       env: { HOME: home, OPENGENIE_ADVERTISE_HOST: "127.0.0.1", OPENGENIE_HOST: "127.0.0.1" },
     });
     expect(station.info.pid).toBe(station.proc.pid);
+    // What a person opens, beside the bind address (here one address, so that one).
+    const url = `http://127.0.0.1:${station.info.httpPort}/`;
+    expect(station.stdout()).toContain(`listening on 127.0.0.1:${station.info.httpPort}`);
+    expect(station.stdout()).toContain(`open ${url} on a phone or computer on this network`);
+    expect(JSON.parse(readFileSync(join(dataDir, "run", "station.json"), "utf8")).webUrl).toBe(url);
 
     const health = await fetch(`http://127.0.0.1:${station.info.httpPort}/api/health`);
     expect(health.status).toBe(200);

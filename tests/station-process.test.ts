@@ -42,7 +42,17 @@ describe("opengenie serve as a process", () => {
     const runFile = join(dataDir, "run", "station.json");
     const info = JSON.parse(readFileSync(runFile, "utf8"));
     expect(Object.keys(info).sort()).toEqual(
-      ["httpPort", "httpUrl", "mqttPort", "mqttUrl", "pid", "startedAt", "stationId", "version"].sort(),
+      [
+        "httpPort",
+        "httpUrl",
+        "mqttPort",
+        "mqttUrl",
+        "pid",
+        "startedAt",
+        "stationId",
+        "version",
+        "webUrl",
+      ].sort(),
     );
     expect(info.pid).toBe(station.proc.pid);
     expect(info.httpPort).toBeGreaterThan(0);

@@ -12,5 +12,6 @@ export {
   removeRunFile,
   runFilePath,
   runInfoSchema,
+  webUrl,
   writeRunFile,
 } from "./run-file.ts";

@@ -14,10 +14,24 @@ export const runInfoSchema = z.object({
   mqttUrl: z.string(),
   mqttPort: z.number().int(),
   startedAt: z.number(),
+  /** What a person on the LAN opens in a browser (install.sh prints it too). */
+  webUrl: z.string().optional(),
 });
 export type RunInfo = z.infer<typeof runInfoSchema>;
 
 const WILDCARD_HOSTS = new Set(["0.0.0.0", "::", "localhost"]);
+const ANY_ADDRESS = new Set(["0.0.0.0", "::"]);
+
+const hostInUrl = (host: string) => (host.includes(":") ? `[${host}]` : host);
+
+/**
+ * The address a person on the LAN opens: listening on every address, that is the advertise
+ * host (the machine's LAN IPv4 unless configured); listening on one address, that address.
+ */
+export function webUrl(config: Pick<StationConfig, "host" | "advertiseHost">, httpPort: number): string {
+  const host = ANY_ADDRESS.has(config.host) ? config.advertiseHost : config.host;
+  return `http://${hostInUrl(host)}:${httpPort}/`;
+}
 
 /** The facts station.json carries, from the configuration and what was actually bound. */
 export function describeRun(
@@ -30,12 +44,13 @@ export function describeRun(
     pid: bound.pid,
     version: bound.version,
     stationId: config.stationId,
-    httpUrl: `http://${httpHost.includes(":") ? `[${httpHost}]` : httpHost}:${bound.httpPort}`,
+    httpUrl: `http://${hostInUrl(httpHost)}:${bound.httpPort}`,
     httpPort: bound.httpPort,
     // Where devices connect (the same host and port POST /api/devices hands out).
     mqttUrl: `${scheme}://${deviceBrokerHost(config)}:${bound.mqttPort}`,
     mqttPort: bound.mqttPort,
     startedAt: bound.startedAt,
+    webUrl: webUrl(config, bound.httpPort),
   };
 }
 

@@ -2,13 +2,15 @@ import { ConfigError, completeConfig, loadConfig } from "../../config/index.ts";
 import { CliError, type CliIo, type CliOutcome, exit } from "../cli-io.ts";
 import { bleChecks } from "../doctor/ble-checks.ts";
 import type { CheckResult } from "../doctor/check.ts";
+import { hostChecks } from "../doctor/host-checks.ts";
 import { stationChecks } from "../doctor/station-checks.ts";
 import { parseFlags } from "../parse-flags.ts";
 
 export const doctorHelp = `Usage: opengenie doctor [--json] [--data-dir <dir>]
 
-Checks the data dir, database, station (MQTT, storage), ports and Bluetooth (python3, bleak,
-BlueZ, adapter), and says how to fix what is wrong. Exits 1 when a check fails.
+Checks the data dir, database, station (MQTT, storage), ports, the systemd service, disk
+space, the clock, the external broker's login and Bluetooth (python3, bleak, BlueZ, adapter),
+and says how to fix what is wrong. Exits 1 when a check fails.
 `;
 
 const marks = { ok: "ok  ", warn: "warn", fail: "FAIL", skip: "skip" } as const;
@@ -37,6 +39,7 @@ export async function doctorCommand(args: string[], io: CliIo): Promise<CliOutco
     }
   };
   report(await stationChecks(config, io.platform));
+  report(await hostChecks(config, io.platform));
   if (!values.json) io.stdout("checking Bluetooth (starts the BLE helper for a few seconds)…\n");
   report(await bleChecks(io.platform, config.dataDir, config.bleBridge));
   const failed = all.filter((r) => r.status === "fail").length;

@@ -1,4 +1,4 @@
-import { ConfigError, completeConfig, configSources, loadConfig } from "../../config/index.ts";
+import { ConfigError, completeConfig, configSources, loadConfig, webUrl } from "../../config/index.ts";
 import { createLogger } from "../../logging/index.ts";
 import { createStation } from "../../station.ts";
 import { CliError, type CliIo, type CliOutcome } from "../cli-io.ts";
@@ -40,8 +40,11 @@ export async function serveCommand(args: string[], io: CliIo): Promise<CliOutcom
   const station = createStation(config, io.platform, { logger, pid: process.pid });
   try {
     const info = await station.start();
+    const bound = config.host.includes(":") ? `[${config.host}]` : config.host;
+    // The bind address, then what to open: 0.0.0.0 is not an address anyone can browse to.
     io.stdout(
-      `opengenie ${info.version} listening on ${info.httpUrl} (station ${info.stationId}, mqtt ${info.mqttUrl}, data ${config.dataDir})\n`,
+      `opengenie ${info.version} listening on ${bound}:${info.httpPort} (station ${info.stationId}, mqtt ${info.mqttUrl}, data ${config.dataDir})\n` +
+        `open ${webUrl(config, info.httpPort)} on a phone or computer on this network\n`,
     );
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message);
