@@ -7,7 +7,13 @@
  */
 import { describe, expect, test } from "bun:test";
 import type { ModulesPolicy } from "../config/index.ts";
-import type { ModuleIdentity, RouteDestination, RouteTargetExpression } from "../protocol/index.ts";
+import {
+  MAX_EXPRESSION_DEPTH,
+  type ModuleIdentity,
+  type RouteDestination,
+  type RouteTargetExpression,
+  routeDestinationSchema,
+} from "../protocol/index.ts";
 import {
   collectDestinations,
   isDevtoolsPeer,
@@ -393,6 +399,28 @@ describe("who an event reaches (CONTRACT.md section 4)", () => {
   )("identity shape %s routes by the same plugin, instance and labels", (_, identity, expected) => {
     expect(routeIdentityOf(identity)).toEqual(expected);
   });
+});
+
+describe("expressions as they arrive", () => {
+  const nested = (depth: number) => {
+    let expression: unknown = { type: "plugin", plugins: ["stage-ui"] };
+    for (let i = 0; i < depth; i++) expression = { type: "and", all: [expression] };
+    return expression;
+  };
+
+  test(`and/or nest up to ${MAX_EXPRESSION_DEPTH} deep; deeper ones match nobody, however deep they go`, () => {
+    const ok = routeDestinationSchema.parse(nested(MAX_EXPRESSION_DEPTH));
+    expect(matchesDestinations([ok], stageUi)).toBe(true);
+    for (const depth of [MAX_EXPRESSION_DEPTH + 1, 2000])
+      expect(routeDestinationSchema.parse(nested(depth))).toBeNull();
+  });
+
+  test.each([[42], [{ type: "nope" }], [{ type: "glob" }], ["x".repeat(257)]])(
+    "%p is unusable: null",
+    (value) => {
+      expect(routeDestinationSchema.parse(value)).toBeNull();
+    },
+  );
 });
 
 describe("globs", () => {

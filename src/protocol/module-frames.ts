@@ -91,8 +91,8 @@ function depthAtMost(value: unknown, limit: number): boolean {
 /** One destination; an unusable one parses to `null` and matches no peer. */
 export const routeDestinationSchema = z.unknown().transform((value): RouteDestination | null => {
   if (typeof value === "string") return value.length <= 256 ? value : null;
-  // An expression nests two levels per and/or step ({all:[…]}).
-  if (!depthAtMost(value, 2 * MAX_EXPRESSION_DEPTH)) return null;
+  // Two levels per and/or step ({all:[…]}), two more for the innermost ({plugins:[…]}).
+  if (!depthAtMost(value, 2 * MAX_EXPRESSION_DEPTH + 2)) return null;
   const parsed = routeTargetExpressionSchema.safeParse(value);
   return parsed.success ? parsed.data : null;
 });
