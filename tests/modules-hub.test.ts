@@ -283,6 +283,51 @@ describe("with AUTHENTICATION_TOKEN set", () => {
     }
   });
 
+  test("a module cannot forge the hub's own events: a fake device.state or registry reaches no one", async () => {
+    const forger = await join(s, "forger");
+    const victim = await join(s, "victim");
+    victim.mark();
+    forger.send({ type: "device.state", data: { deviceId: "dev_fake", state: { door: "open" }, at: 1 } });
+    forger.send({ type: "registry:modules:sync", data: { modules: [] } });
+    const refused = await forger.waitFor(
+      (e) => e.type === "error" && String(e.data.message).startsWith("registry:modules:sync"),
+    );
+    expect(refused.data.message).toBe("registry:modules:sync is sent by the hub, not by modules");
+    await victim.roundTrip();
+    expect(victim.since().map((e) => e.type)).toEqual(["transport:connection:heartbeat"]);
+  });
+
+  test("re-announcing is limited: each announce re-sends the registry to everyone", async () => {
+    const watcher = await join(s, "watcher");
+    const peer = await openSocket(`${s.wsUrl}/ws/modules`);
+    try {
+      peer.ws.send(JSON.stringify({ type: "module:authenticate", data: { token: TOKEN } }));
+      for (let i = 0; i < 8; i++) {
+        const identity = { plugin: "flapper", instanceId: `f-${i}` };
+        peer.ws.send(JSON.stringify({ type: "module:announce", data: { name: `flapper-${i}`, identity } }));
+      }
+      await peer.waitFor(
+        (f) =>
+          f.type === "error" && (f.data as { message: string }).message.startsWith("announcing too often"),
+      );
+      await watcher.roundTrip();
+      // The first five went through (a burst of 5, then one a second); the registry shows the last of them.
+      await watcher.waitFor(
+        () => watcher.registryNames().includes("flapper-4"),
+        5000,
+        "flapper-4 in the registry",
+      );
+      expect(
+        watcher.received.filter(
+          (e) => e.type === "module:announced" && String(e.data.name).startsWith("flapper"),
+        ).length,
+      ).toBe(5);
+      expect(watcher.registryNames().filter((n) => n.startsWith("flapper"))).toEqual(["flapper-4"]);
+    } finally {
+      peer.close();
+    }
+  });
+
   test("hardening: a frame over 64 KiB closes with 1009; a burst past the rate limit is dropped, said once", async () => {
     const big = await openSocket(`${s.wsUrl}/ws/modules`);
     big.ws.send(JSON.stringify({ type: "big:blob", data: { blob: "x".repeat(70 * 1024) } }));
