@@ -413,6 +413,15 @@ describe("with OPENGENIE_MODULES_POLICY denying a plugin", () => {
     expect(muted.received.filter(of("other:say"))).toEqual([]);
     // It is still a module: authenticated and in the registry.
     expect(listener.registryNames()).toContain("chatterbox");
+
+    // Nor does ui:configure cross the policy, either way.
+    muted.send({ type: "ui:configure", data: { moduleName: "listener", config: { x: 1 } } });
+    listener.send({ type: "ui:configure", data: { moduleName: "chatterbox", config: { x: 2 } } });
+    await muted.waitFor((e) => e.type === "error" && String(e.data.message).includes("module not found"));
+    await listener.waitFor((e) => e.type === "error" && String(e.data.message).includes("module not found"));
+    await muted.roundTrip();
+    await listener.roundTrip();
+    expect([...muted.received, ...listener.received].filter(of("module:configure"))).toEqual([]);
   });
 });
 
