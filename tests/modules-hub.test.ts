@@ -18,6 +18,7 @@ import {
 } from "./helpers/module-json-socket.ts";
 import { startTestStation, type TestStation } from "./helpers/test-station.ts";
 import { waitFor } from "./helpers/wait-for.ts";
+import { openSocket as openIotSocket } from "./helpers/ws-client.ts";
 
 const TOKEN = "module-token-for-tests";
 const clients: ModuleTestClient[] = [];
@@ -283,6 +284,13 @@ describe("with AUTHENTICATION_TOKEN set", () => {
     }
   });
 
+  test("the name and plugin opengenie belong to the station", async () => {
+    const impostor = await join(s, "opengenie", { waitUntilAnnounced: false });
+    const refused = await impostor.waitFor(of("error"));
+    expect(refused.data.message).toBe('the module name and plugin "opengenie" belong to the station');
+    expect(impostor.registryNames()).toEqual(["opengenie"]);
+  });
+
   test("a module cannot forge the hub's own events: a fake device.state or registry reaches no one", async () => {
     const forger = await join(s, "forger");
     const victim = await join(s, "victim");
@@ -476,6 +484,29 @@ describe("with OPENGENIE_MODULES_COMMANDS=on", () => {
     );
     expect(refused.data).toMatchObject({ ok: false, error: { code: "FORBIDDEN" } });
     expect(sim.received.some((r) => r.command.action === "factory_reset")).toBe(false);
+  });
+
+  test("a module may have 16 device commands waiting; the next is refused at once", async () => {
+    const assistant = await join(s, "impatient");
+    const { device, credentials } = await addDevice(s, admin, "Silent switch", "switch");
+    // A device on /ws/iot that takes commands and never confirms them.
+    const silent = await openIotSocket(
+      `${s.wsUrl}/ws/iot?deviceId=${device.id}&token=${credentials.mqttPassword}`,
+    );
+    silent.ws.send(JSON.stringify({ topic: "handshake", payload: { type: "switch", firmwareVersion: "1" } }));
+    await silent.next();
+    for (let i = 0; i < 17; i++) {
+      assistant.send({
+        type: "opengenie:device.command",
+        data: { deviceId: device.id, action: "toggle", wait: 60_000 },
+        route: { destinations: ["opengenie"] },
+      });
+    }
+    const refused = await assistant.waitFor(of("opengenie:device.command.result"));
+    expect(refused.data).toMatchObject({ ok: false, error: { code: "RATE_LIMITED" } });
+    await waitFor(() => silent.frames.length >= 17, 5000, "16 commands at the device");
+    expect(silent.frames.length).toBe(17); // the handshake ack and 16 commands
+    silent.close();
   });
 });
 
