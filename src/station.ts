@@ -137,7 +137,7 @@ export function createStation(config: StationConfig, platform: Platform, options
       }),
       createCloudModule({ db: database.db, config }),
       createModuleHubModule({
-        ...config,
+        stationId: config.stationId,
         token: config.modulesToken,
         policy: config.modulesPolicy,
         commands: config.modulesCommands,
