@@ -16,8 +16,12 @@ export interface SocketEndpoint<T extends { kind: string } = { kind: string }> {
   path: string;
   /** Every socket this endpoint accepts carries this tag in its data, so events reach these handlers. */
   kind: T["kind"];
-  /** Who may connect: an account role (token checked before the upgrade) or a device credential. */
-  access: Access | "device";
+  /**
+   * Who may connect: an account role (token checked before the upgrade), a device credential,
+   * or a module token (the AIRI handshake checks it after the upgrade, and nothing is routed
+   * to or from a socket before it does).
+   */
+  access: Access | "device" | "module token";
   upgrade: UpgradeHandler<T>;
   handlers: SocketHandlers<T>;
 }

@@ -30,6 +30,7 @@ import { createDeviceApiModule, createHostAllowList, createHttpModule } from "./
 import { createIotWsModule } from "./iot-ws/index.ts";
 import type { Logger } from "./logging/index.ts";
 import { createMetricsModule } from "./metrics/index.ts";
+import { createModuleHubModule } from "./modules/index.ts";
 import { createMqttModule } from "./mqtt/index.ts";
 import type { Platform } from "./platform/index.ts";
 import type { StationContext, StationModule } from "./station-module.ts";
@@ -133,6 +134,17 @@ export function createStation(config: StationConfig, platform: Platform, options
         broker: mqtt.deviceAddress,
       }),
       createCloudModule({ db: database.db, config }),
+      createModuleHubModule({
+        stationId: config.stationId,
+        token: config.modulesToken,
+        policy: config.modulesPolicy,
+        commands: config.modulesCommands,
+        version: VERSION,
+        bus,
+        devices,
+        clock,
+        logger: child("modules"),
+      }),
       createMetricsModule({ auth, bus, uptimeMs: () => clock.now() - startedAt }),
       // The listener: the modules above are ready before anyone connects, those below start after.
       http,

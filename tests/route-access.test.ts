@@ -132,7 +132,11 @@ describe("every /ws operation", () => {
 
 test("every socket endpoint and plain endpoint says who may connect", () => {
   const sockets = s.station.modules.flatMap((m) => m.sockets ?? []);
-  expect(sockets.map((e) => `${e.path} ${e.access}`).sort()).toEqual(["/ws guest", "/ws/iot device"]);
+  expect(sockets.map((e) => `${e.path} ${e.access}`).sort()).toEqual([
+    "/ws guest",
+    "/ws/iot device",
+    "/ws/modules module token",
+  ]);
   const endpoints = s.station.modules.flatMap((m) => m.endpoints ?? []);
   for (const e of endpoints) expect(e.access.length).toBeGreaterThan(0);
 });

@@ -2,6 +2,30 @@ import { z } from "zod";
 
 const port = z.coerce.number().int().min(0).max(65535);
 
+const plugins = z.array(z.string().min(1).max(128)).max(64);
+const selectors = z.array(z.string().min(1).max(256)).max(64);
+/**
+ * Who takes part in `/ws/modules` routing (CONTRACT.md section 4): a module whose plugin or
+ * labels the policy excludes neither receives routed events nor reaches anyone with its own.
+ */
+export const modulesPolicySchema = z.strictObject({
+  allowPlugins: plugins.optional(),
+  denyPlugins: plugins.optional(),
+  allowLabels: selectors.optional(),
+  denyLabels: selectors.optional(),
+});
+export type ModulesPolicy = z.infer<typeof modulesPolicySchema>;
+
+/** The environment holds the policy as JSON text, config.json as an object. */
+function jsonText(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
 /** One schema for flags, environment, `<data-dir>/config.json` and defaults (CONTRACT.md section 1). */
 export const configSchema = z.object({
   host: z.string().min(1).default("0.0.0.0"),
@@ -30,6 +54,11 @@ export const configSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9.:[\]_-]+(\s*,\s*[A-Za-z0-9.:[\]_-]+)*$/, "comma-separated host names")
     .optional(),
+  /** The module hub's `AUTHENTICATION_TOKEN`; unset = no auth, and then loopback modules only. */
+  modulesToken: z.string().min(1).max(4096).optional(),
+  modulesPolicy: z.preprocess(jsonText, modulesPolicySchema).optional(),
+  /** Whether modules may command devices (`opengenie:device.command`). */
+  modulesCommands: z.enum(["on", "off"]).default("off"),
   logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
   logFormat: z.enum(["pretty", "json"]).optional(),
 });
@@ -60,6 +89,9 @@ export const configSources: Record<keyof ConfigInput, { flag?: string; env?: str
   cloudClaimSecret: { env: "OPENGENIE_CLOUD_CLAIM_SECRET" },
   bleBridge: { env: "OPENGENIE_BLE_BRIDGE" },
   allowedHosts: { env: "OPENGENIE_ALLOWED_HOSTS" },
+  modulesToken: { env: "AUTHENTICATION_TOKEN" },
+  modulesPolicy: { env: "OPENGENIE_MODULES_POLICY" },
+  modulesCommands: { env: "OPENGENIE_MODULES_COMMANDS" },
   logLevel: { env: "LOG_LEVEL" },
   logFormat: { env: "LOG_FORMAT" },
 };

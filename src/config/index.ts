@@ -1,5 +1,5 @@
-export type { ConfigInput, ParsedConfig, StationConfig } from "./config-schema.ts";
-export { configSchema, configSources } from "./config-schema.ts";
+export type { ConfigInput, ModulesPolicy, ParsedConfig, StationConfig } from "./config-schema.ts";
+export { configSchema, configSources, modulesPolicySchema } from "./config-schema.ts";
 export { completeConfig, deviceBrokerHost, ensureDataDir, lanIPv4 } from "./data-dir.ts";
 export { createInstanceLock, type InstanceLock, instanceLockPath } from "./instance-lock.ts";
 export type { ConfigSources } from "./load-config.ts";

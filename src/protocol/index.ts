@@ -80,6 +80,43 @@ export type { DeviceType, DeviceTypeInfo } from "./device-types.ts";
 export { deviceTypeCatalog, deviceTypeSchema, deviceTypes, deviceTypesSchema } from "./device-types.ts";
 export type { ErrorBody, ErrorCode } from "./errors.ts";
 export { errorBodySchema, errorStatus } from "./errors.ts";
+export type {
+  ModuleEvent,
+  ModuleIdentity,
+  ModuleLabels,
+  ModuleServerEventData,
+  ModuleServerEventType,
+  RegisteredModule,
+  RouteDestination,
+  RouteTargetExpression,
+} from "./module-frames.ts";
+export {
+  announceDataSchema,
+  authenticateDataSchema,
+  CLOSE_MODULE_HEARTBEAT_TIMEOUT,
+  extensionAnnounceDataSchema,
+  extensionModuleIdentitySchema,
+  heartbeatDataSchema,
+  MAX_EXPRESSION_DEPTH,
+  MODULE_INVALID_TOKEN,
+  MODULE_NAME_MAX,
+  MODULE_NOT_AUTHENTICATED,
+  moduleDeviceCommandResultSchema,
+  moduleDeviceCommandSchema,
+  moduleEventMetadataSchema,
+  moduleEventSchema,
+  moduleIdentitySchema,
+  moduleLabelsSchema,
+  moduleRouteSchema,
+  moduleServerEventData,
+  pluginInstanceIdentitySchema,
+  pluginModuleIdentitySchema,
+  registeredModuleSchema,
+  routeDestinationSchema,
+  routeDestinationsSchema,
+  routeTargetExpressionSchema,
+  uiConfigureDataSchema,
+} from "./module-frames.ts";
 export type { PushChannel, PushData, PushEventName, PushFrame } from "./push.ts";
 export {
   deviceAddedPushSchema,

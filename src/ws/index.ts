@@ -12,3 +12,5 @@ export { defineOperation } from "./operations.ts";
 export { APP_PROTOCOL, socketToken } from "./socket-token.ts";
 export type { ChannelHooks, Subscriptions } from "./subscriptions.ts";
 export { createSubscriptions } from "./subscriptions.ts";
+export type { TokenBucket } from "./token-bucket.ts";
+export { createTokenBucket } from "./token-bucket.ts";
