@@ -16,8 +16,8 @@ export interface SocketEndpoint<T extends { kind: string } = { kind: string }> {
   path: string;
   /** Every socket this endpoint accepts carries this tag in its data, so events reach these handlers. */
   kind: T["kind"];
-  /** Who may connect: an account role (token checked before the upgrade) or a device credential. */
-  access: Access | "device";
+  /** Who may connect: an account role (token checked before the upgrade), a device credential or a driver token. */
+  access: Access | "device" | "driver";
   upgrade: UpgradeHandler<T>;
   handlers: SocketHandlers<T>;
 }

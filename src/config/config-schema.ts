@@ -30,6 +30,8 @@ export const configSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9.:[\]_-]+(\s*,\s*[A-Za-z0-9.:[\]_-]+)*$/, "comma-separated host names")
     .optional(),
+  /** Token-less `/driver` sessions from loopback, for stock HOS drivers that cannot send a token. */
+  driversTrustLoopback: z.enum(["on", "off"]).default("off"),
   logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
   logFormat: z.enum(["pretty", "json"]).optional(),
 });
@@ -60,6 +62,7 @@ export const configSources: Record<keyof ConfigInput, { flag?: string; env?: str
   cloudClaimSecret: { env: "OPENGENIE_CLOUD_CLAIM_SECRET" },
   bleBridge: { env: "OPENGENIE_BLE_BRIDGE" },
   allowedHosts: { env: "OPENGENIE_ALLOWED_HOSTS" },
+  driversTrustLoopback: { env: "OPENGENIE_DRIVERS_TRUST_LOOPBACK" },
   logLevel: { env: "LOG_LEVEL" },
   logFormat: { env: "LOG_FORMAT" },
 };
