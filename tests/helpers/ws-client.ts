@@ -1,5 +1,9 @@
 import { z } from "zod";
-import { serverFrameSchema, stationDriverFrameSchema, stationIotFrameSchema } from "../../src/protocol/index.ts";
+import {
+  serverFrameSchema,
+  stationDriverFrameSchema,
+  stationIotFrameSchema,
+} from "../../src/protocol/index.ts";
 
 /**
  * A test WebSocket client that queues every frame so tests can await the next one. Every frame
