@@ -11,7 +11,9 @@ const OUTSTANDING_MS = MAX_WAIT_MS + 5_000;
 
 interface Outstanding {
   deviceId: string;
+  /** The instance the ACTION went to: only a session of it (this one or its successor) may answer. */
   driverKey: string;
+  instanceId: string;
   at: number;
 }
 
@@ -25,8 +27,9 @@ export interface DriverActionsDeps {
 
 /**
  * Commands to driver devices: `ACTION` frames out, `ACTION_RESULT` in, correlated by requestId.
- * Only the first result for a request counts; a repeat, or a result for a request this driverKey
- * was never sent, is ignored (counted), so a driver cannot confirm another driver's command.
+ * Only the first result for a request counts; a repeat, or a result for a request this driver
+ * instance was never sent, is ignored (counted), so a driver cannot confirm another's command.
+ * A result may come from a later session of the same instance (a driver that reconnected).
  */
 export function createDriverActions(deps: DriverActionsDeps) {
   const { devices, driverDevices, clock } = deps;
@@ -55,7 +58,12 @@ export function createDriverActions(deps: DriverActionsDeps) {
       const { action, requestId, ...payload } = message;
       const now = clock.now();
       prune(now);
-      outstanding.set(requestId, { deviceId, driverKey: device.driverKey, at: now });
+      outstanding.set(requestId, {
+        deviceId,
+        driverKey: device.driverKey,
+        instanceId: device.instanceId,
+        at: now,
+      });
       const sent = session.send({
         event: "ACTION",
         device_id: device.driverDeviceId,
@@ -70,10 +78,10 @@ export function createDriverActions(deps: DriverActionsDeps) {
 
   return {
     sink,
-    /** An `ACTION_RESULT` from a session of `driverKey`. */
-    async result(driverKey: string, result: ActionResultData) {
+    /** An `ACTION_RESULT` from a session of a driver instance. */
+    async result(from: { driverKey: string; instanceId: string }, result: ActionResultData) {
       const o = result.requestId ? outstanding.get(result.requestId) : undefined;
-      if (!o || o.driverKey !== driverKey || !result.requestId) {
+      if (!o || o.driverKey !== from.driverKey || o.instanceId !== from.instanceId || !result.requestId) {
         ignoredResults++;
         return;
       }

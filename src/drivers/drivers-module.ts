@@ -54,7 +54,7 @@ export function createDriversModule(deps: DriversModuleDeps) {
         case "METRIC_UPDATE":
           return driverDevices.metrics(session.driverKey, e.deviceId, e.data.metrics);
         case "ACTION_RESULT":
-          await actions.result(session.driverKey, e.data);
+          await actions.result(session, e.data);
           return undefined;
       }
     },
