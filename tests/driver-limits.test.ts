@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { createManualClock } from "../src/core/index.ts";
+import { eventually, getDevice } from "./helpers/devices.ts";
+import { connectDriver, discovered, driverToken, registerDriver, stationIdOf } from "./helpers/drivers.ts";
+import { readMetric } from "./helpers/metrics.ts";
+import { OPCODE, rawWebSocket } from "./helpers/raw-ws.ts";
+import { startTestStation, type TestStation } from "./helpers/test-station.ts";
+
+// What one driver can cost the station is bounded (docs/security.md): a message budget, and
+// sessions that stop answering or never register are closed. Time is the station's injected
+// clock, so nothing here sleeps.
+const clock = createManualClock(Date.now());
+let s: TestStation;
+let admin: string;
+beforeAll(async () => {
+  s = await startTestStation({ clock });
+  admin = await s.userToken("limits-admin", "admin");
+});
+afterAll(() => s.stop());
+
+test("over 200 messages at once (50/s after): one RATE_LIMITED error, the rest dropped until the budget refills", async () => {
+  const d = await connectDriver(s, { token: await driverToken(s, "FLOODER") });
+  await registerDriver(d, "FLOODER", "flood-1");
+  const unknown = { event: "NOPE", device_id: "x", data: {} };
+  // The registration took one message of the burst of 200; the clock stands still meanwhile.
+  for (const batch of [50, 50, 50, 49]) {
+    const seen = d.frames.length;
+    for (let i = 0; i < batch; i++) d.send(unknown);
+    await d.waitFor(() => d.frames.length === seen + batch);
+  }
+  expect(d.frames.slice(2).every((f) => (f as { error?: string }).error === "Unknown event.")).toBe(true);
+  d.send(unknown);
+  const limited = await d.next();
+  expect(limited).toMatchObject({
+    ok: false,
+    code: "DRIVER_WS_RATE_LIMITED",
+    details: [expect.any(String), expect.stringMatching(/^retryAfterMs: \d+$/)],
+    protocolVersion: 1,
+  });
+  const framesBefore = d.frames.length;
+  for (let i = 0; i < 3; i++) d.send(unknown);
+  // Dropped without an answer, and counted.
+  await eventually(
+    () => readMetric(s, "opengenie_driver_messages_rejected_total", { reason: "rate" }),
+    (n) => n === 4,
+  );
+  expect(d.frames.length).toBe(framesBefore);
+  clock.advance(1000);
+  d.send(unknown);
+  expect(await d.next()).toMatchObject({ error: "Unknown event." });
+  expect(d.ws.readyState).toBe(WebSocket.OPEN);
+  d.close();
+});
+
+test("a driver that never answers pings is closed with 4000 and its devices go offline; one that answers stays", async () => {
+  const token = await driverToken(s, "SILENT");
+  const raw = await rawWebSocket(s.info.httpPort, `/driver?token=${token}`);
+  await raw.waitFor((f) => f.opcode === OPCODE.text); // CONNECTED
+  raw.sendText(
+    JSON.stringify({
+      method: "driver.register",
+      params: { driverKey: "SILENT", instanceId: "s-1", protocolVersion: 1 },
+    }),
+  );
+  await raw.waitFor((f) => f.opcode === OPCODE.text && f.payload.toString().includes("REGISTERED"));
+  raw.sendText(JSON.stringify(discovered("quiet")));
+  const id = await stationIdOf(s, admin, "SILENT", "quiet");
+  await eventually(
+    () => getDevice(s, admin, id),
+    (dev) => dev.online,
+  );
+
+  const good = await connectDriver(s, { token: await driverToken(s, "CHATTY") });
+  await registerDriver(good, "CHATTY", "c-1");
+
+  clock.advance(30_000);
+  await raw.waitFor((f) => f.opcode === OPCODE.ping);
+  // The good client's pong precedes its next message on the stream: two answered messages
+  // later, the station has seen it.
+  for (let i = 0; i < 2; i++) {
+    good.send({ event: "NOPE", device_id: "x", data: {} });
+    await good.next();
+  }
+  clock.advance(10_000);
+  const close = await raw.waitFor((f) => f.opcode === OPCODE.close);
+  expect(raw.closeCode(close)).toBe(4000);
+  raw.destroy();
+  await eventually(
+    () => getDevice(s, admin, id),
+    (dev) => !dev.online,
+  );
+  good.send({ event: "NOPE", device_id: "x", data: {} });
+  expect(await good.next()).toMatchObject({ error: "Unknown event." });
+  good.close();
+});
+
+test("a connection that does not register within 10 s is closed with 4000", async () => {
+  const d = await connectDriver(s, { token: await driverToken(s, "SLOWPOKE") });
+  clock.advance(9_999);
+  d.send("not json");
+  expect(await d.next()).toMatchObject({ error: "Invalid JSON." });
+  clock.advance(1);
+  expect((await d.closed).code).toBe(4000);
+});
