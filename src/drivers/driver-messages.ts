@@ -109,7 +109,9 @@ export function parseDriverMessage(text: string): DriverMessage {
       );
     return { kind: "register", params: parsed.data };
   }
-  const { event, deviceId, data, requestId } = driverEventFrameSchema.parse(frame);
+  const aliased = driverEventFrameSchema.safeParse(frame);
+  if (!aliased.success) return problem("invalid", "Invalid message.", ...issueLines(aliased.error));
+  const { event, deviceId, data, requestId } = aliased.data;
   if (typeof event !== "string")
     return problem("invalid", "Missing event.", `Send "event": one of ${DRIVER_EVENTS.join(", ")}.`);
   const name = event.toUpperCase();

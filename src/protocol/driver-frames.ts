@@ -67,8 +67,9 @@ export const driverDeviceIdSchema = z.union([z.string().min(1).max(128), z.numbe
  */
 export const driverEventFrameSchema = z
   .looseObject({
-    event: z.string().optional(),
-    type: z.string().optional(),
+    // Checked after aliasing: the frame's name may be anything a driver got wrong.
+    event: z.unknown().optional(),
+    type: z.unknown().optional(),
     device_id: z.unknown().optional(),
     data: z.unknown().optional(),
     payload: z.unknown().optional(),
