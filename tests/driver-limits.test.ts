@@ -5,6 +5,7 @@ import { connectDriver, discovered, driverToken, registerDriver, stationIdOf } f
 import { readMetric } from "./helpers/metrics.ts";
 import { OPCODE, rawWebSocket } from "./helpers/raw-ws.ts";
 import { startTestStation, type TestStation } from "./helpers/test-station.ts";
+import { upgradeStatus } from "./helpers/ws-client.ts";
 
 // What one driver can cost the station is bounded (docs/security.md): a message budget, and
 // sessions that stop answering or never register are closed. Time is the station's injected
@@ -101,4 +102,27 @@ test("a connection that does not register within 10 s is closed with 4000", asyn
   expect(await d.next()).toMatchObject({ error: "Invalid JSON." });
   clock.advance(1);
   expect((await d.closed).code).toBe(4000);
+});
+
+test("at most 64 open sockets per driver token (429 before the upgrade); another token is not affected", async () => {
+  const token = await driverToken(s, "MANY_SOCKETS");
+  const sockets = await Promise.all(Array.from({ length: 64 }, () => connectDriver(s, { token })));
+  expect(await upgradeStatus(`${s.url}/driver?token=${token}`)).toBe(429);
+  const other = await connectDriver(s, { token: await driverToken(s, "FEW_SOCKETS") });
+  other.close();
+  sockets[0]!.close();
+  await sockets[0]!.closed;
+  await eventually(
+    async () => {
+      try {
+        const again = await connectDriver(s, { token });
+        again.close();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    (ok) => ok,
+  );
+  for (const d of sockets.slice(1)) d.close();
 });

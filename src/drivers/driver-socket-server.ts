@@ -57,6 +57,8 @@ export interface DriverLimits {
   maxInFlight: number;
   /** Registered instances per driverKey. */
   instancesPerDriver: number;
+  /** Open sockets per token (per driverKey), and for all token-less loopback drivers together. */
+  socketsPerCredential: number;
   /** Bytes waiting in a socket's send buffer past which frames to it are dropped. */
   sendBufferLimit: number;
   registerTimeoutMs: number;
@@ -69,6 +71,7 @@ export const DEFAULT_DRIVER_LIMITS: DriverLimits = {
   ratePerSecond: 50,
   maxInFlight: 64,
   instancesPerDriver: 32,
+  socketsPerCredential: 64,
   sendBufferLimit: 1024 * 1024,
   registerTimeoutMs: 10_000,
   heartbeatMs: 30_000,
@@ -119,7 +122,16 @@ export function createDriverSocketServer(deps: DriverSocketServerDeps) {
   const rejected = new Map<DriverRejectReason, number>();
   let heartbeat: TimerHandle | undefined;
   let pongCheck: TimerHandle | undefined;
+  /** Sockets open or being upgraded, per credential (a token's driverKey, or loopback trust). */
+  const openSockets = new Map<string, number>();
   let closing = false;
+
+  const credential = (data: { tokenDriverKey?: string }) => data.tokenDriverKey ?? "";
+  function release(key: string) {
+    const n = (openSockets.get(key) ?? 1) - 1;
+    if (n <= 0) openSockets.delete(key);
+    else openSockets.set(key, n);
+  }
 
   const sessionKey = (driverKey: string, instanceId: string) => `${driverKey}/${instanceId}`;
 
@@ -293,6 +305,7 @@ export function createDriverSocketServer(deps: DriverSocketServerDeps) {
         });
     },
     close(socket, code) {
+      release(credential(socket.data));
       const conn = connections.get(socket.data.connId);
       if (!conn) return;
       connections.delete(socket.data.connId);
@@ -334,6 +347,16 @@ export function createDriverSocketServer(deps: DriverSocketServerDeps) {
           "a driver token is required: create one with 'opengenie driver token <driverKey>' and pass it as ?token= or Authorization: Bearer; token-less drivers on this machine need OPENGENIE_DRIVERS_TRUST_LOOPBACK=on",
         ).toResponse();
       }
+      const key = credential({ ...(tokenDriverKey ? { tokenDriverKey } : {}) });
+      const open = openSockets.get(key) ?? 0;
+      if (open >= limits.socketsPerCredential) {
+        return new StationError(
+          "RATE_LIMITED",
+          `at most ${limits.socketsPerCredential} open /driver sockets per driver token; close some first`,
+          { retryAfterMs: 1000 },
+        ).toResponse();
+      }
+      openSockets.set(key, open + 1);
       const data: DriverSocketData = {
         kind: "driver",
         connId: randomUUID(),
@@ -341,6 +364,7 @@ export function createDriverSocketServer(deps: DriverSocketServerDeps) {
         connectedAt: clock.now(),
       };
       if (ctx.upgrade({ data })) return undefined;
+      release(key);
       return new StationError("VALIDATION_ERROR", "expected a WebSocket upgrade request").toResponse();
     },
     /** The registered session serving `driverKey/instanceId`. */
