@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { createManualClock } from "../src/core/index.ts";
-import { parseDriverMessage } from "../src/drivers/index.ts";
+import { DEFAULT_DRIVER_LIMITS, parseDriverMessage } from "../src/drivers/index.ts";
 import { driverErrorFrameSchema } from "../src/protocol/index.ts";
 import { eventually, getDevice } from "./helpers/devices.ts";
 import {
@@ -144,8 +144,8 @@ describe("a live station", () => {
     const before = await stored();
     await fc.assert(
       fc.asyncProperty(fc.oneof(malformedFrame, unknownDeviceFrame), async (text) => {
-        // One message's worth of budget (50/s) per frame, so the rate limit never answers instead.
-        clock.advance(20);
+        // One message's worth of budget per frame, so the rate limit never answers instead.
+        clock.advance(1000 / DEFAULT_DRIVER_LIMITS.ratePerSecond);
         d.send(text);
         const reply = await d.next();
         expect(driverErrorFrameSchema.parse(reply)).toMatchObject({

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createManualClock } from "../src/core/index.ts";
+import { DEFAULT_DRIVER_LIMITS } from "../src/drivers/index.ts";
 import { eventually, getDevice } from "./helpers/devices.ts";
 import { connectDriver, discovered, driverToken, registerDriver, stationIdOf } from "./helpers/drivers.ts";
 import { readMetric } from "./helpers/metrics.ts";
@@ -19,16 +20,18 @@ beforeAll(async () => {
 });
 afterAll(() => s.stop());
 
-test("over 200 messages at once (50/s after): one RATE_LIMITED error, the rest dropped until the budget refills", async () => {
+test("past the burst (then the rate): one RATE_LIMITED error, the rest dropped until the budget refills", async () => {
   const d = await connectDriver(s, { token: await driverToken(s, "FLOODER") });
   await registerDriver(d, "FLOODER", "flood-1");
   const unknown = { event: "NOPE", device_id: "x", data: {} };
-  // The registration took one message of the burst of 200; the clock stands still meanwhile.
-  for (const batch of [50, 50, 50, 49]) {
+  // The registration took one message of the burst; the clock stands still meanwhile.
+  for (let left = DEFAULT_DRIVER_LIMITS.rateCapacity - 1; left > 0; left -= 50) {
+    const batch = Math.min(50, left);
     const seen = d.frames.length;
     for (let i = 0; i < batch; i++) d.send(unknown);
     await d.waitFor(() => d.frames.length === seen + batch);
   }
+  expect(d.frames.length).toBe(DEFAULT_DRIVER_LIMITS.rateCapacity + 1);
   expect(d.frames.slice(2).every((f) => (f as { error?: string }).error === "Unknown event.")).toBe(true);
   d.send(unknown);
   const limited = await d.next();
@@ -125,4 +128,31 @@ test("at most 64 open sockets per driver token (429 before the upgrade); another
     (ok) => ok,
   );
   for (const d of sockets.slice(1)) d.close();
+});
+
+test("a driver with 300 devices announcing them all at once (900 messages) gets every one in, none refused", async () => {
+  const d = await connectDriver(s, { token: await driverToken(s, "BIG_BRIDGE") });
+  await registerDriver(d, "BIG_BRIDGE", "big-1");
+  for (let i = 0; i < 300; i++) {
+    d.send(discovered(`lamp-${i}`, `Lamp ${i}`));
+    d.send({ event: "STATE_UPDATE", device_id: `lamp-${i}`, data: { power: "on" } });
+    d.send({ event: "METRIC_UPDATE", device_id: `lamp-${i}`, data: { metrics: [{ key: "w", value: i }] } });
+  }
+  await eventually(
+    async () => {
+      const { drivers } = (await (await s.api("/api/drivers", { token: admin })).json()) as {
+        drivers: { driverKey: string; devices: unknown[] }[];
+      };
+      return drivers.find((x) => x.driverKey === "BIG_BRIDGE")?.devices.length ?? 0;
+    },
+    (n) => n === 300,
+    15_000,
+  );
+  const last = await stationIdOf(s, admin, "BIG_BRIDGE", "lamp-299");
+  await eventually(
+    () => getDevice(s, admin, last),
+    (dev) => dev.state.power === "on" && dev.metrics?.[0]?.value === 299,
+  );
+  expect(d.frames.filter((f) => (f as { ok?: boolean }).ok === false)).toEqual([]);
+  d.close();
 });

@@ -10,6 +10,7 @@ import {
   type StationDriverFrame,
 } from "../protocol/index.ts";
 import { createTokenBucket, type TokenBucket } from "../ws/index.ts";
+import { DEFAULT_DRIVER_LIMITS, type DriverLimits } from "./driver-limits.ts";
 import {
   type DriverEvent,
   type DriverProblem,
@@ -49,35 +50,6 @@ export interface DriverHub {
   handle(session: DriverSession, event: DriverEvent): Promise<DriverProblem | undefined>;
 }
 
-export interface DriverLimits {
-  /** Messages per session: burst and sustained rate. */
-  rateCapacity: number;
-  ratePerSecond: number;
-  /** Messages of one session parsed but not yet handled (each waits for the previous). */
-  maxInFlight: number;
-  /** Registered instances per driverKey. */
-  instancesPerDriver: number;
-  /** Open sockets per token (per driverKey), and for all token-less loopback drivers together. */
-  socketsPerCredential: number;
-  /** Bytes waiting in a socket's send buffer past which frames to it are dropped. */
-  sendBufferLimit: number;
-  registerTimeoutMs: number;
-  heartbeatMs: number;
-  pongTimeoutMs: number;
-}
-
-export const DEFAULT_DRIVER_LIMITS: DriverLimits = {
-  rateCapacity: 200,
-  ratePerSecond: 50,
-  maxInFlight: 64,
-  instancesPerDriver: 32,
-  socketsPerCredential: 64,
-  sendBufferLimit: 1024 * 1024,
-  registerTimeoutMs: 10_000,
-  heartbeatMs: 30_000,
-  pongTimeoutMs: 10_000,
-};
-
 interface Connection {
   socket: SocketConnection<DriverSocketData>;
   session?: DriverSession;
@@ -87,7 +59,8 @@ interface Connection {
   rateNoticeSent: boolean;
   awaitingPong: boolean;
   queue: Promise<void>;
-  inFlight: number;
+  /** Characters of messages waiting in `queue`. */
+  queuedChars: number;
   registerTimer?: TimerHandle;
 }
 
@@ -255,7 +228,7 @@ export function createDriverSocketServer(deps: DriverSocketServerDeps) {
         rateNoticeSent: false,
         awaitingPong: false,
         queue: Promise.resolve(),
-        inFlight: 0,
+        queuedChars: 0,
       };
       conn.registerTimer = clock.setTimeout(
         () => socket.close(DRIVER_CLOSE_TIMEOUT, "no driver.register in time"),
@@ -287,21 +260,23 @@ export function createDriverSocketServer(deps: DriverSocketServerDeps) {
         });
       }
       conn.rateNoticeSent = false;
-      if (conn.inFlight >= limits.maxInFlight) {
+      const text = typeof message === "string" ? message : new TextDecoder().decode(message);
+      if (conn.queuedChars + text.length > limits.maxQueuedChars) {
         return refuse(conn, {
           reason: "limit",
-          error: "Too many messages in flight.",
-          details: [`At most ${limits.maxInFlight} messages wait to be handled; this one was dropped.`],
+          error: "Too many messages waiting.",
+          details: [
+            `At most ${limits.maxQueuedChars} characters of messages wait to be handled; this one was dropped.`,
+          ],
         });
       }
-      const text = typeof message === "string" ? message : new TextDecoder().decode(message);
-      conn.inFlight++;
+      conn.queuedChars += text.length;
       // One at a time per session: a STATE_UPDATE right after a DEVICE_DISCOVERED finds its device.
       conn.queue = conn.queue
         .then(() => handle(conn, text))
         .catch((err) => logger.error("handling a driver message failed", { err }))
         .finally(() => {
-          conn.inFlight--;
+          conn.queuedChars -= text.length;
         });
     },
     close(socket, code) {

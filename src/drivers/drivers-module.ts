@@ -8,9 +8,10 @@ import type { Database } from "../storage/index.ts";
 import { createCatalogCompiler } from "./command-catalog.ts";
 import { createDriverActions } from "./driver-actions.ts";
 import { createDriverDevices } from "./driver-devices.ts";
+import type { DriverLimits } from "./driver-limits.ts";
 import { listDrivers } from "./driver-list.ts";
 import { driverRoutes } from "./driver-routes.ts";
-import { createDriverSocketServer, type DriverHub, type DriverLimits } from "./driver-socket-server.ts";
+import { createDriverSocketServer, type DriverHub } from "./driver-socket-server.ts";
 import { createDriverTokens } from "./driver-tokens.ts";
 
 export interface DriversModuleDeps {
