@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createManualClock } from "../src/core/index.ts";
-import { DEFAULT_DRIVER_LIMITS } from "../src/drivers/index.ts";
+import { DEFAULT_DRIVER_LIMITS, MAX_DEVICES_PER_DRIVER } from "../src/drivers/index.ts";
 import { eventually, getDevice } from "./helpers/devices.ts";
 import { connectDriver, discovered, driverToken, registerDriver, stationIdOf } from "./helpers/drivers.ts";
 import { readMetric } from "./helpers/metrics.ts";
@@ -154,5 +154,39 @@ test("a driver with 300 devices announcing them all at once (900 messages) gets 
     (dev) => dev.state.power === "on" && dev.metrics?.[0]?.value === 299,
   );
   expect(d.frames.filter((f) => (f as { ok?: boolean }).ok === false)).toEqual([]);
+  d.close();
+});
+
+test("at most 1000 devices per driverKey: the next DEVICE_DISCOVERED is refused and creates nothing", async () => {
+  const d = await connectDriver(s, { token: await driverToken(s, "HOARDER") });
+  await registerDriver(d, "HOARDER", "hoard-1");
+  // In halves, the budget refilled in between (by less than the 10 s a pong may take, so the
+  // heartbeat never times this socket out within one step).
+  for (const [from, to] of [
+    [0, MAX_DEVICES_PER_DRIVER / 2],
+    [MAX_DEVICES_PER_DRIVER / 2, MAX_DEVICES_PER_DRIVER],
+  ] as const) {
+    clock.advance(5_000);
+    for (let i = from; i < to; i++) d.send(discovered(`d-${i}`, `D ${i}`));
+    await stationIdOf(s, admin, "HOARDER", `d-${to - 1}`);
+  }
+  clock.advance(1000);
+  d.send(discovered("one-too-many"));
+  expect(await d.next()).toMatchObject({ ok: false, error: "Too many devices." });
+  // Announcing a known one again is still fine.
+  d.send(discovered("d-0", "D zero"));
+  const { drivers } = (await (await s.api("/api/drivers", { token: admin })).json()) as {
+    drivers: { driverKey: string; devices: { name: string }[] }[];
+  };
+  const mine = drivers.find((x) => x.driverKey === "HOARDER")!.devices;
+  expect(mine).toHaveLength(MAX_DEVICES_PER_DRIVER);
+  await eventually(
+    async () =>
+      (await (
+        await s.api(`/api/devices/${await stationIdOf(s, admin, "HOARDER", "d-0")}`, { token: admin })
+      ).json()) as { device: { name: string } },
+    (b) => b.device.name === "D zero",
+  );
+  expect(d.frames.filter((f) => (f as { ok?: boolean }).ok === false)).toHaveLength(1);
   d.close();
 });

@@ -164,18 +164,17 @@ export function createDriverDevices(deps: DriverDevicesDeps) {
         if (!(err instanceof CatalogError)) throw err;
         return { reason: "invalid", error: "Invalid DEVICE_DISCOVERED data.", details: [err.message] };
       }
-      const live =
-        (await devices.registry.find(id)) === undefined
-          ? (
-              await devices.registry.create({
-                id,
-                name: data.name,
-                type: data.deviceType,
-                transport: "driver",
-                driverKey,
-              })
-            ).device
-          : await applyIdentity(id, data.name, data.deviceType);
+      const live = (await devices.registry.find(id))
+        ? await applyIdentity(id, data.name, data.deviceType)
+        : (
+            await devices.registry.create({
+              id,
+              name: data.name,
+              type: data.deviceType,
+              transport: "driver",
+              driverKey,
+            })
+          ).device;
       const device: DriverDevice = {
         id,
         driverKey,

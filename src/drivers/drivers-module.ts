@@ -30,8 +30,7 @@ export interface DriversModuleDeps {
  * state and metrics, and execute commands; `/api/drivers…` manages their tokens.
  */
 export function createDriversModule(deps: DriversModuleDeps) {
-  const { db, devices, clock } = deps;
-  const logger = deps.logger;
+  const { db, devices, clock, logger } = deps;
   const tokens = createDriverTokens(db, clock);
   const driverDevices = createDriverDevices({
     db,
