@@ -18,10 +18,10 @@ export interface SocketEndpoint<T extends { kind: string } = { kind: string }> {
   kind: T["kind"];
   /**
    * Who may connect: an account role (token checked before the upgrade), a device credential,
-   * or a module token (the AIRI handshake checks it after the upgrade, and nothing is routed
-   * to or from a socket before it does).
+   * a driver token, or a module token (the AIRI handshake checks it after the upgrade, and
+   * nothing is routed to or from a socket before it does).
    */
-  access: Access | "device" | "module token";
+  access: Access | "device" | "driver" | "module token";
   upgrade: UpgradeHandler<T>;
   handlers: SocketHandlers<T>;
 }

@@ -26,6 +26,7 @@ import {
   withDeadline,
 } from "./core/index.ts";
 import { createDeviceService, type DeviceService, type Transport } from "./devices/index.ts";
+import { createDriversModule } from "./drivers/index.ts";
 import { createDeviceApiModule, createHostAllowList, createHttpModule } from "./http/index.ts";
 import { createIotWsModule } from "./iot-ws/index.ts";
 import type { Logger } from "./logging/index.ts";
@@ -122,6 +123,7 @@ export function createStation(config: StationConfig, platform: Platform, options
         deviceType: (id) => devices.registry.get(id)?.type,
       }),
       createIotWsModule({ devices, bus, clock, logger: child("ws-iot") }),
+      createDriversModule({ db: database.db, devices, bus, clock, config, logger: child("drivers") }),
       createProvisioningModule({
         platform,
         dataDir: config.dataDir,

@@ -49,6 +49,9 @@ const expectedRoutes: Record<string, Access> = {
   "POST /api/provisioning/add": "admin",
   "GET /api/provisioning/candidates": "admin",
   "GET /api/cloud/status": "guest",
+  "GET /api/drivers": "admin",
+  "POST /api/drivers/:driverKey/token": "admin",
+  "DELETE /api/drivers/:driverKey/token": "admin",
 };
 const expectedOperations: Record<string, Role> = {
   ping: "guest",
@@ -133,6 +136,7 @@ describe("every /ws operation", () => {
 test("every socket endpoint and plain endpoint says who may connect", () => {
   const sockets = s.station.modules.flatMap((m) => m.sockets ?? []);
   expect(sockets.map((e) => `${e.path} ${e.access}`).sort()).toEqual([
+    "/driver driver",
     "/ws guest",
     "/ws/iot device",
     "/ws/modules module token",

@@ -3,6 +3,7 @@ import { CliError, type CliIo, type CliOutcome, exit } from "./cli-io.ts";
 import { backupCommand, restoreCommand } from "./commands/backup-command.ts";
 import { deviceCommand, devicesCommand } from "./commands/device-command.ts";
 import { doctorCommand } from "./commands/doctor-command.ts";
+import { driverCommand, driversCommand } from "./commands/driver-command.ts";
 import { pairCommand } from "./commands/pair-command.ts";
 import { serveCommand } from "./commands/serve-command.ts";
 import { tokenCommand } from "./commands/token-command.ts";
@@ -19,6 +20,11 @@ const commands: Record<string, { run: Command; summary: string }> = {
   token: { run: tokenCommand, summary: "token create --user <name> [--ttl 30d]: print a long-lived token" },
   device: { run: deviceCommand, summary: "device add --name <n> --type <t> [--json]: register a device" },
   devices: { run: devicesCommand, summary: "list devices [--json]" },
+  driver: {
+    run: driverCommand,
+    summary: "driver token [--revoke] <driverKey> [--json]: a driver's token, shown once",
+  },
+  drivers: { run: driversCommand, summary: "list drivers and their devices [--json]" },
   pair: { run: pairCommand, summary: "pair a new ESP32 over Bluetooth (interactive, or --address … --json)" },
   doctor: { run: doctorCommand, summary: "check the data dir, station, ports and Bluetooth [--json]" },
   backup: { run: backupCommand, summary: "backup --out <file>: database and identity in one file" },

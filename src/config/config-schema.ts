@@ -59,6 +59,8 @@ export const configSchema = z.object({
   modulesPolicy: z.preprocess(jsonText, modulesPolicySchema).optional(),
   /** Whether modules may command devices (`opengenie:device.command`). */
   modulesCommands: z.enum(["on", "off"]).default("off"),
+  /** Token-less `/driver` sessions from loopback, for stock HOS drivers that cannot send a token. */
+  driversTrustLoopback: z.enum(["on", "off"]).default("off"),
   logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
   logFormat: z.enum(["pretty", "json"]).optional(),
 });
@@ -92,6 +94,7 @@ export const configSources: Record<keyof ConfigInput, { flag?: string; env?: str
   modulesToken: { env: "AUTHENTICATION_TOKEN" },
   modulesPolicy: { env: "OPENGENIE_MODULES_POLICY" },
   modulesCommands: { env: "OPENGENIE_MODULES_COMMANDS" },
+  driversTrustLoopback: { env: "OPENGENIE_DRIVERS_TRUST_LOOPBACK" },
   logLevel: { env: "LOG_LEVEL" },
   logFormat: { env: "LOG_FORMAT" },
 };

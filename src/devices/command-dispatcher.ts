@@ -8,6 +8,11 @@ import { validateCommand } from "./device-types.ts";
 /** How a transport delivers `{"action","requestId",…params}` to one device. */
 export interface CommandSink {
   send(deviceId: string, message: CommandMessage): Promise<void> | void;
+  /**
+   * For devices whose commands are not in the type catalog (a driver announces its own): checks
+   * an action and its params, throwing VALIDATION_ERROR, and returns the params to send.
+   */
+  validate?(deviceId: string, action: string, params: unknown): Record<string, unknown>;
 }
 
 export const MAX_WAIT_MS = 60_000;
@@ -23,8 +28,6 @@ export interface DispatcherDeps {
   registry: DeviceRegistry;
   writer: BatchedWriter;
   clock: Clock;
-  /** Extra validation for device kinds whose commands are not in the type catalog (drivers). */
-  validate?: (deviceId: string, action: string, params: unknown) => Record<string, unknown> | undefined;
 }
 
 /** Sends commands through whichever transport the device uses and correlates results by requestId. */
@@ -41,14 +44,16 @@ export function createCommandDispatcher(deps: DispatcherDeps) {
 
     async send(deviceId: string, action: string, params: unknown, waitMs?: number) {
       const device = await registry.require(deviceId);
-      const clean = deps.validate?.(deviceId, action, params) ?? validateCommand(device.type, action, params);
+      const sink = sinks.get(device.transport);
+      const clean = sink?.validate
+        ? sink.validate(deviceId, action, params)
+        : validateCommand(device.type, action, params);
       if (!device.online) {
         throw new StationError(
           "DEVICE_OFFLINE",
           `device ${device.name} (${deviceId}) is offline; it cannot take commands now`,
         );
       }
-      const sink = sinks.get(device.transport);
       if (!sink) throw new StationError("UNAVAILABLE", `no ${device.transport} transport is running`);
       const requestId = randomUUID();
       writer.appendEvent(deviceId, "command", { action, params: clean, requestId }, clock.now());

@@ -8,6 +8,7 @@ import {
   StationError,
   type StationEvents,
 } from "../core/index.ts";
+import type { DeviceCommand, DeviceMetric } from "../protocol/index.ts";
 import type { BatchedWriter, Database, DeviceRow } from "../storage/index.ts";
 import { type DeviceType, deviceTypeSchema } from "./device-types.ts";
 
@@ -26,6 +27,9 @@ export interface LiveDevice {
   createdAt: number;
   state: Record<string, unknown>;
   driverKey: string | null;
+  /** Driver devices: the commands and latest metrics their driver announced (set by the driver transport). */
+  commands?: DeviceCommand[];
+  metrics?: DeviceMetric[];
 }
 
 export const DEFAULT_HEARTBEAT_SEC = 30;
@@ -41,6 +45,8 @@ export function summarize(d: LiveDevice): DeviceSummary {
     firmwareVersion: d.firmwareVersion,
     state: d.state,
     createdAt: d.createdAt,
+    ...(d.commands ? { commands: d.commands } : {}),
+    ...(d.metrics ? { metrics: d.metrics } : {}),
   };
 }
 

@@ -4,6 +4,22 @@ import { z } from "zod";
 export const transportSchema = z.enum(["mqtt", "iot-ws", "driver"]);
 export type Transport = z.infer<typeof transportSchema>;
 
+/** A driver device's latest reading (`METRIC_UPDATE`, CONTRACT.md section 4). */
+export const deviceMetricSchema = z.object({
+  key: z.string().min(1).max(64),
+  value: z.union([z.number(), z.string().max(1024), z.boolean(), z.null()]),
+  unit: z.string().max(32).nullish(),
+});
+export type DeviceMetric = z.infer<typeof deviceMetricSchema>;
+
+/** A command a driver's device takes, from its command catalog; `params` is JSON Schema. */
+export const deviceCommandSchema = z.object({
+  action: z.string(),
+  label: z.string().optional(),
+  params: z.union([z.record(z.string(), z.unknown()), z.boolean()]).optional(),
+});
+export type DeviceCommand = z.infer<typeof deviceCommandSchema>;
+
 export const deviceSchema = z
   .object({
     id: z.string(),
@@ -15,6 +31,10 @@ export const deviceSchema = z
     firmwareVersion: z.string().nullable(),
     state: z.record(z.string(), z.unknown()),
     createdAt: z.number(),
+    /** Driver devices: the commands their driver announced (other types: `GET /api/device-types`). */
+    commands: z.array(deviceCommandSchema).optional(),
+    /** Driver devices: the latest metrics their driver sent. */
+    metrics: z.array(deviceMetricSchema).optional(),
   })
   .meta({ id: "Device" });
 export type Device = z.infer<typeof deviceSchema>;

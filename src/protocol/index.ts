@@ -34,15 +34,25 @@ export {
   unsubscribePayloadSchema,
   welcomeFrameSchema,
 } from "./app-frames.ts";
-export type { CreatedDevice, Device, DeviceCredentials, DeviceEvent, Transport } from "./device.ts";
+export type {
+  CreatedDevice,
+  Device,
+  DeviceCommand,
+  DeviceCredentials,
+  DeviceEvent,
+  DeviceMetric,
+  Transport,
+} from "./device.ts";
 export {
   commandRequestSchema,
   createdDeviceSchema,
   deviceBodySchema,
+  deviceCommandSchema,
   deviceCredentialsSchema,
   deviceEventListSchema,
   deviceEventSchema,
   deviceListSchema,
+  deviceMetricSchema,
   deviceSchema,
   transportSchema,
 } from "./device.ts";
@@ -78,6 +88,58 @@ export {
 } from "./device-messages.ts";
 export type { DeviceType, DeviceTypeInfo } from "./device-types.ts";
 export { deviceTypeCatalog, deviceTypeSchema, deviceTypes, deviceTypesSchema } from "./device-types.ts";
+export type { DriverInfo, DriverList, DriverRevoked, DriverToken } from "./driver-api.ts";
+export {
+  driverDeviceSummarySchema,
+  driverInfoSchema,
+  driverListSchema,
+  driverRevokedSchema,
+  driverSessionSchema,
+  driverTokenSchema,
+} from "./driver-api.ts";
+export type {
+  ActionResultData,
+  CommandCatalogEntry,
+  DeviceDiscoveredData,
+  DeviceUpdatedData,
+  DriverActionFrame,
+  DriverErrorFrame,
+  DriverEventFrame,
+  DriverEventName,
+  DriverRegisterParams,
+  StationDriverFrame,
+} from "./driver-frames.ts";
+export {
+  actionResultDataSchema,
+  commandCatalogEntrySchema,
+  DRIVER_CLOSE_REPLACED,
+  DRIVER_CLOSE_REVOKED,
+  DRIVER_CLOSE_TIMEOUT,
+  DRIVER_ERROR_CODES,
+  DRIVER_EVENTS,
+  DRIVER_KEY_PATTERN,
+  DRIVER_KEY_RULE,
+  DRIVER_PROTOCOL_VERSION,
+  deviceDiscoveredDataSchema,
+  deviceUpdatedDataSchema,
+  driverActionFrameSchema,
+  driverConnectedFrameSchema,
+  driverDeviceIdSchema,
+  driverErrorFrameSchema,
+  driverEventDataSchemas,
+  driverEventFrameSchema,
+  driverKeySchema,
+  driverRegisteredFrameSchema,
+  driverRegisterFrameSchema,
+  driverRegisterParamsSchema,
+  INSTANCE_ID_RULE,
+  instanceIdSchema,
+  MAX_CATALOG_COMMANDS,
+  MAX_DEVICE_METRICS,
+  metricUpdateDataSchema,
+  stateUpdateDataSchema,
+  stationDriverFrameSchema,
+} from "./driver-frames.ts";
 export type { ErrorBody, ErrorCode } from "./errors.ts";
 export { errorBodySchema, errorStatus } from "./errors.ts";
 export type {

@@ -82,6 +82,24 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable("sessions").addColumn("last_seen_at", "integer").execute();
     },
   },
+  "0003_driver_devices": {
+    async up(db: Kysely<unknown>) {
+      // What a driver announced about each of its devices (CONTRACT.md section 4 `/driver`): the
+      // driver's own id for it, which instance serves it, its properties (command catalog
+      // included) and its latest metrics. Gone with the device.
+      await db.schema
+        .createTable("driver_devices")
+        .addColumn("device_id", "text", (c) => c.primaryKey().references("devices.id").onDelete("cascade"))
+        .addColumn("driver_key", "text", (c) => c.notNull())
+        .addColumn("driver_device_id", "text", (c) => c.notNull())
+        .addColumn("instance_id", "text", (c) => c.notNull())
+        .addColumn("properties", "text", (c) => c.notNull())
+        .addColumn("metrics", "text", (c) => c.notNull())
+        .addColumn("updated_at", "integer", (c) => c.notNull())
+        .addUniqueConstraint("driver_devices_key_id", ["driver_key", "driver_device_id"])
+        .execute();
+    },
+  },
 };
 
 export const inCodeMigrations: MigrationProvider = {

@@ -42,6 +42,17 @@ export interface Database {
     at: number;
   };
   drivers: { driver_key: string; token_hash: string; created_at: number };
+  driver_devices: {
+    device_id: string;
+    driver_key: string;
+    driver_device_id: string;
+    instance_id: string;
+    /** JSON: the announced properties, `commandCatalog` included. */
+    properties: string;
+    /** JSON: the latest `METRIC_UPDATE` metrics. */
+    metrics: string;
+    updated_at: number;
+  };
   cloud_config: {
     id: number;
     station_token: string | null;

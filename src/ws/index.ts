@@ -12,5 +12,4 @@ export { defineOperation } from "./operations.ts";
 export { APP_PROTOCOL, socketToken } from "./socket-token.ts";
 export type { ChannelHooks, Subscriptions } from "./subscriptions.ts";
 export { createSubscriptions } from "./subscriptions.ts";
-export type { TokenBucket } from "./token-bucket.ts";
-export { createTokenBucket } from "./token-bucket.ts";
+export { createTokenBucket, type TokenBucket } from "./token-bucket.ts";

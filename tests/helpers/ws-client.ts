@@ -1,11 +1,16 @@
 import { z } from "zod";
-import { serverFrameSchema, stationIotFrameSchema } from "../../src/protocol/index.ts";
+import {
+  serverFrameSchema,
+  stationDriverFrameSchema,
+  stationIotFrameSchema,
+} from "../../src/protocol/index.ts";
 
 /**
  * A test WebSocket client that queues every frame so tests can await the next one. Every frame
  * the station sends is checked against the protocol module (on `/ws/iot` what the station
- * sends a device, elsewhere the app frames): a frame the protocol does not describe fails the
- * test at its next wait, so every socket test also proves that the server emits the protocol.
+ * sends a device, on `/driver` what it sends a driver, elsewhere the app frames): a frame the
+ * protocol does not describe fails the test at its next wait, so every socket test also proves
+ * that the server emits the protocol.
  */
 export interface TestSocket {
   ws: WebSocket;
@@ -23,11 +28,23 @@ export interface TestSocket {
 
 let requestCounter = 0;
 
-export function openSocket(url: string, protocols?: string[]): Promise<TestSocket> {
-  const ws = new WebSocket(url, protocols);
+const frameSchemas: Record<string, z.ZodType> = {
+  "/ws/iot": stationIotFrameSchema,
+  "/driver": stationDriverFrameSchema,
+};
+
+export function openSocket(
+  url: string,
+  protocols?: string[],
+  init: { headers?: Record<string, string> } = {},
+): Promise<TestSocket> {
+  // Bun's WebSocket takes request headers (a driver's Authorization: Bearer) beside the protocols.
+  const ws = init.headers
+    ? new WebSocket(url, { protocols, headers: init.headers } as unknown as string[])
+    : new WebSocket(url, protocols);
   const frames: Record<string, unknown>[] = [];
   const waiters: (() => void)[] = [];
-  const schema = new URL(url).pathname === "/ws/iot" ? stationIotFrameSchema : serverFrameSchema;
+  const schema = frameSchemas[new URL(url).pathname] ?? serverFrameSchema;
   const offProtocol: string[] = [];
   ws.addEventListener("message", (event) => {
     const frame = JSON.parse(String(event.data));

@@ -42,7 +42,8 @@ function brokerAddress(config: StationConfig): { host: string; port: number } {
   };
 }
 
-async function localCliToken(io: CliIo, database: StationDatabase, config: StationConfig) {
+/** A one-minute admin token for the running station, signed with the data dir's secret. */
+export async function localCliToken(io: CliIo, database: StationDatabase, config: StationConfig) {
   return createAuthService({
     db: database.db,
     platform: io.platform,

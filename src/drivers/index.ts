@@ -1,0 +1,14 @@
+export type { CatalogCompiler, CommandCatalog } from "./command-catalog.ts";
+export { CatalogError, createCatalogCompiler } from "./command-catalog.ts";
+export { driverDeviceStationId, MAX_DEVICES_PER_DRIVER } from "./driver-devices.ts";
+export type { DriverLimits } from "./driver-limits.ts";
+export { DEFAULT_DRIVER_LIMITS } from "./driver-limits.ts";
+export type { LiveDriverFacts } from "./driver-list.ts";
+export { listDrivers } from "./driver-list.ts";
+export type { DriverMessage, DriverProblem, DriverRejectReason } from "./driver-messages.ts";
+export { parseDriverMessage } from "./driver-messages.ts";
+export type { DriverSession, DriverSocketData } from "./driver-socket-server.ts";
+export type { DriverTokens } from "./driver-tokens.ts";
+export { createDriverTokens } from "./driver-tokens.ts";
+export type { DriversModuleDeps } from "./drivers-module.ts";
+export { createDriversModule } from "./drivers-module.ts";
