@@ -11,5 +11,7 @@ export type { Service } from "./service.ts";
 export type { ErrorCode } from "./station-error.ts";
 export { errorStatus, StationError, toStationError } from "./station-error.ts";
 export type { DeviceSummary, StationEvents } from "./station-events.ts";
+export type { TokenBucket } from "./token-bucket.ts";
+export { createTokenBucket } from "./token-bucket.ts";
 export type { IssueSummary, ZodIssues } from "./zod-error-message.ts";
 export { zodErrorMessage, zodIssues } from "./zod-error-message.ts";

@@ -5,6 +5,7 @@
  * is dropped and counted, never an error the device sees.
  */
 import { Buffer } from "node:buffer";
+import { createTokenBucket, type TokenBucket } from "../core/index.ts";
 import { MAX_PAYLOAD_BYTES } from "./device-messages.ts";
 
 export const EVENTS_PER_SECOND = 20;
@@ -13,32 +14,10 @@ export const EVENT_BURST = 100;
 /** Why a device message was dropped (the `reason` label of `opengenie_device_messages_dropped_total`). */
 export type DropReason = "rate" | "size";
 
-/** Tokens refill continuously; a device that stays within the rate never loses a message. */
-function createTokenBucket(capacity: number, perSecond: number, now: number) {
-  let tokens = capacity;
-  let at = now;
-  const refill = (t: number) => {
-    tokens = Math.min(capacity, tokens + (Math.max(0, t - at) / 1000) * perSecond);
-    at = Math.max(at, t);
-  };
-  return {
-    take(t: number): boolean {
-      refill(t);
-      if (tokens < 1) return false;
-      tokens -= 1;
-      return true;
-    },
-    full(t: number): boolean {
-      refill(t);
-      return tokens >= capacity;
-    },
-  };
-}
-
 /** Two budgets per device: its event messages, and the history rows of its state reports. */
 interface DeviceBudget {
-  events: ReturnType<typeof createTokenBucket>;
-  stateHistory: ReturnType<typeof createTokenBucket>;
+  events: TokenBucket;
+  stateHistory: TokenBucket;
 }
 
 export function createDeviceMessageLimits() {
@@ -67,7 +46,7 @@ export function createDeviceMessageLimits() {
       // A UTF-16 length within a third of the limit cannot exceed it in UTF-8 bytes.
       if (raw.length * 3 > MAX_PAYLOAD_BYTES && Buffer.byteLength(raw, "utf8") > MAX_PAYLOAD_BYTES)
         return "size";
-      if (suffix === "event" && !budget(deviceId, now).events.take(now)) return "rate";
+      if (suffix === "event" && budget(deviceId, now).events.take(now) > 0) return "rate";
       return undefined;
     },
     /**
@@ -75,7 +54,7 @@ export function createDeviceMessageLimits() {
      * in the event log shares the events' rate, so a state flood cannot fill the disk either.
      */
     logStateReport(deviceId: string, now: number): boolean {
-      if (budget(deviceId, now).stateHistory.take(now)) return true;
+      if (budget(deviceId, now).stateHistory.take(now) === 0) return true;
       stateHistorySkipped++;
       return false;
     },

@@ -1,6 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { type Clock, StationError, type TimerHandle } from "../core/index.ts";
-import { bearerToken } from "../http/index.ts";
+import {
+  type Clock,
+  createTokenBucket,
+  StationError,
+  type TimerHandle,
+  type TokenBucket,
+} from "../core/index.ts";
+import { bearerToken, isLoopbackAddress } from "../http/index.ts";
 import type { Logger } from "../logging/index.ts";
 import type { RequestContext, SocketConnection, SocketHandlers } from "../platform/index.ts";
 import {
@@ -9,7 +15,6 @@ import {
   DRIVER_CLOSE_TIMEOUT,
   type StationDriverFrame,
 } from "../protocol/index.ts";
-import { createTokenBucket, type TokenBucket } from "../ws/index.ts";
 import { DEFAULT_DRIVER_LIMITS, type DriverLimits } from "./driver-limits.ts";
 import {
   type DriverEvent,
@@ -71,12 +76,6 @@ export interface DriverSocketServerDeps {
   /** OPENGENIE_DRIVERS_TRUST_LOOPBACK: token-less drivers accepted from loopback only. */
   trustLoopback: boolean;
   limits?: Partial<DriverLimits>;
-}
-
-function isLoopback(address: string): boolean {
-  const v4 = /^(?:::ffff:)?(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
-  if (v4) return v4.startsWith("127.");
-  return address === "::1";
 }
 
 /**
@@ -316,7 +315,7 @@ export function createDriverSocketServer(deps: DriverSocketServerDeps) {
         tokenDriverKey = await hub.driverKeyOf(token);
         if (!tokenDriverKey)
           return new StationError("UNAUTHORIZED", "unknown or revoked driver token").toResponse();
-      } else if (!(deps.trustLoopback && isLoopback(ctx.remoteAddress))) {
+      } else if (!(deps.trustLoopback && isLoopbackAddress(ctx.remoteAddress))) {
         return new StationError(
           "UNAUTHORIZED",
           "a driver token is required: create one with 'opengenie driver token <driverKey>' and pass it as ?token= or Authorization: Bearer; token-less drivers on this machine need OPENGENIE_DRIVERS_TRUST_LOOPBACK=on",

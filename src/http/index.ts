@@ -14,7 +14,7 @@ export { createHttpModule } from "./http-module.ts";
 export { API_BODY_LIMIT } from "./json-body.ts";
 export { explainListenError } from "./listen-error.ts";
 export { createMetricsEndpoint } from "./metrics-endpoint.ts";
-export { isLocalAddress } from "./network-class.ts";
+export { isLocalAddress, isLoopbackAddress } from "./network-class.ts";
 export type { Access } from "./route-access.ts";
 export { accessOf, defineRoute, describeRouteAccess, requireAccess } from "./route-access.ts";
 export { cloudRoutes } from "./routes/cloud-routes.ts";

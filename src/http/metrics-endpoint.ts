@@ -1,8 +1,7 @@
 import { type AuthService, hasRole } from "../auth/index.ts";
 import { StationError, toStationError } from "../core/index.ts";
 import { bearerToken } from "./auth-guard.ts";
-
-const loopback = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+import { isLoopbackAddress } from "./network-class.ts";
 
 /** `GET /metrics`: Prometheus text, for an admin token or a scraper on this machine. */
 export function createMetricsEndpoint(
@@ -11,7 +10,7 @@ export function createMetricsEndpoint(
 ) {
   return async (request: Request, remoteAddress: string): Promise<Response> => {
     if (request.method !== "GET") return new StationError("NOT_FOUND", "use GET /metrics").toResponse();
-    if (!loopback.test(remoteAddress)) {
+    if (!isLoopbackAddress(remoteAddress)) {
       try {
         const principal = await auth.authenticate(bearerToken(request.headers.get("authorization")));
         if (!hasRole(principal.role, "admin"))

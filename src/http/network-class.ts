@@ -20,6 +20,13 @@ local.addAddress("::1", "ipv6");
 local.addSubnet("fc00::", 7, "ipv6");
 local.addSubnet("fe80::", 10, "ipv6");
 
+/** A peer on this machine: 127.0.0.0/8 or ::1, IPv4-mapped or not. */
+export function isLoopbackAddress(address: string): boolean {
+  const v4 = /^(?:::ffff:)?(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+  if (v4) return isIPv4(v4) && v4.startsWith("127.");
+  return address === "::1";
+}
+
 export function isLocalAddress(address: string): boolean {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   if (mapped) return isLocalAddress(mapped[1]!);

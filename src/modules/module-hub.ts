@@ -1,7 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { createLoginRateLimiter, tokensEqual } from "../auth/index.ts";
 import type { ModulesPolicy } from "../config/index.ts";
-import { type Clock, StationError, type TimerHandle, zodErrorMessage } from "../core/index.ts";
+import {
+  type Clock,
+  createTokenBucket,
+  StationError,
+  type TimerHandle,
+  type TokenBucket,
+  zodErrorMessage,
+} from "../core/index.ts";
+import { isLoopbackAddress } from "../http/index.ts";
 import type { Logger } from "../logging/index.ts";
 import type { RequestContext, SocketHandlers } from "../platform/index.ts";
 import {
@@ -19,7 +27,6 @@ import {
   type RegisteredModule,
   uiConfigureDataSchema,
 } from "../protocol/index.ts";
-import { createTokenBucket, type TokenBucket } from "../ws/index.ts";
 import { type DecodedFrame, decodeModuleFrame, OutgoingEvent } from "./module-codec.ts";
 import { type HubMember, ModulePeer, type ModulePeerLimits, type ModuleSocketData } from "./module-peer.ts";
 import {
@@ -67,7 +74,6 @@ export interface ModuleHubDeps {
 const PONG = "\u{1F49B}";
 /** Types only the hub sends: a module cannot forge a registry, an auth answer or a device event. */
 const HUB_ONLY = new Set<string>(Object.keys(moduleServerEventData));
-const loopback = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
 
 /**
  * The `/ws/modules` hub (CONTRACT.md section 4), an AIRI server-runtime for the published
@@ -386,7 +392,7 @@ export function createModuleHub(deps: ModuleHubDeps) {
     handlers,
     async upgrade(_request: Request, ctx: RequestContext<ModuleSocketData>): Promise<Response | undefined> {
       if (closing) return new StationError("UNAVAILABLE", "station is shutting down").toResponse();
-      if (!deps.token && !loopback.test(ctx.remoteAddress)) {
+      if (!deps.token && !isLoopbackAddress(ctx.remoteAddress)) {
         return new StationError(
           "FORBIDDEN",
           "the module hub has no AUTHENTICATION_TOKEN, so it accepts modules on this machine only; set one to accept others",

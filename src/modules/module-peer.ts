@@ -1,7 +1,7 @@
 import type { TimerHandle } from "../core/index.ts";
+import { createTokenBucket, type TokenBucket } from "../core/index.ts";
 import type { SocketConnection } from "../platform/index.ts";
 import type { ModuleIdentity } from "../protocol/index.ts";
-import { createTokenBucket, type TokenBucket } from "../ws/index.ts";
 import type { ModuleEncoding, OutgoingEvent } from "./module-codec.ts";
 import type { RouteIdentity, RoutingPeer } from "./module-routing.ts";
 

@@ -1,8 +1,8 @@
 import type { Principal } from "../auth/index.ts";
+import { createTokenBucket, type TokenBucket } from "../core/index.ts";
 import type { SocketConnection } from "../platform/index.ts";
 import type { Channel, SubscriptionFilter } from "../protocol/index.ts";
 import { systemFrame } from "./frames.ts";
-import { createTokenBucket, type TokenBucket } from "./token-bucket.ts";
 
 export type { Channel };
 

@@ -3,8 +3,10 @@ import type { AuthService } from "../auth/index.ts";
 import { hasRole } from "../auth/index.ts";
 import {
   type Clock,
+  createTokenBucket,
   StationError,
   type TimerHandle,
+  type TokenBucket,
   toStationError,
   zodErrorMessage,
   zodIssues,
@@ -23,7 +25,6 @@ import {
 } from "./frames.ts";
 import type { Operation } from "./operations.ts";
 import { APP_PROTOCOL, offeredProtocols, socketToken, upgradeHeaders } from "./socket-token.ts";
-import { createTokenBucket, type TokenBucket } from "./token-bucket.ts";
 
 export interface AppSocketDeps {
   auth: AuthService;

@@ -12,4 +12,3 @@ export { defineOperation } from "./operations.ts";
 export { APP_PROTOCOL, socketToken } from "./socket-token.ts";
 export type { ChannelHooks, Subscriptions } from "./subscriptions.ts";
 export { createSubscriptions } from "./subscriptions.ts";
-export { createTokenBucket, type TokenBucket } from "./token-bucket.ts";
