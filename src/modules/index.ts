@@ -1,7 +1,9 @@
 export type { DecodedFrame, ModuleEncoding } from "./module-codec.ts";
 export { decodeModuleFrame, encodeModuleFrame, OutgoingEvent } from "./module-codec.ts";
-export type { ModuleHub, ModuleHubDeps, ModuleHubLimits } from "./module-hub.ts";
-export { createModuleHub, DEFAULT_MODULE_HUB_LIMITS } from "./module-hub.ts";
+export type { ModuleHub } from "./module-hub.ts";
+export { createModuleHub } from "./module-hub.ts";
+export type { ModuleHubCounters, ModuleHubDeps, ModuleHubLimits } from "./module-hub-limits.ts";
+export { DEFAULT_MODULE_HUB_LIMITS } from "./module-hub-limits.ts";
 export type { ModuleHubModuleDeps } from "./module-hub-module.ts";
 export { createModuleHubModule } from "./module-hub-module.ts";
 export type { HubMember, ModulePeerLimits, ModuleSocketData } from "./module-peer.ts";

@@ -3,7 +3,8 @@ import type { Clock, EventBus, StationEvents } from "../core/index.ts";
 import type { DeviceService } from "../devices/index.ts";
 import type { Logger } from "../logging/index.ts";
 import { type StationModule, socketEndpoint } from "../station-module.ts";
-import { createModuleHub, DEFAULT_MODULE_HUB_LIMITS, type ModuleHubLimits } from "./module-hub.ts";
+import { createModuleHub } from "./module-hub.ts";
+import { DEFAULT_MODULE_HUB_LIMITS, type ModuleHubLimits } from "./module-hub-limits.ts";
 import { createStationAsModule, STATION_MODULE_NAME } from "./station-as-module.ts";
 
 export interface ModuleHubModuleDeps {

@@ -1,74 +1,27 @@
 import { randomUUID } from "node:crypto";
-import { createLoginRateLimiter, tokensEqual } from "../auth/index.ts";
-import type { ModulesPolicy } from "../config/index.ts";
-import {
-  type Clock,
-  createTokenBucket,
-  StationError,
-  type TimerHandle,
-  type TokenBucket,
-  zodErrorMessage,
-} from "../core/index.ts";
+import { StationError, type TimerHandle } from "../core/index.ts";
 import { isLoopbackAddress } from "../http/index.ts";
-import type { Logger } from "../logging/index.ts";
 import type { RequestContext, SocketHandlers } from "../platform/index.ts";
 import {
-  announceDataSchema,
-  authenticateDataSchema,
   CLOSE_MODULE_HEARTBEAT_TIMEOUT,
   heartbeatDataSchema,
-  MODULE_INVALID_TOKEN,
   MODULE_NOT_AUTHENTICATED,
-  type ModuleEvent,
-  type ModuleIdentity,
   type ModuleServerEventData,
   type ModuleServerEventType,
   moduleServerEventData,
-  type RegisteredModule,
-  uiConfigureDataSchema,
 } from "../protocol/index.ts";
 import { type DecodedFrame, decodeModuleFrame, OutgoingEvent } from "./module-codec.ts";
-import { type HubMember, ModulePeer, type ModulePeerLimits, type ModuleSocketData } from "./module-peer.ts";
+import { createModuleHubAuth } from "./module-hub-auth.ts";
 import {
-  collectDestinations,
-  peerMatchesPolicy,
-  routeIdentityOf,
-  routeRecipients,
-} from "./module-routing.ts";
-
-export interface ModuleHubLimits extends ModulePeerLimits {
-  /** Open `/ws/modules` sockets, authenticated or not. */
-  maxSockets: number;
-  /** Sockets that have not authenticated yet; a new one past this closes the oldest of them. */
-  maxUnauthenticated: number;
-  /** A module silent this long is dropped (AIRI's heartbeat read timeout). */
-  heartbeatTimeoutMs: number;
-  /** Device commands one module may have waiting at once. */
-  commandsInFlight: number;
-}
-
-export const DEFAULT_MODULE_HUB_LIMITS: ModuleHubLimits = {
-  maxSockets: 64,
-  maxUnauthenticated: 16,
-  heartbeatTimeoutMs: 60_000,
-  bufferLimit: 256 * 1024,
-  rateCapacity: 200,
-  ratePerSecond: 100,
-  commandsInFlight: 16,
-};
-
-export interface ModuleHubDeps {
-  clock: Clock;
-  logger: Logger;
-  /** `AUTHENTICATION_TOKEN`; unset = no auth (then only loopback peers may connect). */
-  token?: string;
-  policy?: ModulesPolicy;
-  /** The station's own module (`opengenie`): in the registry, routable like any peer. */
-  station: { name: string; identity: ModuleIdentity };
-  /** An event routed to the station's module. */
-  onStationEvent?(event: ModuleEvent, from: ModulePeer): void;
-  limits?: Partial<ModuleHubLimits>;
-}
+  createModuleHubCounters,
+  DEFAULT_MODULE_HUB_LIMITS,
+  type ModuleHubDeps,
+  type ModuleHubLimits,
+} from "./module-hub-limits.ts";
+import { createModuleHubOutbox } from "./module-hub-outbox.ts";
+import { createModuleHubRegistry } from "./module-hub-registry.ts";
+import { type HubMember, ModulePeer, type ModuleSocketData } from "./module-peer.ts";
+import { collectDestinations, routeIdentityOf, routeRecipients } from "./module-routing.ts";
 
 /** AIRI's `MessageHeartbeat.Pong`. */
 const PONG = "\u{1F49B}";
@@ -86,8 +39,6 @@ export function createModuleHub(deps: ModuleHubDeps) {
   const { clock, logger, policy } = deps;
   const limits: ModuleHubLimits = { ...DEFAULT_MODULE_HUB_LIMITS, ...deps.limits };
   const peers = new Map<string, ModulePeer>();
-  const announces = new Map<string, { bucket: TokenBucket; order: number }>();
-  let announceOrder = 0;
   const station: HubMember = {
     id: deps.station.name,
     name: deps.station.name,
@@ -95,179 +46,31 @@ export function createModuleHub(deps: ModuleHubDeps) {
     identity: deps.station.identity,
     route: routeIdentityOf(deps.station.identity),
   };
-  // Failed tokens per client address: 5 a minute, then the next check waits (like sign-ins).
-  const authFailures = createLoginRateLimiter(clock, 5, 60_000);
-  const counters = {
-    opened: 0,
-    routed: 0,
-    authFailures: 0,
-    dropped: { rate: 0, congested: 0, invalid: 0, unauthenticated: 0, refused: 0 },
-  };
+  const counters = createModuleHubCounters();
   let sweep: TimerHandle | undefined;
-  let syncScheduled = false;
   let closing = false;
 
-  function serverEvent<T extends ModuleServerEventType>(
-    type: T,
-    data: ModuleServerEventData<T>,
-    parentId?: string,
-  ): OutgoingEvent {
-    const metadata = {
-      source: deps.station.identity,
-      event: { id: randomUUID(), ...(parentId === undefined ? {} : { parentId }) },
-    };
-    return new OutgoingEvent(type, { type, data, metadata });
-  }
-
-  function send(peer: ModulePeer, event: OutgoingEvent, coalesceKey?: string) {
-    if (!peer.deliver(event, coalesceKey)) counters.dropped.congested++;
-  }
-
-  function sendError(peer: ModulePeer, message: string, parentId?: string) {
-    send(peer, serverEvent("error", { message }, parentId));
-  }
-
-  function registry(): RegisteredModule[] {
-    const modules: RegisteredModule[] = [{ name: station.name, identity: deps.station.identity }];
-    for (const p of peers.values()) {
-      if (!p.authenticated || !p.name || !p.identity) continue;
-      modules.push({
-        name: p.name,
-        ...(p.index === undefined ? {} : { index: p.index }),
-        identity: p.identity,
-      });
-    }
-    return modules;
-  }
-
-  function sendSync(peer: ModulePeer, parentId?: string) {
-    // Only the latest registry matters to a peer that is behind: it waits under one key.
-    send(peer, serverEvent("registry:modules:sync", { modules: registry() }, parentId), "registry");
-  }
-
-  /** Every join and leave re-sends the registry; changes within one tick share one sync. */
-  function scheduleSync() {
-    if (syncScheduled) return;
-    syncScheduled = true;
-    queueMicrotask(() => {
-      syncScheduled = false;
-      if (closing) return;
-      const event = serverEvent("registry:modules:sync", { modules: registry() });
-      for (const p of peers.values()) if (p.authenticated) send(p, event, "registry");
-    });
-  }
-
-  function toOthers(from: ModulePeer, event: OutgoingEvent) {
-    for (const p of peers.values()) if (p !== from && p.authenticated) send(p, event);
-  }
-
-  function registration(p: ModulePeer): RegisteredModule {
-    return { name: p.name, ...(p.index === undefined ? {} : { index: p.index }), identity: p.identity! };
-  }
-
-  function deAnnounce(p: ModulePeer, reason: string) {
-    if (!p.name || !p.identity) return;
-    toOthers(p, serverEvent("module:de-announced", { ...registration(p), reason }));
-    p.name = "";
-    p.index = undefined;
-    p.identity = undefined;
-    p.route = undefined;
-    scheduleSync();
-  }
-
-  function accept(peer: ModulePeer, parentId?: string) {
-    peer.authenticated = true;
-    send(peer, serverEvent("module:authenticated", { authenticated: true }, parentId));
-    sendSync(peer, parentId);
-  }
-
-  function checkToken(peer: ModulePeer, token: string, parentId?: string) {
-    const address = peer.socket.remoteAddress;
-    const attempt = authFailures.attempt(address, address);
-    if (tokensEqual(token, deps.token ?? "")) {
-      attempt.succeeded();
-      accept(peer, parentId);
-      return;
-    }
-    counters.authFailures++;
-    logger.warn("module authentication failed", { remoteAddress: address, connId: peer.id });
-    // Once, as an error: the 0.8.4 client resends at once on {authenticated:false}, forever.
-    sendError(peer, MODULE_INVALID_TOKEN, parentId);
-  }
-
-  function authenticate(peer: ModulePeer, event: ModuleEvent, parentId?: string) {
-    if (!deps.token) return accept(peer, parentId);
-    const parsed = authenticateDataSchema.safeParse(event.data);
-    const token = parsed.success ? parsed.data.token : "";
-    const address = peer.socket.remoteAddress;
-    const wait = authFailures.retryAfter(address, address);
-    if (wait <= 0) return checkToken(peer, token, parentId);
-    // A guesser's address waits for its window; the answer comes then, so no client is told
-    // "invalid token" for a right one and left stuck (the 0.8.4 client never retries it).
-    clock.clearTimeout(peer.pendingAuth);
-    peer.pendingAuth = clock.setTimeout(() => {
-      peer.pendingAuth = undefined;
-      if (peers.get(peer.id) === peer) checkToken(peer, token, parentId);
-    }, wait);
-  }
-
-  function announce(peer: ModulePeer, event: ModuleEvent, kind: "module" | "extension", parentId?: string) {
-    // One shape for both: the extension announce carries no index, and one given is kept.
-    const parsed = announceDataSchema.safeParse(event.data);
-    if (!parsed.success)
-      return sendError(peer, `invalid ${event.type}: ${zodErrorMessage(parsed.error, "data")}`);
-    if (!peer.authenticated) return sendError(peer, "must authenticate before announcing");
-    const { name, identity, index } = parsed.data;
-    const route = routeIdentityOf(identity);
-    if (name === station.name || route.plugin === station.route?.plugin) {
-      return sendError(peer, `the module name and plugin "${station.name}" belong to the station`);
-    }
-    const state = announces.get(peer.id) ?? { bucket: createTokenBucket(5, 1, clock.now()), order: 0 };
-    announces.set(peer.id, state);
-    // Each announce re-sends the registry to every peer: a module may not make that a flood.
-    if (state.bucket.take(clock.now()) > 0) return sendError(peer, "announcing too often; wait a second");
-    deAnnounce(peer, "re-announcing");
-    state.order = ++announceOrder;
-    peer.name = name;
-    peer.index = index;
-    peer.identity = identity;
-    peer.route = route;
-    if (kind === "extension") send(peer, serverEvent("extension:module:announced", parsed.data, parentId));
-    toOthers(peer, serverEvent("module:announced", registration(peer), parentId));
-    scheduleSync();
-  }
-
-  /** The module `ui:configure` names: by index when given, else the unindexed or only one. */
-  function findModule(name: string, index: number | undefined): ModulePeer | undefined {
-    const named = [...peers.values()]
-      .filter((p) => p.authenticated && p.name === name)
-      .sort((a, b) => (announces.get(a.id)?.order ?? 0) - (announces.get(b.id)?.order ?? 0));
-    if (index !== undefined) return named.findLast((p) => p.index === index);
-    return named.findLast((p) => p.index === undefined) ?? (named.length === 1 ? named[0] : undefined);
-  }
-
-  function configure(peer: ModulePeer, event: ModuleEvent, parentId?: string) {
-    if (!peer.authenticated) return sendError(peer, MODULE_NOT_AUTHENTICATED, parentId);
-    const parsed = uiConfigureDataSchema.safeParse(event.data);
-    if (!parsed.success)
-      return sendError(peer, `invalid ui:configure: ${zodErrorMessage(parsed.error, "data")}`);
-    const target = findModule(parsed.data.moduleName, parsed.data.moduleIndex);
-    const allowed =
-      !policy || (peerMatchesPolicy(peer, policy) && target && peerMatchesPolicy(target, policy));
-    if (!target || !allowed) {
-      return sendError(
-        peer,
-        "module not found, it hasn't announced itself or the name is incorrect",
-        parentId,
-      );
-    }
-    const configureEvent = {
-      type: "module:configure",
-      data: { config: parsed.data.config },
-      metadata: event.metadata,
-    };
-    send(target, new OutgoingEvent("module:configure", configureEvent));
-  }
+  const outbox = createModuleHubOutbox({ source: deps.station.identity, counters });
+  const { serverEvent, send, sendError } = outbox;
+  const modules = createModuleHubRegistry({
+    clock,
+    policy,
+    station,
+    stationIdentity: deps.station.identity,
+    peers,
+    outbox,
+    isClosing: () => closing,
+  });
+  const { registry } = modules;
+  const auth = createModuleHubAuth({
+    clock,
+    logger,
+    token: deps.token,
+    peers,
+    counters,
+    outbox,
+    sendSync: modules.sendSync,
+  });
 
   function route(peer: ModulePeer, decoded: Extract<DecodedFrame, { ok: true }>, text: string) {
     const { event } = decoded;
@@ -319,13 +122,13 @@ export function createModuleHub(deps: ModuleHubDeps) {
         return;
       }
       case "module:authenticate":
-        return authenticate(peer, event, parentId);
+        return auth.authenticate(peer, event, parentId);
       case "module:announce":
-        return announce(peer, event, "module", parentId);
+        return modules.announce(peer, event, "module", parentId);
       case "extension:module:announce":
-        return announce(peer, event, "extension", parentId);
+        return modules.announce(peer, event, "extension", parentId);
       case "ui:configure":
-        return configure(peer, event, parentId);
+        return modules.configure(peer, event, parentId);
       default:
         return route(peer, decoded, text);
     }
@@ -340,7 +143,7 @@ export function createModuleHub(deps: ModuleHubDeps) {
       const peer = new ModulePeer(socket, limits, clock.now(), !deps.token);
       peers.set(peer.id, peer);
       counters.opened++;
-      if (!deps.token) accept(peer);
+      if (!deps.token) auth.accept(peer);
       // A socket that never authenticates cannot hold a place for long: the oldest one goes.
       const waiting = [...peers.values()].filter((p) => !p.authenticated);
       if (waiting.length > limits.maxUnauthenticated)
@@ -379,9 +182,8 @@ export function createModuleHub(deps: ModuleHubDeps) {
       const peer = peers.get(socket.data.connId);
       if (!peer) return;
       peers.delete(peer.id);
-      announces.delete(peer.id);
       clock.clearTimeout(peer.pendingAuth);
-      deAnnounce(peer, "connection closed");
+      modules.leave(peer);
     },
     drain(socket) {
       peers.get(socket.data.connId)?.drain();
