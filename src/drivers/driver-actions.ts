@@ -2,7 +2,7 @@ import { type Clock, StationError } from "../core/index.ts";
 import { type CommandSink, type DeviceService, MAX_WAIT_MS } from "../devices/index.ts";
 import type { ActionResultData } from "../protocol/index.ts";
 import type { DriverDevices } from "./driver-devices.ts";
-import type { DriverSession } from "./driver-socket-server.ts";
+import type { DriverSession } from "./driver-session.ts";
 
 /** Commands sent to drivers and not yet answered, station-wide: the oldest go first past this. */
 export const MAX_OUTSTANDING_ACTIONS = 4096;

@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import type { DriverInfo } from "../protocol/index.ts";
 import type { Database } from "../storage/index.ts";
-import type { DriverSession } from "./driver-socket-server.ts";
+import type { DriverSession } from "./driver-session.ts";
 
 /** What a running station knows beyond the database: live sessions and presence. */
 export interface LiveDriverFacts {

@@ -1,73 +1,21 @@
 import { randomUUID } from "node:crypto";
-import {
-  type Clock,
-  createTokenBucket,
-  StationError,
-  type TimerHandle,
-  type TokenBucket,
-} from "../core/index.ts";
+import { type Clock, createTokenBucket, StationError, type TimerHandle } from "../core/index.ts";
 import { bearerToken, isLoopbackAddress } from "../http/index.ts";
 import type { Logger } from "../logging/index.ts";
-import type { RequestContext, SocketConnection, SocketHandlers } from "../platform/index.ts";
-import {
-  DRIVER_CLOSE_REPLACED,
-  DRIVER_CLOSE_REVOKED,
-  DRIVER_CLOSE_TIMEOUT,
-  type StationDriverFrame,
-} from "../protocol/index.ts";
+import type { RequestContext, SocketHandlers } from "../platform/index.ts";
+import { DRIVER_CLOSE_REVOKED, DRIVER_CLOSE_TIMEOUT } from "../protocol/index.ts";
+import { createDriverFrameHandler } from "./driver-frame-handler.ts";
 import { DEFAULT_DRIVER_LIMITS, type DriverLimits } from "./driver-limits.ts";
+import type { DriverRejectReason } from "./driver-messages.ts";
+import { createDriverOutbox } from "./driver-outbox.ts";
+import { createDriverRegistration } from "./driver-registration.ts";
 import {
-  type DriverEvent,
-  type DriverProblem,
-  type DriverRejectReason,
-  errorFrame,
-  parseDriverMessage,
-} from "./driver-messages.ts";
-
-export interface DriverSocketData {
-  kind: "driver";
-  connId: string;
-  /** The driverKey its token allows; undefined for a token-less driver trusted on loopback. */
-  tokenDriverKey?: string;
-  connectedAt: number;
-}
-
-/** A registered driver session, as the rest of the station sees it. */
-export interface DriverSession {
-  readonly connId: string;
-  readonly driverKey: string;
-  readonly instanceId: string;
-  readonly name?: string;
-  readonly remoteAddress: string;
-  readonly connectedAt: number;
-  readonly trustedLoopback: boolean;
-  /** Sends a frame; false when the socket is gone or its send buffer is full. */
-  send(frame: StationDriverFrame): boolean;
-}
-
-/** What the socket server hands on: registered sessions and their events. */
-export interface DriverHub {
-  /** The driverKey a token belongs to, if it is a current one. */
-  driverKeyOf(token: string): Promise<string | undefined>;
-  registered(session: DriverSession): Promise<void> | void;
-  ended(session: DriverSession): void;
-  /** One event of a registered session; a problem goes back to the driver as an error frame. */
-  handle(session: DriverSession, event: DriverEvent): Promise<DriverProblem | undefined>;
-}
-
-interface Connection {
-  socket: SocketConnection<DriverSocketData>;
-  session?: DriverSession;
-  stats: { messagesIn: number; messagesOut: number; dropped: number };
-  rate: TokenBucket;
-  /** Told it is over its budget since it last got a message through (one notice per burst). */
-  rateNoticeSent: boolean;
-  awaitingPong: boolean;
-  queue: Promise<void>;
-  /** Characters of messages waiting in `queue`. */
-  queuedChars: number;
-  registerTimer?: TimerHandle;
-}
+  type DriverConnection,
+  type DriverHub,
+  type DriverSession,
+  type DriverSocketData,
+  sessionKey,
+} from "./driver-session.ts";
 
 export interface DriverSocketServerDeps {
   hub: DriverHub;
@@ -88,9 +36,9 @@ export interface DriverSocketServerDeps {
 export function createDriverSocketServer(deps: DriverSocketServerDeps) {
   const { hub, clock, logger } = deps;
   const limits: DriverLimits = { ...DEFAULT_DRIVER_LIMITS, ...deps.limits };
-  const connections = new Map<string, Connection>();
+  const connections = new Map<string, DriverConnection>();
   /** Registered sessions by `driverKey/instanceId`. */
-  const sessions = new Map<string, Connection>();
+  const sessions = new Map<string, DriverConnection>();
   const rejected = new Map<DriverRejectReason, number>();
   let heartbeat: TimerHandle | undefined;
   let pongCheck: TimerHandle | undefined;
@@ -105,106 +53,18 @@ export function createDriverSocketServer(deps: DriverSocketServerDeps) {
     else openSockets.set(key, n);
   }
 
-  const sessionKey = (driverKey: string, instanceId: string) => `${driverKey}/${instanceId}`;
-
-  function send(conn: Connection, frame: StationDriverFrame): boolean {
-    if (conn.socket.getBufferedAmount() > limits.sendBufferLimit) {
-      conn.stats.dropped++;
-      return false;
-    }
-    const sent = conn.socket.send(JSON.stringify(frame));
-    if (sent === 0) {
-      conn.stats.dropped++;
-      return false;
-    }
-    conn.stats.messagesOut++;
-    return true;
-  }
-
-  function refuse(conn: Connection, p: DriverProblem) {
-    rejected.set(p.reason, (rejected.get(p.reason) ?? 0) + 1);
-    logger.debug("refused a driver message", {
-      driver: conn.session
-        ? sessionKey(conn.session.driverKey, conn.session.instanceId)
-        : conn.socket.data.connId,
-      reason: p.reason,
-      error: p.error,
-    });
-    send(conn, errorFrame(p));
-  }
-
-  function register(conn: Connection, params: { driverKey: string; instanceId: string; name?: string }) {
-    const { driverKey, instanceId } = params;
-    const current = conn.session;
-    if (current) {
-      if (current.driverKey === driverKey && current.instanceId === instanceId) {
-        send(conn, { event: "REGISTERED", ok: true, driverKey, instanceId });
-        return;
-      }
-      return refuse(conn, {
-        reason: "invalid",
-        error: "This connection is already registered.",
-        details: [
-          `It is ${current.driverKey} ${current.instanceId}; open another connection for another driver.`,
-        ],
-      });
-    }
-    const allowed = conn.socket.data.tokenDriverKey;
-    if (allowed !== undefined && allowed !== driverKey) {
-      refuse(conn, {
-        reason: "forbidden",
-        code: "DRIVER_WS_FORBIDDEN",
-        error: `This token is not for driverKey ${driverKey}.`,
-        details: [`Create one with: opengenie driver token ${driverKey}`],
-      });
-      conn.socket.close(DRIVER_CLOSE_REVOKED, "token not valid for this driverKey");
-      return;
-    }
-    const key = sessionKey(driverKey, instanceId);
-    const previous = sessions.get(key);
-    const instances = [...sessions.values()].filter((c) => c.session?.driverKey === driverKey).length;
-    if (!previous && instances >= limits.instancesPerDriver) {
-      return refuse(conn, {
-        reason: "limit",
-        error: "Too many instances.",
-        details: [`At most ${limits.instancesPerDriver} instances of one driverKey may be connected.`],
-      });
-    }
-    clock.clearTimeout(conn.registerTimer);
-    const session: DriverSession = {
-      connId: conn.socket.data.connId,
-      driverKey,
-      instanceId,
-      ...(params.name ? { name: params.name } : {}),
-      remoteAddress: conn.socket.remoteAddress,
-      connectedAt: conn.socket.data.connectedAt,
-      trustedLoopback: allowed === undefined,
-      send: (frame) => connections.has(conn.socket.data.connId) && send(conn, frame),
-    };
-    conn.session = session;
-    sessions.set(key, conn);
-    send(conn, { event: "REGISTERED", ok: true, driverKey, instanceId });
-    // The newest session wins, as a restarted driver reconnects before the old socket times out.
-    previous?.socket.close(DRIVER_CLOSE_REPLACED, "replaced by a newer session");
-    logger.info("driver registered", { driverKey, instanceId, remoteAddress: session.remoteAddress });
-    return hub.registered(session);
-  }
-
-  async function handle(conn: Connection, text: string) {
-    const message = parseDriverMessage(text);
-    if (message.kind === "problem") return refuse(conn, message.problem);
-    if (message.kind === "register") return register(conn, message.params);
-    const session = conn.session;
-    if (!session) {
-      return refuse(conn, {
-        reason: "unregistered",
-        error: "Driver is not registered.",
-        details: ["Send driver.register first."],
-      });
-    }
-    const p = await hub.handle(session, message.event);
-    if (p) refuse(conn, p);
-  }
+  const outbox = createDriverOutbox({ logger, limits, rejected });
+  const { send } = outbox;
+  const { register } = createDriverRegistration({
+    hub,
+    clock,
+    logger,
+    limits,
+    connections,
+    sessions,
+    outbox,
+  });
+  const frames = createDriverFrameHandler({ hub, clock, logger, limits, rejected, outbox, register });
 
   function beat() {
     for (const conn of connections.values()) {
@@ -220,7 +80,7 @@ export function createDriverSocketServer(deps: DriverSocketServerDeps) {
 
   const handlers: SocketHandlers<DriverSocketData> = {
     open(socket) {
-      const conn: Connection = {
+      const conn: DriverConnection = {
         socket,
         stats: { messagesIn: 0, messagesOut: 0, dropped: 0 },
         rate: createTokenBucket(limits.rateCapacity, limits.ratePerSecond, clock.now()),
@@ -239,44 +99,7 @@ export function createDriverSocketServer(deps: DriverSocketServerDeps) {
     message(socket, message) {
       const conn = connections.get(socket.data.connId);
       if (!conn) return;
-      conn.stats.messagesIn++;
-      const wait = conn.rate.take(clock.now());
-      if (wait > 0) {
-        conn.stats.dropped++;
-        if (conn.rateNoticeSent) {
-          rejected.set("rate", (rejected.get("rate") ?? 0) + 1);
-          return;
-        }
-        conn.rateNoticeSent = true;
-        return refuse(conn, {
-          reason: "rate",
-          code: "DRIVER_WS_RATE_LIMITED",
-          error: "Too many messages; this one and the next ones are dropped until the budget refills.",
-          details: [
-            `At most ${limits.ratePerSecond} messages per second (bursts of ${limits.rateCapacity}).`,
-            `retryAfterMs: ${wait}`,
-          ],
-        });
-      }
-      conn.rateNoticeSent = false;
-      const text = typeof message === "string" ? message : new TextDecoder().decode(message);
-      if (conn.queuedChars + text.length > limits.maxQueuedChars) {
-        return refuse(conn, {
-          reason: "limit",
-          error: "Too many messages waiting.",
-          details: [
-            `At most ${limits.maxQueuedChars} characters of messages wait to be handled; this one was dropped.`,
-          ],
-        });
-      }
-      conn.queuedChars += text.length;
-      // One at a time per session: a STATE_UPDATE right after a DEVICE_DISCOVERED finds its device.
-      conn.queue = conn.queue
-        .then(() => handle(conn, text))
-        .catch((err) => logger.error("handling a driver message failed", { err }))
-        .finally(() => {
-          conn.queuedChars -= text.length;
-        });
+      frames.receive(conn, message);
     },
     close(socket, code) {
       release(credential(socket.data));

@@ -11,7 +11,8 @@ import { createDriverDevices } from "./driver-devices.ts";
 import type { DriverLimits } from "./driver-limits.ts";
 import { listDrivers } from "./driver-list.ts";
 import { driverRoutes } from "./driver-routes.ts";
-import { createDriverSocketServer, type DriverHub } from "./driver-socket-server.ts";
+import type { DriverHub } from "./driver-session.ts";
+import { createDriverSocketServer } from "./driver-socket-server.ts";
 import { createDriverTokens } from "./driver-tokens.ts";
 
 export interface DriversModuleDeps {

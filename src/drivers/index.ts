@@ -7,7 +7,7 @@ export type { LiveDriverFacts } from "./driver-list.ts";
 export { listDrivers } from "./driver-list.ts";
 export type { DriverMessage, DriverProblem, DriverRejectReason } from "./driver-messages.ts";
 export { parseDriverMessage } from "./driver-messages.ts";
-export type { DriverSession, DriverSocketData } from "./driver-socket-server.ts";
+export type { DriverSession, DriverSocketData } from "./driver-session.ts";
 export type { DriverTokens } from "./driver-tokens.ts";
 export { createDriverTokens } from "./driver-tokens.ts";
 export type { DriversModuleDeps } from "./drivers-module.ts";
