@@ -8,16 +8,17 @@ export type {
   DriverErrorFrame,
   StationDriverFrame,
 } from "../../src/protocol/index.ts";
+export type { DriverEvents } from "./driver-events.ts";
 export type {
   ActionHandler,
   ActionOutcome,
   DriverAction,
   DriverCommand,
   DriverDevice,
-  DriverEvents,
   DriverOptions,
   DriverState,
   JsonSchema,
-  StationDriver,
-} from "./station-driver.ts";
-export { createStationDriver, DEFAULT_BACKOFF } from "./station-driver.ts";
+} from "./driver-types.ts";
+export { DEFAULT_BACKOFF } from "./reconnect-schedule.ts";
+export type { StationDriver } from "./station-driver.ts";
+export { createStationDriver } from "./station-driver.ts";

@@ -5,97 +5,27 @@
  * and reconnects with backoff: 1 s doubling to 30 s, ±10 % (the HOS SDK's schedule), never
  * after close code 4001 (a newer session with the same driverKey and instanceId took over).
  */
-import {
-  type BackoffOptions,
-  backoffDelay,
-  type Clock,
-  createEventBus,
-  createSystemClock,
-} from "../../src/core/index.ts";
+import { createSystemClock } from "../../src/core/index.ts";
 import {
   type DeviceMetric,
   DRIVER_CLOSE_REPLACED,
   DRIVER_PROTOCOL_VERSION,
   type DriverActionFrame,
-  type DriverErrorFrame,
   type DriverEventFrame,
   type DriverEventName,
   driverKeySchema,
   instanceIdSchema,
   stationDriverFrameSchema,
 } from "../../src/protocol/index.ts";
-
-export type JsonSchema = Record<string, unknown> | boolean;
-
-export interface DriverCommand {
-  /** The command's name: the `action` apps send. */
-  key: string;
-  label?: string;
-  /** JSON Schema (draft-07) for its payload; the station refuses payloads that do not match. */
-  payloadSchema?: JsonSchema;
-}
-
-/** A device this driver serves. `id` is the driver's own id; the station derives a stable one. */
-export interface DriverDevice {
-  id: string;
-  name: string;
-  /** e.g. light, switch, sensor, climate, or a type of your own. */
-  deviceType: string;
-  commands?: DriverCommand[];
-  manufacturer?: string;
-  model?: string;
-  /** More properties shown with the device. */
-  properties?: Record<string, unknown>;
-}
-
-export interface DriverAction {
-  deviceId: string;
-  command: string;
-  payload: Record<string, unknown>;
-  requestId: string;
-}
-
-/** What an action handler returns: nothing or true is success; throwing is failure with its message. */
-export type ActionOutcome = undefined | boolean | { success: boolean; message?: string };
-export type ActionHandler = (action: DriverAction) => ActionOutcome | Promise<ActionOutcome>;
-
-export type DriverState = "idle" | "connecting" | "registered" | "waiting" | "replaced" | "closed";
-
-/** The SDK's events, typed. */
-export interface DriverEvents extends Record<string, unknown> {
-  /** The socket opened (registration follows). */
-  connected: { url: string };
-  registered: { driverKey: string; instanceId: string };
-  disconnected: { code: number; reason: string };
-  /** A reconnect is scheduled `delayMs` from now; `attempt` counts from 1 since the last registration. */
-  reconnecting: { attempt: number; delayMs: number };
-  /** Close code 4001: another session with this driverKey and instanceId took over. No reconnect. */
-  replaced: { reason: string };
-  /** The station refused a message (HOS's error envelope). */
-  error: DriverErrorFrame;
-  action: DriverAction;
-}
-
-export interface DriverOptions {
-  /** The station's driver endpoint, e.g. `ws://192.168.1.10:8080/driver`. */
-  url: string;
-  /** [A-Z0-9_], 2-64 chars; lower case is upper-cased, as the HOS SDK does. */
-  driverKey: string;
-  /** [a-zA-Z0-9:_-], 1-128 chars: tells instances of one driver apart. */
-  instanceId: string;
-  name?: string;
-  /** From `opengenie driver token <driverKey>`; sent as `?token=`. Omit for loopback trust. */
-  token?: string;
-  /** Timers for reconnects (tests pass a manual clock). */
-  clock?: Pick<Clock, "setTimeout" | "clearTimeout">;
-  /** The jitter's random source, in [0, 1). */
-  random?: () => number;
-  backoff?: BackoffOptions;
-  /** A WebSocket constructor; the runtime's global one by default (Bun, Deno, Node 22+). */
-  WebSocket?: typeof WebSocket;
-}
-
-export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 1000, maxMs: 30_000, jitter: 0.1 };
+import { createDriverEvents, type DriverEvents } from "./driver-events.ts";
+import type {
+  ActionHandler,
+  DriverAction,
+  DriverDevice,
+  DriverOptions,
+  DriverState,
+} from "./driver-types.ts";
+import { createReconnectSchedule, DEFAULT_BACKOFF } from "./reconnect-schedule.ts";
 
 type AnyEventFrame = { [E in DriverEventName]: DriverEventFrame<E> }[DriverEventName];
 
@@ -104,21 +34,20 @@ export function createStationDriver(options: DriverOptions) {
   driverKeySchema.parse(driverKey);
   instanceIdSchema.parse(options.instanceId);
   const clock = options.clock ?? createSystemClock();
-  const random = options.random ?? Math.random;
-  const backoff = options.backoff ?? DEFAULT_BACKOFF;
+  const reconnects = createReconnectSchedule({
+    clock,
+    random: options.random ?? Math.random,
+    backoff: options.backoff ?? DEFAULT_BACKOFF,
+  });
   const WebSocketImpl = options.WebSocket ?? WebSocket;
-  const events = createEventBus<DriverEvents>((event, err) =>
-    console.error(`driver: a listener of ${event} failed`, err),
-  );
+  const events = createDriverEvents();
   const devices = new Map<string, DriverDevice>();
   const states = new Map<string, Record<string, unknown>>();
   const metrics = new Map<string, DeviceMetric[]>();
   let handler: ActionHandler | undefined;
   let socket: WebSocket | undefined;
   let state: DriverState = "idle";
-  let failures = 0;
   let attempts = 0;
-  let timer: ReturnType<typeof clock.setTimeout> | undefined;
 
   function url(): string {
     if (!options.token) return options.url;
@@ -216,7 +145,7 @@ export function createStationDriver(options: DriverOptions) {
     }
     if (frame.event === "REGISTERED") {
       state = "registered";
-      failures = 0;
+      reconnects.succeeded();
       events.emit("registered", { driverKey: frame.driverKey, instanceId: frame.instanceId });
       replay();
     } else if (frame.event === "ACTION") {
@@ -225,11 +154,8 @@ export function createStationDriver(options: DriverOptions) {
   }
 
   function scheduleReconnect() {
-    const delayMs = backoffDelay(failures, backoff, random);
-    failures++;
     state = "waiting";
-    timer = clock.setTimeout(open, delayMs);
-    events.emit("reconnecting", { attempt: failures, delayMs });
+    events.emit("reconnecting", reconnects.schedule(open));
   }
 
   function onClose(ws: WebSocket, code: number, reason: string) {
@@ -246,7 +172,6 @@ export function createStationDriver(options: DriverOptions) {
   }
 
   function open() {
-    timer = undefined;
     if (state === "closed" || state === "replaced") return;
     state = "connecting";
     attempts++;
@@ -309,8 +234,7 @@ export function createStationDriver(options: DriverOptions) {
     /** Closes for good: no reconnect. */
     close() {
       state = "closed";
-      clock.clearTimeout(timer);
-      timer = undefined;
+      reconnects.cancel();
       socket?.close(1000, "driver closing");
     },
   };
