@@ -47,6 +47,14 @@ if (outcome.kind === "exit") {
   process.exit(signalled && outcome.code === 0 ? 0 : outcome.code);
 } else {
   stopStation = outcome.stop;
+  // The station asked to end (the cloud's station_reset): stop cleanly, exit with its code so
+  // systemd's Restart=on-failure starts it again (docs/cloud.md).
+  void outcome.exitRequested?.then(async (code) => {
+    if (signalled) return;
+    signalled = true;
+    await outcome.stop();
+    process.exit(code);
+  });
   if (signalled) {
     await outcome.stop();
     process.exit(0);

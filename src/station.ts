@@ -79,6 +79,11 @@ export function createStation(config: StationConfig, platform: Platform, options
   let running: Running | undefined;
   let runInfo: RunInfo | undefined;
   let stopping: Promise<void> | undefined;
+  // A module may ask the process to exit with a code (the cloud's station_reset); bin/ does it.
+  let requestExit: (code: number) => void = () => undefined;
+  const exitRequested = new Promise<number>((resolve) => {
+    requestExit = resolve;
+  });
 
   /** The modules around the core, in start order. */
   function createModules({ database, auth, devices }: Core) {
@@ -135,7 +140,17 @@ export function createStation(config: StationConfig, platform: Platform, options
         logger,
         broker: mqtt.deviceAddress,
       }),
-      createCloudModule({ db: database.db, config }),
+      createCloudModule({
+        db: database.db,
+        config,
+        platform,
+        devices,
+        auth,
+        bus,
+        clock,
+        logger: child("cloud"),
+        requestExit,
+      }),
       createModuleHubModule({
         stationId: config.stationId,
         token: config.modulesToken,
@@ -237,6 +252,8 @@ export function createStation(config: StationConfig, platform: Platform, options
     get runInfo() {
       return runInfo;
     },
+    /** Resolves with an exit code when a module asks the process to end (after `station_reset`). */
+    exitRequested,
   };
 }
 

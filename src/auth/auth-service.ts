@@ -242,6 +242,17 @@ export function createAuthService(deps: AuthDeps) {
       await db.updateTable("sessions").set({ revoked_at: clock.now() }).where("id", "=", sessionId).execute();
       deps.bus?.emit("session.revoked", { sessionId });
     },
+
+    /**
+     * Sessions another service revoked or deleted in its own transaction (the cloud link's
+     * identity messages): forgotten here at once and announced, so their sockets close (4003).
+     */
+    sessionsRevoked(sessionIds: readonly string[]): void {
+      for (const sessionId of sessionIds) {
+        sessionCache.delete(sessionId);
+        deps.bus?.emit("session.revoked", { sessionId });
+      }
+    },
   };
 }
 

@@ -17,6 +17,13 @@ export class CliError extends Error {
   override name = "CliError";
 }
 
-export type CliOutcome = { kind: "exit"; code: number } | { kind: "running"; stop(): Promise<void> };
+export type CliOutcome =
+  | { kind: "exit"; code: number }
+  | {
+      kind: "running";
+      stop(): Promise<void>;
+      /** Resolves when the station asks to end with a code (docs/cloud.md, station_reset). */
+      exitRequested?: Promise<number>;
+    };
 
 export const exit = (code: number): CliOutcome => ({ kind: "exit", code });

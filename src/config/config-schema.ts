@@ -48,6 +48,8 @@ export const configSchema = z.object({
     .regex(/^wss?:\/\/[^\s]+$/, "must be a wss:// or ws:// URL")
     .optional(),
   cloudClaimSecret: z.string().min(1).optional(),
+  /** A PEM file with the CA that signed the cloud's certificate, for a private cloud (docs/cloud.md). */
+  cloudCa: z.string().min(1).optional(),
   bleBridge: z.string().min(1).optional(),
   /** Extra names the station answers to in `Host` (DNS-rebinding defence), comma-separated. */
   allowedHosts: z
@@ -89,6 +91,7 @@ export const configSources: Record<keyof ConfigInput, { flag?: string; env?: str
   remoteAccess: { env: "OPENGENIE_REMOTE_ACCESS" },
   cloudUrl: { env: "OPENGENIE_CLOUD_URL" },
   cloudClaimSecret: { env: "OPENGENIE_CLOUD_CLAIM_SECRET" },
+  cloudCa: { env: "OPENGENIE_CLOUD_CA" },
   bleBridge: { env: "OPENGENIE_BLE_BRIDGE" },
   allowedHosts: { env: "OPENGENIE_ALLOWED_HOSTS" },
   modulesToken: { env: "AUTHENTICATION_TOKEN" },

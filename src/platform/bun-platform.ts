@@ -1,6 +1,7 @@
 import type { Server, ServerWebSocket } from "bun";
 import { bunEmbeddedFiles } from "./bun-embedded.ts";
 import { openBunSqlite } from "./bun-sqlite.ts";
+import { connectBunWebSocket } from "./bun-websocket-client.ts";
 import type { HttpServerHandle, Platform, ServeOptions, SocketConnection, SpawnedProcess } from "./types.ts";
 
 type Envelope<T> = { app: T; conn?: SocketConnection<T> };
@@ -90,5 +91,6 @@ export function createBunPlatform(): Platform {
     spawn,
     hashPassword: (password) => Bun.password.hash(password, { algorithm: "argon2id" }),
     verifyPassword: (password, hash) => Bun.password.verify(password, hash).catch(() => false),
+    connectWebSocket: connectBunWebSocket,
   };
 }

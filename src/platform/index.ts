@@ -3,6 +3,8 @@ export type {
   BatchStatement,
   EmbeddedFiles,
   HttpServerHandle,
+  OutboundSocket,
+  OutboundSocketHandlers,
   Platform,
   RequestContext,
   ServeOptions,

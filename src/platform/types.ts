@@ -94,6 +94,23 @@ export interface EmbeddedFiles {
   readonly webAppScript: string;
 }
 
+/** An outbound WebSocket (the cloud link): what the station calls on it. */
+export interface OutboundSocket {
+  send(text: string): void;
+  ping(): void;
+  /** Bytes queued and not yet written. */
+  readonly bufferedAmount: number;
+  close(code?: number, reason?: string): void;
+}
+
+export interface OutboundSocketHandlers {
+  open(): void;
+  message(text: string): void;
+  pong(): void;
+  /** Once per socket, however it ended (also after a failed connect or a TLS error). */
+  close(code: number, reason: string): void;
+}
+
 export interface Platform {
   readonly runtime: string;
   readonly embedded: EmbeddedFiles;
@@ -102,4 +119,9 @@ export interface Platform {
   spawn(cmd: string[], options?: { cwd?: string; env?: Record<string, string | undefined> }): SpawnedProcess;
   hashPassword(password: string): Promise<string>;
   verifyPassword(password: string, hash: string): Promise<boolean>;
+  /**
+   * Opens a WebSocket to `url`; `wss://` verifies the server's certificate against the system
+   * roots, or against `ca` (PEM) when given. Optional: a runtime without it has no cloud link.
+   */
+  connectWebSocket?(url: string, options: { ca?: string }, handlers: OutboundSocketHandlers): OutboundSocket;
 }

@@ -34,6 +34,36 @@ export {
   unsubscribePayloadSchema,
   welcomeFrameSchema,
 } from "./app-frames.ts";
+// The cloud link (CONTRACT.md section 7): handshake, JSON-RPC envelope, methods, identity messages.
+export type {
+  CloudChannel,
+  CloudHandshakeReply,
+  CloudMember,
+  IdentityMessage,
+  JsonRpcErrorObject,
+  JsonRpcId,
+} from "./cloud-link.ts";
+export {
+  claimHandshakeSchema,
+  cloudChannelSchema,
+  cloudHandshakeReplySchema,
+  cloudMemberSchema,
+  deviceCommandParamsSchema,
+  identityMessageSchema,
+  identityMessageTypes,
+  JSON_RPC_INTERNAL_ERROR,
+  JSON_RPC_INVALID_PARAMS,
+  JSON_RPC_INVALID_REQUEST,
+  JSON_RPC_METHOD_NOT_FOUND,
+  JSON_RPC_PARSE_ERROR,
+  JSON_RPC_SERVER_ERROR,
+  jsonRpcErrorSchema,
+  jsonRpcIdSchema,
+  jsonRpcRequestSchema,
+  jsonRpcResponseSchema,
+  setActiveChannelsParamsSchema,
+  stationAuthSchema,
+} from "./cloud-link.ts";
 export type {
   CreatedDevice,
   Device,

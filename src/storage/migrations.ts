@@ -100,6 +100,19 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0004_cloud_link": {
+    async up(db: Kysely<unknown>) {
+      // Users mirrored from the cloud's members (CONTRACT.md section 7 identity messages) are
+      // found by the cloud's id for them; at most one local user per cloud member.
+      await db.schema.alterTable("users").addColumn("cloud_user_id", "text").execute();
+      await db.schema
+        .createIndex("users_cloud_user_id")
+        .unique()
+        .on("users")
+        .column("cloud_user_id")
+        .execute();
+    },
+  },
 };
 
 export const inCodeMigrations: MigrationProvider = {

@@ -9,6 +9,8 @@ export interface Database {
     password_hash: string;
     role: "owner" | "admin" | "member" | "guest";
     created_at: number;
+    /** The cloud member this user mirrors (migration 0004_cloud_link); null for LAN-only users. */
+    cloud_user_id: ColumnType<string | null, string | null | undefined, string | null>;
   };
   sessions: {
     id: string;

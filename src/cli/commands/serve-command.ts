@@ -50,5 +50,5 @@ export async function serveCommand(args: string[], io: CliIo): Promise<CliOutcom
     if (err instanceof ConfigError) throw new CliError(err.message);
     throw err;
   }
-  return { kind: "running", stop: () => station.stop() };
+  return { kind: "running", stop: () => station.stop(), exitRequested: station.exitRequested };
 }

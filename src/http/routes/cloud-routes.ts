@@ -9,6 +9,8 @@ const cloudStatusSchema = z
     connected: z.boolean(),
     claimed: z.boolean(),
     lastError: z.string().optional(),
+    /** When the link last authenticated (epoch ms). */
+    lastConnectedAt: z.number().int().optional(),
   })
   .openapi("CloudStatus");
 export type CloudStatus = z.infer<typeof cloudStatusSchema>;

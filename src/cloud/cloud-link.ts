@@ -1,0 +1,226 @@
+import { readFileSync } from "node:fs";
+import type { Clock, TimerHandle } from "../core/index.ts";
+import type { Logger } from "../logging/index.ts";
+import type { OutboundSocket, Platform } from "../platform/index.ts";
+import { cloudHandshakeReplySchema } from "../protocol/index.ts";
+import { cloudReconnectDelay } from "./cloud-backoff.ts";
+import { createJsonRpcPeer, type JsonRpcPeer, type PlainMessage } from "./json-rpc-peer.ts";
+
+export const PING_INTERVAL_MS = 30_000;
+/** Larger messages are dropped unread: a cloud cannot make the station parse megabytes. */
+export const MAX_CLOUD_MESSAGE_CHARS = 1_048_576;
+
+/** Where the station token lives (`cloud_config`); the token itself is never logged. */
+export interface StationTokenStore {
+  read(): Promise<string | undefined>;
+  store(token: string): Promise<void>;
+}
+
+export interface CloudLinkDeps {
+  url: string;
+  /** A PEM file of the CA that signed the cloud's certificate (OPENGENIE_CLOUD_CA). */
+  caFile?: string;
+  claimSecret?: string;
+  chipId(): string | undefined;
+  tokens: StationTokenStore;
+  connect: NonNullable<Platform["connectWebSocket"]>;
+  clock: Clock;
+  logger: Logger;
+  random?: () => number;
+  pingIntervalMs?: number;
+  /** Once per authenticated connection: register methods on its peer. */
+  onAuthenticated(peer: JsonRpcPeer): void;
+  onPlainMessage(message: PlainMessage): void;
+  onServed?(method: string, outcome: "ok" | "error"): void;
+}
+
+export interface CloudLinkStatus {
+  connected: boolean;
+  lastError?: string;
+  lastConnectedAt?: number;
+}
+
+/**
+ * The outbound link to the cloud relay (CONTRACT.md section 7): claim once, then `station_auth`
+ * first on every connection, then JSON-RPC both ways. Any failure (refused token included) is
+ * recorded in the status and retried after a capped, jittered backoff, forever, so a revoked
+ * token costs the cloud one attempt a minute. A dead connection is found by a missing pong.
+ */
+export function createCloudLink(deps: CloudLinkDeps) {
+  const { clock, logger } = deps;
+  const pingEvery = deps.pingIntervalMs ?? PING_INTERVAL_MS;
+  const status: CloudLinkStatus = { connected: false };
+  let attempt = 0;
+  let reconnects = 0;
+  let badMessages = 0;
+  let running = false;
+  let socket: OutboundSocket | undefined;
+  let peer: JsonRpcPeer | undefined;
+  let retryTimer: TimerHandle | undefined;
+  let pingTimer: TimerHandle | undefined;
+
+  function fail(message: string) {
+    status.lastError = message;
+    logger.warn("cloud link", { error: message });
+  }
+
+  function scheduleRetry() {
+    if (!running) return;
+    const delay = cloudReconnectDelay(attempt++, deps.random);
+    reconnects++;
+    logger.info("cloud link reconnecting", { inMs: delay });
+    retryTimer = clock.setTimeout(() => void connect(), delay);
+  }
+
+  async function connect() {
+    retryTimer = undefined;
+    if (!running) return;
+    let token: string | undefined;
+    let ca: string | undefined;
+    try {
+      token = await deps.tokens.read();
+      if (deps.caFile) ca = readFileSync(deps.caFile, "utf8");
+    } catch (err) {
+      fail(`cannot read ${deps.caFile ?? "the station token"}: ${(err as Error).message}`);
+      return scheduleRetry();
+    }
+    const chipId = deps.chipId();
+    if (!token && (!deps.claimSecret || !chipId)) {
+      // Nothing to say to the cloud until a person sets the claim secret: no retries.
+      return fail(
+        !deps.claimSecret
+          ? "not claimed: set OPENGENIE_CLOUD_CLAIM_SECRET to claim this station"
+          : "not claimed: no chip id (/proc/device-tree/serial-number or /etc/machine-id)",
+      );
+    }
+    if (!running) return;
+    open(token, chipId, ca);
+  }
+
+  function open(storedToken: string | undefined, chipId: string | undefined, ca: string | undefined) {
+    let authenticated = false;
+    let awaitingPong = false;
+    let connPeer: JsonRpcPeer | undefined;
+    const send = (message: object) => s.send(JSON.stringify(message));
+    const auth = (stationToken: string) => send({ type: "station_auth", stationToken });
+
+    async function handshake(text: string) {
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      const reply = cloudHandshakeReplySchema.safeParse(json);
+      if (!reply.success) {
+        badMessages++;
+        return logger.warn("cloud link: ignoring an unexpected message before auth_ok");
+      }
+      const message = reply.data;
+      if (message.type === "claim_success") {
+        await deps.tokens.store(message.stationToken);
+        logger.info("cloud link: station claimed; token stored");
+        return auth(message.stationToken);
+      }
+      if (message.type === "auth_error") {
+        fail(`the cloud refused the station: ${message.message}`);
+        return s.close(4001, "auth_error");
+      }
+      authenticated = true;
+      attempt = 0;
+      status.connected = true;
+      status.lastConnectedAt = clock.now();
+      status.lastError = undefined;
+      logger.info("cloud link connected");
+      connPeer = createJsonRpcPeer({
+        send: (t) => s.send(t),
+        clock,
+        onPlainMessage: deps.onPlainMessage,
+        onBadMessage: (reason) => {
+          badMessages++;
+          logger.warn("cloud link: bad message", { reason });
+        },
+        onServed: deps.onServed,
+      });
+      peer = connPeer;
+      deps.onAuthenticated(connPeer);
+    }
+
+    const s: OutboundSocket = deps.connect(
+      deps.url,
+      { ca },
+      {
+        open() {
+          if (storedToken) auth(storedToken);
+          else send({ type: "claim_handshake", chipId, claimSecret: deps.claimSecret });
+          pingTimer = clock.setInterval(() => {
+            // No pong since the last ping (or no auth_ok by now): the connection is dead.
+            if (awaitingPong || !authenticated) {
+              fail(authenticated ? "no pong from the cloud" : "no answer to station_auth");
+              return s.close(4000, "no pong");
+            }
+            awaitingPong = true;
+            s.ping();
+          }, pingEvery);
+        },
+        message(text) {
+          if (text.length > MAX_CLOUD_MESSAGE_CHARS) {
+            badMessages++;
+            return logger.warn("cloud link: dropped an oversized message", { chars: text.length });
+          }
+          if (!authenticated) {
+            handshake(text).catch((err) => {
+              fail(`handshake failed: ${(err as Error).message}`);
+              s.close(1011, "handshake failed");
+            });
+          } else connPeer?.handleText(text);
+        },
+        pong() {
+          awaitingPong = false;
+        },
+        close(code, reason) {
+          clock.clearInterval(pingTimer);
+          pingTimer = undefined;
+          connPeer?.close("the cloud connection was lost");
+          if (peer === connPeer) peer = undefined;
+          if (socket === s) socket = undefined;
+          if (authenticated || !status.lastError)
+            fail(`connection closed (${code}${reason ? ` ${reason}` : ""})`);
+          status.connected = false;
+          scheduleRetry();
+        },
+      },
+    );
+    socket = s;
+  }
+
+  return {
+    start() {
+      running = true;
+      void connect();
+    },
+    stop() {
+      running = false;
+      clock.clearTimeout(retryTimer);
+      clock.clearInterval(pingTimer);
+      socket?.close(1001, "station stopping");
+      socket = undefined;
+      peer?.close("the station is stopping");
+      peer = undefined;
+      status.connected = false;
+    },
+    status(): CloudLinkStatus {
+      return { ...status };
+    },
+    /** The authenticated connection's peer, if there is one now. */
+    get peer(): JsonRpcPeer | undefined {
+      return peer;
+    },
+    get bufferedAmount(): number {
+      return socket?.bufferedAmount ?? 0;
+    },
+    counters: () => ({ reconnects, badMessages }),
+  };
+}
+
+export type CloudLink = ReturnType<typeof createCloudLink>;
