@@ -138,7 +138,7 @@ export function createJsonRpcPeer(deps: JsonRpcPeerDeps) {
     },
 
     /** One text message from the transport. Never throws: bad input is answered or counted. */
-    handleText(text: string): void {
+    handleText(text: string) {
       let message: unknown;
       try {
         message = JSON.parse(text);
