@@ -18,12 +18,16 @@ export interface FakeCloudOptions {
   issueToken?: string;
   /** Tokens `station_auth` succeeds with; those it issued are added. */
   acceptTokens?: string[];
+  /** Answers every handshake message with this text instead (a misbehaving relay). */
+  handshakeReply?: (message: Record<string, unknown>) => string;
 }
 
 export interface CloudConnection {
   id: number;
   /** Every message the station sent, parsed, in order. */
   received: Record<string, unknown>[];
+  /** The JSON-RPC calls the test made on this connection. */
+  calls: { id: number; method: string }[];
   authenticated: boolean;
   closed: boolean;
   ws: ServerWebSocket<{ id: number }>;
@@ -53,7 +57,9 @@ export async function startFakeCloud(options: FakeCloudOptions = {}) {
     }
     conn.received.push(msg);
     const send = (m: object) => conn.ws.send(JSON.stringify(m));
-    if (msg.type === "claim_handshake") {
+    if (options.handshakeReply && (msg.type === "claim_handshake" || msg.type === "station_auth")) {
+      conn.ws.send(options.handshakeReply(msg));
+    } else if (msg.type === "claim_handshake") {
       if (options.claimSecret !== undefined && msg.claimSecret !== options.claimSecret) {
         send({ type: "auth_error", message: "wrong claim secret" });
       } else {
@@ -85,7 +91,14 @@ export async function startFakeCloud(options: FakeCloudOptions = {}) {
     },
     websocket: {
       open(ws) {
-        connections.push({ id: ws.data.id, received: [], authenticated: false, closed: false, ws });
+        connections.push({
+          id: ws.data.id,
+          received: [],
+          calls: [],
+          authenticated: false,
+          closed: false,
+          ws,
+        });
         changed();
       },
       message(ws, message) {
@@ -140,6 +153,7 @@ export async function startFakeCloud(options: FakeCloudOptions = {}) {
       const conn = await until(live, timeoutMs, "an authenticated station");
       const id = nextCall++;
       const answer = new Promise<RpcAnswer>((resolve) => pending.set(id, resolve));
+      conn.calls.push({ id, method });
       conn.ws.send(
         JSON.stringify({ jsonrpc: "2.0", id, method, ...(params === undefined ? {} : { params }) }),
       );
