@@ -1,6 +1,7 @@
 import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import { cloudCheck } from "../src/cli/doctor/cloud-check.ts";
 import { readChipId } from "../src/cloud/chip-id.ts";
 import { createManualClock } from "../src/core/index.ts";
 import { type FakeCloud, startFakeCloud } from "./fakes/fake-cloud.ts";
@@ -127,5 +128,34 @@ describe("cloud link: claim and authenticate", () => {
     expect(seen).toMatchObject({ configured: true, connected: false, claimed: false });
     expect(seen.lastError).toContain("OPENGENIE_CLOUD_CLAIM_SECRET");
     expect(cloud.connections).toHaveLength(0);
+  });
+
+  test("opengenie doctor shows the link: connected, then refused with the fix", async () => {
+    const cloud = await cloudAt({ claimSecret: "s3cret" });
+    const s = await station({
+      env: { OPENGENIE_CLOUD_URL: cloud.url, OPENGENIE_CLOUD_CLAIM_SECRET: "s3cret" },
+    });
+    await cloud.station();
+    expect(await cloudCheck(s.url, s.config)).toMatchObject({ id: "cloud", status: "ok" });
+    cloud.refuseAuth("station removed");
+    cloud.dropAll();
+    const refused = cloud.connections.length + 1;
+    await cloud.until(() =>
+      cloud.connections.length === refused && cloud.connections.at(-1)!.closed ? true : undefined,
+    );
+    const check = await cloudCheck(s.url, s.config);
+    expect(check).toMatchObject({ status: "fail", detail: "the cloud refused the station: station removed" });
+    expect(check.fix).toContain("claim it again");
+  });
+
+  test("an unreachable cloud neither delays nor fails the start; status says why", async () => {
+    const gone = await cloudAt();
+    const url = gone.url;
+    await gone.stop();
+    const s = await station({ env: { OPENGENIE_CLOUD_URL: url, OPENGENIE_CLOUD_CLAIM_SECRET: "x" } });
+    expect((await s.api("/api/health")).status).toBe(200);
+    const guest = await s.userToken("gina", "guest");
+    const seen = await status(s, guest);
+    expect(seen).toMatchObject({ configured: true, connected: false, claimed: false });
   });
 });

@@ -3,6 +3,7 @@ import fc from "fast-check";
 import type { SimulatedDevice } from "../firmware-sim/index.ts";
 import { type FakeCloud, startFakeCloud } from "./fakes/fake-cloud.ts";
 import { addDevice, simFor } from "./helpers/devices.ts";
+import { readMetric } from "./helpers/metrics.ts";
 import { startTestStation, type TestStation } from "./helpers/test-station.ts";
 import { waitFor } from "./helpers/wait-for.ts";
 
@@ -180,6 +181,15 @@ describe("cloud link: the station's JSON-RPC methods", () => {
       unknown
     >;
     expect(status).toMatchObject({ connected: true });
+    // Metrics count the reconnect and the calls, by method and outcome.
+    expect(await readMetric(s, "opengenie_cloud_reconnects_total")).toBeGreaterThanOrEqual(1);
+    expect(await readMetric(s, "opengenie_cloud_connected")).toBe(1);
+    expect(
+      await readMetric(s, "opengenie_cloud_rpc_calls_total", { method: "device.command", outcome: "ok" }),
+    ).toBeGreaterThanOrEqual(3);
+    expect(
+      await readMetric(s, "opengenie_cloud_rpc_calls_total", { method: "device.command", outcome: "error" }),
+    ).toBeGreaterThanOrEqual(4);
   });
 
   test("garbage from the cloud never crashes the station", async () => {

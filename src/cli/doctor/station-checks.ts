@@ -6,6 +6,7 @@ import { isProcessAlive, readRunFile, type StationConfig } from "../../config/in
 import type { Platform } from "../../platform/index.ts";
 import { databasePath } from "../../storage/index.ts";
 import { type CheckResult, fail, ok, warn } from "./check.ts";
+import { cloudCheck } from "./cloud-check.ts";
 
 function portFree(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -104,6 +105,7 @@ export async function stationChecks(config: StationConfig, platform: Platform): 
             ),
       );
       results.push(...storageCheck(health.storage, config.dataDir));
+      results.push(await cloudCheck(running.httpUrl, config));
     } catch (err) {
       results.push(
         fail(
