@@ -1,5 +1,6 @@
 import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { cloudCheck } from "../src/cli/doctor/cloud-check.ts";
 import { readChipId } from "../src/cloud/chip-id.ts";
@@ -7,6 +8,7 @@ import { createManualClock } from "../src/core/index.ts";
 import { type FakeCloud, startFakeCloud } from "./fakes/fake-cloud.ts";
 import { makeTempDir } from "./helpers/temp-dir.ts";
 import { startTestStation, type TestStation } from "./helpers/test-station.ts";
+import { waitFor } from "./helpers/wait-for.ts";
 
 const TOKEN = "station-token-0123456789abcdef-never-logged";
 let cleanup: (() => Promise<void> | void)[] = [];
@@ -157,5 +159,52 @@ describe("cloud link: claim and authenticate", () => {
     const guest = await s.userToken("gina", "guest");
     const seen = await status(s, guest);
     expect(seen).toMatchObject({ configured: true, connected: false, claimed: false });
+  });
+
+  test("wss:// verifies the certificate; OPENGENIE_CLOUD_CA trusts a private CA", async () => {
+    const dir = makeTempDir();
+    cleanup.push(() => dir.remove());
+    const cert = join(dir.path, "cloud.pem");
+    const key = join(dir.path, "cloud.key");
+    const made = Bun.spawnSync([
+      "openssl",
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+      "-days",
+      "2",
+      "-subj",
+      "/CN=private-cloud",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+    ]);
+    expect(made.exitCode).toBe(0);
+    const cloud = await cloudAt({
+      claimSecret: "s3cret",
+      tls: { cert: readFileSync(cert, "utf8"), key: readFileSync(key, "utf8") },
+    });
+    expect(cloud.url.startsWith("wss://")).toBe(true);
+    const env = { OPENGENIE_CLOUD_URL: cloud.url, OPENGENIE_CLOUD_CLAIM_SECRET: "s3cret" };
+    const untrusting = await station({ env });
+    const guest = await untrusting.userToken("gina", "guest");
+    await waitFor(
+      async () => Boolean((await status(untrusting, guest)).lastError),
+      5000,
+      "a TLS failure in status",
+    );
+    expect(String((await status(untrusting, guest)).lastError)).toContain("certificate");
+    expect(cloud.connections).toHaveLength(0);
+    await untrusting.stop();
+
+    await station({ env: { ...env, OPENGENIE_CLOUD_CA: cert } });
+    await cloud.station();
   });
 });

@@ -100,6 +100,8 @@ export function createCloudLink(deps: CloudLinkDeps) {
   function open(storedToken: string | undefined, chipId: string | undefined, ca: string | undefined) {
     let authenticated = false;
     let awaitingPong = false;
+    /** Why this connection is being ended by us, for the status once it has closed. */
+    let ending: string | undefined;
     let connPeer: JsonRpcPeer | undefined;
     const send = (message: object) => s.send(JSON.stringify(message));
     const auth = (stationToken: string) => send({ type: "station_auth", stationToken });
@@ -123,7 +125,7 @@ export function createCloudLink(deps: CloudLinkDeps) {
         return auth(message.stationToken);
       }
       if (message.type === "auth_error") {
-        fail(`the cloud refused the station: ${message.message}`);
+        ending = `the cloud refused the station: ${message.message}`;
         return s.close(4001, "auth_error");
       }
       authenticated = true;
@@ -156,7 +158,7 @@ export function createCloudLink(deps: CloudLinkDeps) {
           pingTimer = clock.setInterval(() => {
             // No pong since the last ping (or no auth_ok by now): the connection is dead.
             if (awaitingPong || !authenticated) {
-              fail(authenticated ? "no pong from the cloud" : "no answer to station_auth");
+              ending = authenticated ? "no pong from the cloud" : "no answer to station_auth";
               return s.close(4000, "no pong");
             }
             awaitingPong = true;
@@ -170,7 +172,7 @@ export function createCloudLink(deps: CloudLinkDeps) {
           }
           if (!authenticated) {
             handshake(text).catch((err) => {
-              fail(`handshake failed: ${(err as Error).message}`);
+              ending = `handshake failed: ${(err as Error).message}`;
               s.close(1011, "handshake failed");
             });
           } else connPeer?.handleText(text);
@@ -184,8 +186,7 @@ export function createCloudLink(deps: CloudLinkDeps) {
           connPeer?.close("the cloud connection was lost");
           if (peer === connPeer) peer = undefined;
           if (socket === s) socket = undefined;
-          if (authenticated || !status.lastError)
-            fail(`connection closed (${code}${reason ? ` ${reason}` : ""})`);
+          fail(ending ?? `connection closed (${code}${reason ? ` ${reason}` : ""})`);
           status.connected = false;
           scheduleRetry();
         },

@@ -24,7 +24,8 @@ export function connectBunWebSocket(
     handlers.message(typeof event.data === "string" ? event.data : "\u0000binary");
   });
   ws.addEventListener("pong" as "open", () => handlers.pong());
-  ws.addEventListener("error", () => end(1006, "connection error"));
+  // Bun's error event names the cause (e.g. "TLS handshake failed: self signed certificate").
+  ws.addEventListener("error", (event) => end(1006, (event as ErrorEvent).message || "connection error"));
   ws.addEventListener("close", (event) => end(event.code, event.reason));
   return {
     send: (text) => ws.send(text),

@@ -18,6 +18,8 @@ export interface FakeCloudOptions {
   issueToken?: string;
   /** Tokens `station_auth` succeeds with; those it issued are added. */
   acceptTokens?: string[];
+  /** Serve `wss://` with this certificate and key (PEM). */
+  tls?: { cert: string; key: string };
   /** Answers every handshake message with this text instead (a misbehaving relay). */
   handshakeReply?: (message: Record<string, unknown>) => string;
 }
@@ -83,6 +85,7 @@ export async function startFakeCloud(options: FakeCloudOptions = {}) {
   const server = Bun.serve<{ id: number }>({
     hostname: "127.0.0.1",
     port: options.port ?? 0,
+    ...(options.tls ? { tls: options.tls } : {}),
     fetch(request, srv) {
       if (new URL(request.url).pathname !== "/ws/station") return new Response("not found", { status: 404 });
       return srv.upgrade(request, { data: { id: nextConnection++ } })
@@ -135,7 +138,7 @@ export async function startFakeCloud(options: FakeCloudOptions = {}) {
   const live = () => connections.find((c) => c.authenticated && !c.closed);
 
   return {
-    url: `ws://127.0.0.1:${server.port}/ws/station`,
+    url: `${options.tls ? "wss" : "ws"}://127.0.0.1:${server.port}/ws/station`,
     port: server.port,
     connections,
     accepted,

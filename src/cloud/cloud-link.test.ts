@@ -1,0 +1,76 @@
+import { expect, test } from "bun:test";
+import { createManualClock } from "../core/index.ts";
+import { createMemoryLogger } from "../logging/index.ts";
+import type { OutboundSocket, OutboundSocketHandlers } from "../platform/index.ts";
+import { createCloudLink } from "./cloud-link.ts";
+
+/**
+ * The platform's outbound-socket port driven by hand: the one thing a real relay cannot be made
+ * to do on demand is swallow pings, which is what this test needs (the fake cloud in tests/
+ * covers everything else over a real socket).
+ */
+function scriptedCloud() {
+  const sockets: { handlers: OutboundSocketHandlers; sent: string[]; pings: number; closed?: number }[] = [];
+  const connect = (
+    _url: string,
+    _options: { ca?: string },
+    handlers: OutboundSocketHandlers,
+  ): OutboundSocket => {
+    const entry = { handlers, sent: [] as string[], pings: 0, closed: undefined as number | undefined };
+    sockets.push(entry);
+    queueMicrotask(() => handlers.open());
+    return {
+      send: (t) => entry.sent.push(t),
+      ping: () => entry.pings++,
+      bufferedAmount: 0,
+      close: (code = 1000, reason = "") => {
+        if (entry.closed !== undefined) return;
+        entry.closed = code;
+        handlers.close(code, reason);
+      },
+    };
+  };
+  return { sockets, connect };
+}
+
+test("ping every 30 s; a missing pong ends the connection and the link reconnects", async () => {
+  const clock = createManualClock();
+  const cloud = scriptedCloud();
+  const link = createCloudLink({
+    url: "wss://cloud.example/ws/station",
+    chipId: () => "chip",
+    tokens: { read: async () => "token-for-tests-0123456789", store: async () => undefined },
+    connect: cloud.connect,
+    clock,
+    logger: createMemoryLogger(),
+    random: () => 0.5,
+    onAuthenticated: () => undefined,
+    onPlainMessage: () => undefined,
+  });
+  link.start();
+  await Bun.sleep(0);
+  await Bun.sleep(0);
+  const first = cloud.sockets[0]!;
+  expect(first.sent.map((t) => JSON.parse(t).type)).toEqual(["station_auth"]);
+  first.handlers.message('{"type":"auth_ok"}');
+  await Bun.sleep(0);
+  expect(link.status().connected).toBe(true);
+
+  clock.advance(30_000);
+  expect(first.pings).toBe(1);
+  first.handlers.pong();
+  clock.advance(30_000);
+  expect(first.pings).toBe(2);
+  expect(first.closed).toBeUndefined();
+  // No pong this time: the next tick gives up on the connection.
+  clock.advance(30_000);
+  expect(first.closed).toBe(4000);
+  expect(link.status()).toMatchObject({ connected: false, lastError: "no pong from the cloud" });
+  clock.advance(1999);
+  expect(cloud.sockets).toHaveLength(1);
+  clock.advance(1);
+  await Bun.sleep(0);
+  await Bun.sleep(0);
+  expect(cloud.sockets).toHaveLength(2);
+  link.stop();
+});
