@@ -34,6 +34,9 @@ export interface CloudModuleDeps {
   pingIntervalMs?: number;
 }
 
+/** Identity messages waiting for the database; more are dropped, so a flood cannot queue without bound. */
+const MAX_QUEUED_IDENTITY_MESSAGES = 64;
+
 /** Notifications are dropped, not queued, while this much is unsent: a slow cloud cannot grow memory. */
 const MAX_BUFFERED_BYTES = 1_048_576;
 
@@ -47,6 +50,7 @@ export function createCloudModule(deps: CloudModuleDeps) {
   const active = new Set<CloudChannel>();
   const calls = new Map<string, number>();
   let dropped = 0;
+  let identityQueued = 0;
   let link: CloudLink | undefined;
   let offs: (() => void)[] = [];
 
@@ -63,8 +67,9 @@ export function createCloudModule(deps: CloudModuleDeps) {
       link?.stop();
       return resetStation({ db, devices: deps.devices, logger, requestExit: deps.requestExit });
     }
-    const { revokedSessions } = await applyIdentityMessage(db, clock, msg);
+    const { revokedSessions, removedUser } = await applyIdentityMessage(db, clock, msg);
     deps.auth.sessionsRevoked(revokedSessions);
+    if (removedUser) bus.emit("user.removed", { userId: removedUser });
     logger.info("cloud link: identity message applied", {
       type: msg.type,
       revokedSessions: revokedSessions.length,
@@ -141,12 +146,19 @@ export function createCloudModule(deps: CloudModuleDeps) {
           });
         },
         onPlainMessage: (message) => {
-          onPlainMessage(message).catch((err) =>
-            logger.warn("cloud link: identity message not applied", {
-              type: message.type.slice(0, 64),
-              reason: (err as Error).message,
-            }),
-          );
+          if (identityQueued >= MAX_QUEUED_IDENTITY_MESSAGES) {
+            dropped++;
+            return logger.warn("cloud link: identity messages arrive faster than they apply; dropped one");
+          }
+          identityQueued++;
+          onPlainMessage(message)
+            .finally(() => identityQueued--)
+            .catch((err) =>
+              logger.warn("cloud link: identity message not applied", {
+                type: message.type.slice(0, 64),
+                reason: (err as Error).message,
+              }),
+            );
         },
         onServed: (method, outcome) => {
           // Unknown method names are not served, so this map holds at most 4 × 2 keys.

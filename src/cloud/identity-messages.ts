@@ -98,10 +98,11 @@ export async function applyIdentityMessage(
   db: Kysely<Database>,
   clock: Clock,
   message: Exclude<IdentityMessage, { type: "station_reset" }>,
-): Promise<{ revokedSessions: string[] }> {
+): Promise<{ revokedSessions: string[]; removedUser?: string }> {
   const now = clock.now();
   return db.transaction().execute(async (tx) => {
     const revokedSessions: string[] = [];
+    let removedUser: string | undefined;
     switch (message.type) {
       case "identity_sync": {
         if (message.stationName) await setStationName(tx, message.stationName);
@@ -128,6 +129,7 @@ export async function applyIdentityMessage(
         revokedSessions.push(...(await liveSessions(tx, user.id)));
         // Its sessions go with it (ON DELETE CASCADE), so no token of it works again.
         await tx.deleteFrom("users").where("id", "=", user.id).execute();
+        removedUser = user.id;
         break;
       }
       case "station_password_changed": {
@@ -146,6 +148,6 @@ export async function applyIdentityMessage(
         break;
       }
     }
-    return { revokedSessions };
+    return { revokedSessions, ...(removedUser ? { removedUser } : {}) };
   });
 }
