@@ -186,7 +186,8 @@ export function createCloudLink(deps: CloudLinkDeps) {
           connPeer?.close("the cloud connection was lost");
           if (peer === connPeer) peer = undefined;
           if (socket === s) socket = undefined;
-          fail(ending ?? `connection closed (${code}${reason ? ` ${reason}` : ""})`);
+          // Our own stop is no error worth a status line.
+          if (running) fail(ending ?? `connection closed (${code}${reason ? ` ${reason}` : ""})`);
           status.connected = false;
           scheduleRetry();
         },
