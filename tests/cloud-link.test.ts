@@ -1,9 +1,11 @@
 import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
+import { hkdfSync } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { cloudCheck } from "../src/cli/doctor/cloud-check.ts";
 import { readChipId } from "../src/cloud/chip-id.ts";
+import { openToken } from "../src/cloud/station-token-store.ts";
 import { createManualClock } from "../src/core/index.ts";
 import { type FakeCloud, startFakeCloud } from "./fakes/fake-cloud.ts";
 import { makeTempDir } from "./helpers/temp-dir.ts";
@@ -29,6 +31,7 @@ async function station(options: Parameters<typeof startTestStation>[0]): Promise
   return s;
 }
 
+/** The row as stored: sealed, never the token itself. */
 function storedToken(dataDir: string): string | null {
   const db = new Database(join(dataDir, "opengenie.db"));
   try {
@@ -39,6 +42,13 @@ function storedToken(dataDir: string): string | null {
   } finally {
     db.close();
   }
+}
+
+/** Opens the sealed row with the key the station derives from its JWT secret file. */
+function openedToken(dataDir: string): string | undefined {
+  const secret = readFileSync(join(dataDir, "jwt-secret"), "utf8").trim();
+  const key = Buffer.from(hkdfSync("sha256", secret, "opengenie", "cloud station token v1", 32));
+  return openToken(key, storedToken(dataDir) ?? "");
 }
 
 async function status(s: TestStation, token: string) {
@@ -67,7 +77,10 @@ describe("cloud link: claim and authenticate", () => {
       claimSecret: "s3cret",
     });
     expect(conn1.received[1]).toEqual({ type: "station_auth", stationToken: TOKEN });
-    expect(storedToken(dir.path)).toBe(TOKEN);
+    // Sealed at rest (the database file is group-readable and goes into backups).
+    expect(storedToken(dir.path)).toStartWith("v1:");
+    expect(storedToken(dir.path)).not.toContain(TOKEN);
+    expect(openedToken(dir.path)).toBe(TOKEN);
     const guest = await first.userToken("gina", "guest");
     const seen = await status(first, guest);
     expect(seen).toMatchObject({ configured: true, connected: true, claimed: true });

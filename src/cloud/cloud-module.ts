@@ -20,7 +20,7 @@ import { createStationTokenStore } from "./station-token-store.ts";
 
 export interface CloudModuleDeps {
   db: Kysely<Database>;
-  config: Pick<StationConfig, "cloudUrl" | "cloudClaimSecret" | "cloudCa">;
+  config: Pick<StationConfig, "cloudUrl" | "cloudClaimSecret" | "cloudCa" | "jwtSecret">;
   platform: Platform;
   devices: DeviceService;
   auth: AuthService;
@@ -129,7 +129,7 @@ export function createCloudModule(deps: CloudModuleDeps) {
         caFile: config.cloudCa,
         claimSecret: config.cloudClaimSecret,
         chipId: deps.chipId ?? (() => readChipId()),
-        tokens: createStationTokenStore(db, clock),
+        tokens: createStationTokenStore(db, clock, config.jwtSecret, logger),
         connect,
         clock,
         logger: logger.child({ service: "cloud" }),
