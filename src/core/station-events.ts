@@ -20,4 +20,9 @@ export interface StationEvents extends Record<string, unknown> {
   "provisioning.candidate": PushData<"provisioning.candidate">;
   /** How a pairing ended: joined (`ok`), or why not. */
   "provisioning.result": PushData<"provisioning.result">;
+  /** Automations (src/automations): a run started, failed, was cut off, or notified. */
+  "automation.fired": PushData<"automation.fired">;
+  "automation.failed": PushData<"automation.failed">;
+  "automation.suspended": PushData<"automation.suspended">;
+  "automation.notify": PushData<"automation.notify">;
 }

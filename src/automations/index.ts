@@ -1,0 +1,6 @@
+export type { AutomationService } from "./automation-service.ts";
+export type { AutomationsModuleDeps } from "./automations-module.ts";
+export { createAutomationsModule } from "./automations-module.ts";
+export { atToCron, nextWallTime, parseCron } from "./cron.ts";
+export { nextFireTime } from "./next-fire.ts";
+export { createZone, isTimeZone, systemTimeZone } from "./zoned-time.ts";
