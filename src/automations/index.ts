@@ -1,4 +1,5 @@
 export type { AutomationService } from "./automation-service.ts";
+export { createAutomationStore } from "./automation-store.ts";
 export type { AutomationsModuleDeps } from "./automations-module.ts";
 export { createAutomationsModule } from "./automations-module.ts";
 export { atToCron, nextWallTime, parseCron } from "./cron.ts";
