@@ -116,6 +116,8 @@ export function createAutomationRunner(deps: RunnerDeps) {
 
   return {
     counters,
+    /** Runs in progress or queued, all automations together. */
+    active: () => [...runtimes.values()].reduce((n, r) => n + (r.current ? 1 : 0) + r.queue.length, 0),
     setLookup(fn: (id: string) => Automation | undefined) {
       lookup = fn;
     },

@@ -120,6 +120,7 @@ export function createAutomationService(deps: AutomationServiceDeps) {
 
   return {
     counters: runner.counters,
+    active: runner.active,
     scheduler,
     async start() {
       for (const d of devices.registry.all()) lastState.set(d.id, { ...d.state });

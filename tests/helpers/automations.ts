@@ -7,6 +7,7 @@ import {
 } from "../../src/protocol/index.ts";
 import { eventually } from "./devices.ts";
 import type { TestStation } from "./test-station.ts";
+import { waitFor } from "./wait-for.ts";
 
 /** `POST /api/automations` as an admin would; the reply must be the protocol's. */
 export async function createAutomation(s: TestStation, token: string, body: object): Promise<Automation> {
@@ -49,4 +50,21 @@ export function automationService(s: TestStation): AutomationService {
     service: AutomationService;
   };
   return m.service;
+}
+
+/**
+ * Moves a manual clock forward in steps, letting each step's runs finish (they write to the
+ * database) before the next: time in a test moves in one synchronous call, a station's does not.
+ */
+export async function advanceInSteps(
+  s: TestStation,
+  clock: { advance(ms: number): void },
+  ms: number,
+  stepMs = 60_000,
+) {
+  const service = automationService(s);
+  for (let left = ms; left > 0; left -= stepMs) {
+    clock.advance(Math.min(stepMs, left));
+    await waitFor(() => service.active() === 0, 5000, "automation runs to finish");
+  }
 }
