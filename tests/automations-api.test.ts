@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { automationListSchema } from "../src/protocol/index.ts";
 import { createAutomation } from "./helpers/automations.ts";
 import { addDevice } from "./helpers/devices.ts";
+import { joinModule } from "./helpers/module-client.ts";
 import { cli, startTestStation, type TestStation } from "./helpers/test-station.ts";
 import { openSocket } from "./helpers/ws-client.ts";
 
@@ -184,4 +185,25 @@ test("the CLI lists automations and runs one through the running station", async
   const missing = await cli(s.dataDir, ["automation", "run", "nope"]);
   expect(missing.code).toBe(1);
   expect(missing.stderr).toContain("no automation nope");
+});
+
+test("a module_event action reaches /ws/modules modules as automation.event from the station", async () => {
+  const listener = await joinModule(`${s.wsUrl}/ws/modules`, { name: "automation-listener" });
+  try {
+    const a = await createAutomation(s, tokens.admin!, {
+      ...valid(),
+      name: "Tell the assistant",
+      actions: [{ type: "module_event", event: "assistant.say", data: { text: "good night" } }],
+    });
+    const res = await s.api(`/api/automations/${a.id}/run`, { method: "POST", token: tokens.member });
+    expect(res.status).toBe(202);
+    const seen = await listener.waitFor((e) => e.type === "automation.event");
+    expect(seen.data).toMatchObject({
+      automationId: a.id,
+      event: "assistant.say",
+      data: { text: "good night" },
+    });
+  } finally {
+    listener.close();
+  }
 });

@@ -64,6 +64,15 @@ async function runOne(deps: ActionDeps, action: AutomationAction, ctx: RunContex
         at: deps.clock.now(),
       });
       return;
+    case "module_event":
+      deps.bus.emit("automation.event", {
+        automationId: ctx.automationId,
+        runId: ctx.runId,
+        event: action.event,
+        data: action.data ?? {},
+        at: deps.clock.now(),
+      });
+      return;
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Device, PushData } from "../protocol/index.ts";
+import type { Device, ModuleServerEventData, PushData } from "../protocol/index.ts";
 
 /** A device as the bus, the API and `/ws` show it. */
 export type DeviceSummary = Device;
@@ -25,4 +25,6 @@ export interface StationEvents extends Record<string, unknown> {
   "automation.failed": PushData<"automation.failed">;
   "automation.suspended": PushData<"automation.suspended">;
   "automation.notify": PushData<"automation.notify">;
+  /** A `module_event` action, for the station's module to publish on `/ws/modules`. */
+  "automation.event": ModuleServerEventData<"automation.event">;
 }

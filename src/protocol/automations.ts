@@ -106,6 +106,12 @@ export const actionSchema = z
     }),
     z.strictObject({ type: z.literal("delay"), ms: z.number().int().min(0).max(MAX_DELAY_MS) }),
     z.strictObject({ type: z.literal("notify"), message: z.string().min(1).max(1000) }),
+    /** An event to `/ws/modules` modules, published by the station's module `opengenie` as `automation.event`. */
+    z.strictObject({
+      type: z.literal("module_event"),
+      event: z.string().regex(/^[A-Za-z0-9:._-]{1,64}$/, "1-64 letters, digits, ':', '.', '_' or '-'"),
+      data: z.record(z.string(), z.unknown()).optional(),
+    }),
   ])
   .meta({ id: "AutomationAction" });
 export type Action = z.infer<typeof actionSchema>;
@@ -231,5 +237,14 @@ export const automationNotifyPushSchema = z.object({
   automationId: z.string(),
   runId: z.string(),
   message: z.string(),
+  at: z.number(),
+});
+
+/** What modules on `/ws/modules` receive for a `module_event` action (event type `automation.event`). */
+export const automationModuleEventSchema = z.object({
+  automationId: z.string(),
+  runId: z.string(),
+  event: z.string(),
+  data: z.record(z.string(), z.unknown()),
   at: z.number(),
 });

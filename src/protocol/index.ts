@@ -57,6 +57,7 @@ export {
   automationInputSchema,
   automationListSchema,
   automationModeSchema,
+  automationModuleEventSchema,
   automationNotifyPushSchema,
   automationPatchSchema,
   automationRunListSchema,
