@@ -68,7 +68,6 @@ export function createAutomationService(deps: AutomationServiceDeps) {
   /** Each enabled automation with a matching trigger runs once per event. */
   function dispatch(deviceId: string, match: (t: Automation["triggers"][number]) => RunTrigger | undefined) {
     for (const a of automations.values()) {
-      if (!a.enabled) continue;
       for (const t of a.triggers) {
         if (t.type === "time" || t.deviceId !== deviceId) continue;
         const trigger = match(t);
