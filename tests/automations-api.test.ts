@@ -207,3 +207,28 @@ test("a module_event action reaches /ws/modules modules as automation.event from
     listener.close();
   }
 });
+
+test("the OpenAPI document describes the automation routes and shapes", async () => {
+  const doc = (await (await s.api("/api/openapi.json", { token: tokens.guest })).json()) as {
+    paths: Record<string, unknown>;
+    components: { schemas: Record<string, unknown> };
+  };
+  expect(Object.keys(doc.paths)).toEqual(
+    expect.arrayContaining([
+      "/api/automations",
+      "/api/automations/{id}",
+      "/api/automations/{id}/run",
+      "/api/automations/{id}/runs",
+    ]),
+  );
+  expect(Object.keys(doc.components.schemas)).toEqual(
+    expect.arrayContaining([
+      "Automation",
+      "NewAutomation",
+      "AutomationTrigger",
+      "AutomationCondition",
+      "AutomationAction",
+      "AutomationRun",
+    ]),
+  );
+});

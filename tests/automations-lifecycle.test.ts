@@ -7,7 +7,13 @@ import { afterEach, expect, test } from "bun:test";
 import type { SimulatedDevice } from "../firmware-sim/index.ts";
 import { MAX_RUNS_PER_MINUTE } from "../src/automations/automation-runner.ts";
 import { createManualClock } from "../src/core/index.ts";
-import { createAutomation, finishedRuns, getAutomation, runs } from "./helpers/automations.ts";
+import {
+  automationService,
+  createAutomation,
+  finishedRuns,
+  getAutomation,
+  runs,
+} from "./helpers/automations.ts";
 import { addDevice, eventually, getDevice, simFor } from "./helpers/devices.ts";
 import { readMetric } from "./helpers/metrics.ts";
 import { makeTempDir } from "./helpers/temp-dir.ts";
@@ -128,4 +134,47 @@ test("a restart keeps automations and their enabled state; only catchUp replays 
   await finishedRuns(second, admin, plain.id, 1);
   await finishedRuns(second, admin, catchUp.id, 2);
   expect(await runs(second, admin, disabled.id)).toEqual([]);
+});
+
+test("modes: single ignores a trigger while running, restart cancels and starts over, queued waits its turn", async () => {
+  const clock = createManualClock(Date.parse("2026-06-01T12:00:00Z"));
+  const s = await startTestStation({ clock });
+  cleanups.push(() => s.stop());
+  const admin = await s.userToken("modes-admin", "admin");
+  const make = (mode: string) =>
+    createAutomation(s, admin, {
+      name: `Mode ${mode}`,
+      mode,
+      triggers: [{ type: "time", cron: "0 0 0 1 1 *" }],
+      actions: [
+        { type: "delay", ms: 10_000 },
+        { type: "notify", message: mode },
+      ],
+    });
+  const single = await make("single");
+  const restart = await make("restart");
+  const queued = await make("queued");
+  const run = async (id: string) =>
+    (
+      (await (await s.api(`/api/automations/${id}/run`, { method: "POST", token: admin })).json()) as {
+        status: string;
+      }
+    ).status;
+  expect([await run(single.id), await run(single.id)]).toEqual(["started", "skipped"]);
+  expect([await run(restart.id), await run(restart.id)]).toEqual(["started", "started"]);
+  expect([await run(queued.id), await run(queued.id)]).toEqual(["started", "queued"]);
+  // Time passes a second at a time, with the station's I/O (run records, timers armed after
+  // them) in between, until every run and queued run is done.
+  for (let i = 0; i < 100 && automationService(s).active() > 0; i++) {
+    clock.advance(1000);
+    await runs(s, admin, single.id);
+  }
+  const [cancelled, done] = await finishedRuns(s, admin, restart.id, 2);
+  expect(cancelled).toMatchObject({ ok: false, actions: [{ type: "delay", ok: false }] });
+  expect(cancelled!.error).toContain("restarted");
+  expect(done).toMatchObject({ ok: true });
+  expect((await finishedRuns(s, admin, single.id, 1))[0]).toMatchObject({ ok: true });
+  const q = await finishedRuns(s, admin, queued.id, 2);
+  expect(q.map((r) => r.ok)).toEqual([true, true]);
+  expect(q[1]!.startedAt).toBeGreaterThanOrEqual(q[0]!.finishedAt!);
 });

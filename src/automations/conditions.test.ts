@@ -11,7 +11,12 @@ test("a time window is read on the station's wall clock and may wrap past midnig
   expect(conditionHolds(night, at("2026-06-02T03:59:00Z"))).toBe(true); // 05:59
   expect(conditionHolds(night, at("2026-06-02T04:00:00Z"))).toBe(false); // 06:00
   expect(conditionHolds(night, at("2026-06-01T19:59:00Z"))).toBe(false); // 21:59
-  const weekdayMornings = { type: "time" as const, after: "07:00", before: "09:00", days: ["mon" as const, 5] };
+  const weekdayMornings = {
+    type: "time" as const,
+    after: "07:00",
+    before: "09:00",
+    days: ["mon" as const, 5],
+  };
   expect(conditionHolds(weekdayMornings, at("2026-06-01T06:00:00Z"))).toBe(true); // Monday 08:00
   expect(conditionHolds(weekdayMornings, at("2026-06-05T06:00:00Z"))).toBe(true); // Friday
   expect(conditionHolds(weekdayMornings, at("2026-06-02T06:00:00Z"))).toBe(false); // Tuesday

@@ -91,6 +91,12 @@ export async function runActions(
     const startedAt = deps.clock.now();
     try {
       await runOne(deps, action, ctx);
+      if (ctx.signal.aborted) {
+        // Cut short (a delay ended early, a result no longer awaited): not a success.
+        const error = String(ctx.signal.reason);
+        outcomes.push({ type: action.type, ok: false, error, startedAt, finishedAt: deps.clock.now() });
+        return { ok: false, error, actions: outcomes };
+      }
       outcomes.push({ type: action.type, ok: true, startedAt, finishedAt: deps.clock.now() });
     } catch (err) {
       const e = err instanceof StationError ? err : undefined;
