@@ -219,4 +219,12 @@ test("an unknown device, an action the type lacks or bad params are refused; not
     automations: unknown[];
   };
   expect(list.automations).toEqual([{ ...ok }]);
+  // Its device deleted, the automation can still be switched off (only a new definition is checked).
+  expect((await s.api(`/api/devices/${sw.id}`, { method: "DELETE", token: admin })).status).toBe(200);
+  const off = await s.api(`/api/automations/${ok.id}`, {
+    method: "PATCH",
+    token: admin,
+    body: JSON.stringify({ enabled: false }),
+  });
+  expect(off.status).toBe(200);
 });

@@ -3,6 +3,7 @@
  * wall-clock jumps, and one on the real clock. Runs are read back through the API.
  */
 import { afterEach, expect, test } from "bun:test";
+import { ConfigError, loadConfig } from "../src/config/index.ts";
 import { createManualClock } from "../src/core/index.ts";
 import { advanceInSteps, createAutomation, finishedRuns, runs } from "./helpers/automations.ts";
 import { cli, startTestStation, type TestStation } from "./helpers/test-station.ts";
@@ -135,4 +136,12 @@ test("a real-clock cron trigger fires within 2 s and pushes on the automations c
   } finally {
     socket.close();
   }
+});
+
+test("OPENGENIE_TIMEZONE must name a time zone", () => {
+  const load = (zone: string) =>
+    loadConfig({ flags: { "data-dir": "/tmp/x" }, env: { OPENGENIE_TIMEZONE: zone } });
+  expect(load("Europe/Berlin").timeZone).toBe("Europe/Berlin");
+  expect(() => load("Mars/Olympus_Mons")).toThrow(ConfigError);
+  expect(() => load("Mars/Olympus_Mons")).toThrow("IANA time zone");
 });

@@ -164,7 +164,9 @@ export function createAutomationService(deps: AutomationServiceDeps) {
     async update(id: string, patch: AutomationPatch): Promise<Automation> {
       const current = require(id);
       const next: StoredAutomation = { ...current, ...patch, updatedAt: clock.now() };
-      await validateDefinition(next, devices);
+      // Only a changed definition is checked again: an automation whose device was deleted
+      // can still be renamed or disabled.
+      if (patch.triggers || patch.conditions || patch.actions) await validateDefinition(next, devices);
       if (patch.enabled === true) {
         delete next.suspendedReason;
         runner.resetLimit(id);
