@@ -5,7 +5,7 @@
  */
 import { afterEach, expect, test } from "bun:test";
 import type { SimulatedDevice } from "../firmware-sim/index.ts";
-import { MAX_RUNS_PER_MINUTE } from "../src/automations/automation-runner.ts";
+import { MAX_RUNS_PER_MINUTE } from "../src/automations/index.ts";
 import { createManualClock } from "../src/core/index.ts";
 import {
   automationService,
