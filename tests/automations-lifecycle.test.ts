@@ -118,6 +118,10 @@ test("a restart keeps automations and their enabled state; only catchUp replays 
   const before = (await (await first.api("/api/automations", { token: admin })).json()) as object;
   await first.stop();
   running = undefined;
+  // With the station stopped, the CLI reads them from the data dir.
+  const offline = await cli(dir.path, ["automations", "--json"]);
+  expect(offline.code).toBe(0);
+  expect(JSON.parse(offline.stdout)).toEqual(before);
 
   // Down from 01:00 to 05:00: the 03:00 runs were missed.
   const clock = createManualClock(Date.parse("2026-06-01T05:00:00Z"));

@@ -1,4 +1,5 @@
 import { expect, test } from "bun:test";
+import fc from "fast-check";
 import { atToCron, parseCron } from "./cron.ts";
 import { nextFireTime } from "./next-fire.ts";
 import { createZone } from "./zoned-time.ts";
@@ -80,4 +81,29 @@ test("bad expressions name the field; an impossible date never fires", () => {
   expect(() => parseCron("0 0 0 * * */0")).toThrow("day-of-week field");
   expect(() => parseCron("0 0 0 * foo *")).toThrow("month field");
   expect(fires("0 0 0 30 2 *", "UTC", "2026-01-01T00:00:00Z")).toEqual([]);
+});
+
+test("fuzz: any cron text either parses or is refused with an Error; a parsed one always answers", () => {
+  const field = fc.oneof(
+    fc.constantFrom("*", "?", "*/7", "1-5", "mon-fri", "jan", "0,30", "5/0", "99", "-1", "a-b", ""),
+    fc.string({ maxLength: 6 }),
+  );
+  const zone = createZone("Europe/Berlin");
+  fc.assert(
+    fc.property(
+      fc.array(field, { minLength: 5, maxLength: 7 }),
+      fc.integer({ min: 0, max: 4e12 }),
+      (fields, at) => {
+        let spec: ReturnType<typeof parseCron>;
+        try {
+          spec = parseCron(fields.join(" "));
+        } catch (err) {
+          return err instanceof Error && err.message.length > 0;
+        }
+        const next = nextFireTime(spec, zone, at);
+        return next === undefined || next > at;
+      },
+    ),
+    { numRuns: 300 },
+  );
 });
