@@ -5,6 +5,7 @@ import {
   createLoginRateLimiter,
   createPasswordCheckGate,
 } from "./auth/index.ts";
+import { createAutomationsModule } from "./automations/index.ts";
 import { createProvisioningModule } from "./ble/index.ts";
 import { createCloudModule } from "./cloud/index.ts";
 import {
@@ -161,6 +162,14 @@ export function createStation(config: StationConfig, platform: Platform, options
         devices,
         clock,
         logger: child("modules"),
+      }),
+      createAutomationsModule({
+        db: database.db,
+        devices,
+        bus,
+        clock,
+        logger: child("automations"),
+        ...(config.timeZone ? { timeZone: config.timeZone } : {}),
       }),
       createMetricsModule({ auth, bus, uptimeMs: () => clock.now() - startedAt }),
       // The listener: the modules above are ready before anyone connects, those below start after.

@@ -52,6 +52,13 @@ const expectedRoutes: Record<string, Access> = {
   "GET /api/drivers": "admin",
   "POST /api/drivers/:driverKey/token": "admin",
   "DELETE /api/drivers/:driverKey/token": "admin",
+  "GET /api/automations": "member",
+  "POST /api/automations": "admin",
+  "GET /api/automations/:id": "member",
+  "PATCH /api/automations/:id": "admin",
+  "DELETE /api/automations/:id": "admin",
+  "POST /api/automations/:id/run": "member",
+  "GET /api/automations/:id/runs": "member",
 };
 const expectedOperations: Record<string, Role> = {
   ping: "guest",

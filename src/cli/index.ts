@@ -1,5 +1,6 @@
 import { VERSION } from "../version.ts";
 import { CliError, type CliIo, type CliOutcome, exit } from "./cli-io.ts";
+import { automationCommand, automationsCommand } from "./commands/automation-command.ts";
 import { backupCommand, restoreCommand } from "./commands/backup-command.ts";
 import { deviceCommand, devicesCommand } from "./commands/device-command.ts";
 import { doctorCommand } from "./commands/doctor-command.ts";
@@ -25,6 +26,8 @@ const commands: Record<string, { run: Command; summary: string }> = {
     summary: "driver token [--revoke] <driverKey> [--json]: a driver's token, shown once",
   },
   drivers: { run: driversCommand, summary: "list drivers and their devices [--json]" },
+  automations: { run: automationsCommand, summary: "list automations [--json]" },
+  automation: { run: automationCommand, summary: "automation run <id>: run an automation's actions now" },
   pair: { run: pairCommand, summary: "pair a new ESP32 over Bluetooth (interactive, or --address … --json)" },
   doctor: { run: doctorCommand, summary: "check the data dir, station, ports and Bluetooth [--json]" },
   backup: { run: backupCommand, summary: "backup --out <file>: database and identity in one file" },

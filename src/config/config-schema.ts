@@ -2,6 +2,16 @@ import { z } from "zod";
 
 const port = z.coerce.number().int().min(0).max(65535);
 
+/** Whether the runtime's Intl knows a time zone name. */
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const plugins = z.array(z.string().min(1).max(128)).max(64);
 const selectors = z.array(z.string().min(1).max(256)).max(64);
 /**
@@ -63,6 +73,11 @@ export const configSchema = z.object({
   modulesCommands: z.enum(["on", "off"]).default("off"),
   /** Token-less `/driver` sessions from loopback, for stock HOS drivers that cannot send a token. */
   driversTrustLoopback: z.enum(["on", "off"]).default("off"),
+  /** IANA time zone of automations' time triggers and conditions; unset = the system's. */
+  timeZone: z
+    .string()
+    .refine(isTimeZone, "must be an IANA time zone such as Europe/Berlin or UTC")
+    .optional(),
   logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
   logFormat: z.enum(["pretty", "json"]).optional(),
 });
@@ -98,6 +113,7 @@ export const configSources: Record<keyof ConfigInput, { flag?: string; env?: str
   modulesPolicy: { env: "OPENGENIE_MODULES_POLICY" },
   modulesCommands: { env: "OPENGENIE_MODULES_COMMANDS" },
   driversTrustLoopback: { env: "OPENGENIE_DRIVERS_TRUST_LOOPBACK" },
+  timeZone: { env: "OPENGENIE_TIMEZONE" },
   logLevel: { env: "LOG_LEVEL" },
   logFormat: { env: "LOG_FORMAT" },
 };

@@ -38,7 +38,9 @@ export function createSystemClock(): Clock {
 }
 
 /** A manual clock for tests: time moves only when `advance` is called. */
-export function createManualClock(start = 1_700_000_000_000): Clock & { advance(ms: number): void } {
+export function createManualClock(
+  start = 1_700_000_000_000,
+): Clock & { advance(ms: number): void; jump(ms: number): void } {
   let now = start;
   let nextId = 1;
   const timers = new Map<number, { at: number; fn: () => void; every?: number }>();
@@ -79,6 +81,14 @@ export function createManualClock(start = 1_700_000_000_000): Clock & { advance(
         timer.fn();
       }
       now = target;
+    },
+    /**
+     * The wall clock is set (an NTP correction, an admin), forwards or back: `now` moves at once
+     * while pending timers keep their remaining delay, as runtime timers (monotonic) do.
+     */
+    jump(ms: number) {
+      now += ms;
+      for (const t of timers.values()) t.at += ms;
     },
   };
   return clock;

@@ -1,4 +1,4 @@
-import type { Device, PushData } from "../protocol/index.ts";
+import type { Device, ModuleServerEventData, PushData } from "../protocol/index.ts";
 
 /** A device as the bus, the API and `/ws` show it. */
 export type DeviceSummary = Device;
@@ -20,4 +20,11 @@ export interface StationEvents extends Record<string, unknown> {
   "provisioning.candidate": PushData<"provisioning.candidate">;
   /** How a pairing ended: joined (`ok`), or why not. */
   "provisioning.result": PushData<"provisioning.result">;
+  /** Automations (src/automations): a run started, failed, was cut off, or notified. */
+  "automation.fired": PushData<"automation.fired">;
+  "automation.failed": PushData<"automation.failed">;
+  "automation.suspended": PushData<"automation.suspended">;
+  "automation.notify": PushData<"automation.notify">;
+  /** A `module_event` action, for the station's module to publish on `/ws/modules`. */
+  "automation.event": ModuleServerEventData<"automation.event">;
 }

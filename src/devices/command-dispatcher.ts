@@ -42,6 +42,18 @@ export function createCommandDispatcher(deps: DispatcherDeps) {
       return () => sinks.delete(transport);
     },
 
+    /**
+     * Checks an action and its params for a device as `send` would, without sending (an
+     * automation is checked when it is saved): NOT_FOUND or VALIDATION_ERROR.
+     */
+    async validate(deviceId: string, action: string, params: unknown) {
+      const device = await registry.require(deviceId);
+      const sink = sinks.get(device.transport);
+      return sink?.validate
+        ? sink.validate(deviceId, action, params)
+        : validateCommand(device.type, action, params);
+    },
+
     async send(deviceId: string, action: string, params: unknown, waitMs?: number) {
       const device = await registry.require(deviceId);
       const sink = sinks.get(device.transport);

@@ -127,6 +127,7 @@ export function createStationAsModule(deps: StationAsModuleDeps) {
         deps.bus.on("device.state", (e) => hub.publish("device.state", e, `device.state:${e.deviceId}`)),
         deps.bus.on("device.status", (e) => hub.publish("device.status", e)),
         deps.bus.on("device.event", (e) => hub.publish("device.event", e)),
+        deps.bus.on("automation.event", (e) => hub.publish("automation.event", e)),
       ];
     },
     stop() {

@@ -10,7 +10,7 @@ export const BEARER_PROTOCOL_PREFIX = "opengenie.bearer.";
 export const CLOSE_PONG_TIMEOUT = 4000;
 export const CLOSE_SESSION_REVOKED = 4003;
 
-export const channelSchema = z.enum(["devices", "events", "provisioning"]);
+export const channelSchema = z.enum(["devices", "events", "provisioning", "automations"]);
 export type Channel = z.infer<typeof channelSchema>;
 
 /** App → station. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { automationModuleEventSchema } from "./automations.ts";
 import { deviceEventPushSchema, deviceStatePushSchema, deviceStatusPushSchema } from "./push.ts";
 
 /**
@@ -193,6 +194,8 @@ export const moduleServerEventData = {
   "device.state": deviceStatePushSchema,
   "device.status": deviceStatusPushSchema,
   "device.event": deviceEventPushSchema,
+  // A `module_event` action of an automation (docs/automations.md).
+  "automation.event": automationModuleEventSchema,
 } as const;
 export type ModuleServerEventType = keyof typeof moduleServerEventData;
 export type ModuleServerEventData<T extends ModuleServerEventType> = z.infer<

@@ -1,5 +1,11 @@
 import { z } from "zod";
 import type { Channel } from "./app-frames.ts";
+import {
+  automationFailedPushSchema,
+  automationFiredPushSchema,
+  automationNotifyPushSchema,
+  automationSuspendedPushSchema,
+} from "./automations.ts";
 import { deviceSchema } from "./device.ts";
 
 /**
@@ -41,6 +47,10 @@ const pushes = {
   "device.event": { channel: "events", data: deviceEventPushSchema },
   "provisioning.candidate": { channel: "provisioning", data: provisioningCandidateSchema },
   "provisioning.result": { channel: "provisioning", data: provisioningResultSchema },
+  "automation.fired": { channel: "automations", data: automationFiredPushSchema },
+  "automation.failed": { channel: "automations", data: automationFailedPushSchema },
+  "automation.suspended": { channel: "automations", data: automationSuspendedPushSchema },
+  "automation.notify": { channel: "automations", data: automationNotifyPushSchema },
 } as const satisfies Record<string, { channel: Channel; data: z.ZodType }>;
 
 export type PushEventName = keyof typeof pushes;
@@ -66,6 +76,10 @@ export const pushFrameSchema = z.discriminatedUnion("event", [
   pushFrameOf("device.event"),
   pushFrameOf("provisioning.candidate"),
   pushFrameOf("provisioning.result"),
+  pushFrameOf("automation.fired"),
+  pushFrameOf("automation.failed"),
+  pushFrameOf("automation.suspended"),
+  pushFrameOf("automation.notify"),
 ]);
 
 type PushFrames = {

@@ -113,6 +113,44 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0006_automations": {
+    async up(db: Kysely<unknown>) {
+      // Automations (src/automations, docs/automations.md): the definition as JSON, whether it
+      // is enabled, why the station suspended it, and when each time trigger last fired (so a
+      // restart or a clock set back never runs one twice). Runs are kept per automation, the
+      // newest few only (AUTOMATION_RUNS_KEPT).
+      await db.schema
+        .createTable("automations")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("enabled", "integer", (c) => c.notNull())
+        .addColumn("mode", "text", (c) => c.notNull())
+        .addColumn("definition", "text", (c) => c.notNull())
+        .addColumn("suspended_reason", "text")
+        .addColumn("last_fired", "text", (c) => c.notNull())
+        .addColumn("created_at", "integer", (c) => c.notNull())
+        .addColumn("updated_at", "integer", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("automation_runs")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("automation_id", "text", (c) =>
+          c.notNull().references("automations.id").onDelete("cascade"),
+        )
+        .addColumn("trigger", "text", (c) => c.notNull())
+        .addColumn("started_at", "integer", (c) => c.notNull())
+        .addColumn("finished_at", "integer")
+        .addColumn("ok", "integer")
+        .addColumn("error", "text")
+        .addColumn("actions", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("automation_runs_automation")
+        .on("automation_runs")
+        .columns(["automation_id", "started_at"])
+        .execute();
+    },
+  },
 };
 
 export const inCodeMigrations: MigrationProvider = {

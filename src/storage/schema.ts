@@ -55,6 +55,31 @@ export interface Database {
     metrics: string;
     updated_at: number;
   };
+  automations: {
+    id: string;
+    name: string;
+    enabled: number;
+    mode: string;
+    /** JSON: `{triggers, conditions, actions}`. */
+    definition: string;
+    suspended_reason: string | null;
+    /** JSON: trigger index → epoch ms of its last scheduled fire. */
+    last_fired: string;
+    created_at: number;
+    updated_at: number;
+  };
+  automation_runs: {
+    id: string;
+    automation_id: string;
+    /** JSON: what started the run. */
+    trigger: string;
+    started_at: number;
+    finished_at: number | null;
+    ok: number | null;
+    error: string | null;
+    /** JSON: each action's outcome. */
+    actions: string;
+  };
   cloud_config: {
     id: number;
     station_token: string | null;

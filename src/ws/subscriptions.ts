@@ -120,6 +120,10 @@ export function createSubscriptions(deps: SubscriptionDeps) {
     deps.bus.on("device.event", (d) => fanOut("events", "device.event", d, d.deviceId)),
     deps.bus.on("provisioning.candidate", (d) => fanOut("provisioning", "provisioning.candidate", d)),
     deps.bus.on("provisioning.result", (d) => fanOut("provisioning", "provisioning.result", d)),
+    deps.bus.on("automation.fired", (d) => fanOut("automations", "automation.fired", d)),
+    deps.bus.on("automation.failed", (d) => fanOut("automations", "automation.failed", d)),
+    deps.bus.on("automation.suspended", (d) => fanOut("automations", "automation.suspended", d)),
+    deps.bus.on("automation.notify", (d) => fanOut("automations", "automation.notify", d)),
   ];
 
   const operations: Operation[] = [
@@ -130,6 +134,9 @@ export function createSubscriptions(deps: SubscriptionDeps) {
       handle: ({ channel, filter }, conn) => {
         if (channel === "provisioning" && !hasRole(conn.principal.role, "admin")) {
           throw new StationError("FORBIDDEN", "the provisioning channel needs the admin role");
+        }
+        if (channel === "automations" && !hasRole(conn.principal.role, "member")) {
+          throw new StationError("FORBIDDEN", "the automations channel needs the member role");
         }
         if (conn.subscriptions.size >= MAX_SUBSCRIPTIONS) {
           throw new StationError("CONFLICT", `at most ${MAX_SUBSCRIPTIONS} subscriptions per connection`);

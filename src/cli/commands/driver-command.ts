@@ -36,7 +36,7 @@ devices. With --json, the body of GET /api/drivers.
 `;
 
 /** A request to the running station with a one-minute CLI token; its refusals become one error line. */
-async function callStation<T>(
+export async function callStation<T>(
   station: RunInfo,
   token: string,
   method: string,

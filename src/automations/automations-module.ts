@@ -1,0 +1,82 @@
+import type { Kysely } from "kysely";
+import type { Clock, EventBus, StationEvents } from "../core/index.ts";
+import type { DeviceService } from "../devices/index.ts";
+import type { Logger } from "../logging/index.ts";
+import type { StationModule } from "../station-module.ts";
+import type { Database } from "../storage/index.ts";
+import { automationRoutes } from "./automation-routes.ts";
+import { createAutomationService } from "./automation-service.ts";
+import { createAutomationStore } from "./automation-store.ts";
+import { createZone, systemTimeZone } from "./zoned-time.ts";
+
+export interface AutomationsModuleDeps {
+  db: Kysely<Database>;
+  devices: DeviceService;
+  bus: EventBus<StationEvents>;
+  clock: Clock;
+  logger: Logger;
+  /** IANA zone for time triggers and conditions (OPENGENIE_TIMEZONE); unset = the system's. */
+  timeZone?: string;
+  /** Loop protection's limit (tests lower it). */
+  maxRunsPerMinute?: number;
+  commandWaitMs?: number;
+}
+
+/**
+ * Automations and the scheduler (CONTRACT.md section 2, docs/automations.md): `/api/automations…`,
+ * pushes on the `/ws` channel `automations` (through the bus), and their metrics.
+ */
+export function createAutomationsModule(deps: AutomationsModuleDeps) {
+  const zone = createZone(deps.timeZone ?? systemTimeZone());
+  const service = createAutomationService({
+    clock: deps.clock,
+    bus: deps.bus,
+    devices: deps.devices,
+    logger: deps.logger,
+    store: createAutomationStore(deps.db),
+    zone,
+    ...(deps.maxRunsPerMinute ? { maxRunsPerMinute: deps.maxRunsPerMinute } : {}),
+    ...(deps.commandWaitMs ? { commandWaitMs: deps.commandWaitMs } : {}),
+  });
+  const counter = (name: string, help: string, read: () => number) => ({
+    name,
+    help,
+    type: "counter" as const,
+    read,
+  });
+  const module = {
+    name: "automations",
+    routes: [automationRoutes(service)],
+    metrics: [
+      {
+        name: "opengenie_automations_enabled",
+        help: "Enabled automations",
+        type: "gauge",
+        read: service.enabledCount,
+      },
+      counter("opengenie_automation_runs_total", "Automation runs started", () => service.counters.runs),
+      counter(
+        "opengenie_automation_runs_failed_total",
+        "Automation runs that failed",
+        () => service.counters.failed,
+      ),
+      counter(
+        "opengenie_automations_suspended_total",
+        "Automations suspended by loop protection (too many runs within a minute)",
+        () => service.counters.suspended,
+      ),
+      counter(
+        "opengenie_automation_runs_dropped_total",
+        "Runs dropped because a queued automation's queue was full",
+        () => service.counters.dropped,
+      ),
+    ],
+    async start() {
+      deps.logger.info("automations use the time zone", { timeZone: zone.name });
+      await service.start();
+    },
+    stop: () => service.stop(),
+  } satisfies StationModule;
+  // The service and zone too, for tests that look inside (station.modules).
+  return Object.assign(module, { service, zone });
+}
