@@ -4,6 +4,8 @@ import {
   createAuthService,
   createLoginRateLimiter,
   createPasswordCheckGate,
+  createTokenAdmin,
+  createUserAdmin,
 } from "./auth/index.ts";
 import { createProvisioningModule } from "./ble/index.ts";
 import { createCloudModule } from "./cloud/index.ts";
@@ -103,6 +105,8 @@ export function createStation(config: StationConfig, platform: Platform, options
       logger: child("http"),
       version: VERSION,
       auth,
+      users: createUserAdmin({ db: database.db, auth, bus }),
+      tokens: createTokenAdmin({ db: database.db, auth, clock }),
       loginLimiter: createLoginRateLimiter(clock),
       health: () => ({
         status: "ok",
