@@ -35,8 +35,8 @@ export function createSetupService(deps: SetupServiceDeps) {
     async start(): Promise<void> {
       if ((await auth.countUsers()) > 0) return retire();
       code = readSetupCode(dataDir) ?? newSetupCode();
+      // `serve` prints it with the URL; a log line here would precede a start that fails.
       writeSetupCode(dataDir, code);
-      deps.logger.info("no user yet: create the owner with the setup code", { file: "setup-code" });
     },
 
     /** The code, while the station waits for its first account. */

@@ -42,19 +42,18 @@ export async function serveCommand(args: string[], io: CliIo): Promise<CliOutcom
   try {
     const info = await station.start();
     const bound = config.host.includes(":") ? `[${config.host}]` : config.host;
-    // The bind address, then what to open: 0.0.0.0 is not an address anyone can browse to.
-    io.stdout(
-      `opengenie ${info.version} listening on ${bound}:${info.httpPort} (station ${info.stationId}, mqtt ${info.mqttUrl}, data ${config.dataDir})\n` +
-        `open ${webUrl(config, info.httpPort)} on a phone or computer on this network\n`,
-    );
     // First run: the station made a one-time code; only with it can the owner account be made.
     const code = readSetupCode(config.dataDir);
-    if (code) {
-      io.stdout(
-        `first run: create the owner account at ${setupUrl(webUrl(config, info.httpPort), code)}\n` +
-          `(one-time setup code ${code}, also in ${setupCodePath(config.dataDir)})\n`,
-      );
-    }
+    const firstRun = code
+      ? `first run: create the owner account at ${setupUrl(webUrl(config, info.httpPort), code)}\n` +
+        `(one-time setup code ${code}, also in ${setupCodePath(config.dataDir)})\n`
+      : "";
+    // The bind address, then what to open: 0.0.0.0 is not an address anyone can browse to. One
+    // write: a supervisor that stops reading after "listening" must not make a second one fail.
+    io.stdout(
+      `opengenie ${info.version} listening on ${bound}:${info.httpPort} (station ${info.stationId}, mqtt ${info.mqttUrl}, data ${config.dataDir})\n` +
+        `open ${webUrl(config, info.httpPort)} on a phone or computer on this network\n${firstRun}`,
+    );
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message);
     throw err;
