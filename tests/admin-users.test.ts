@@ -55,6 +55,21 @@ describe("PATCH /api/users/{id}", () => {
     expect(commands.status).toBe(404);
   });
 
+  test("a demotion reaches the user's open /ws socket at once", async () => {
+    const id = await makeUser("sockmember", "member");
+    const socket = await openSocket(`${s.wsUrl}/ws?token=${await s.login("sockmember")}`);
+    try {
+      await socket.next(); // welcome
+      const command = () => socket.request("devices.command", { id: "nope", action: "turn_on" });
+      expect(await command()).not.toMatchObject({ code: "FORBIDDEN" });
+      expect((await patch(id, { role: "guest" }, admin)).status).toBe(200);
+      expect(await command()).toMatchObject({ type: "error", code: "FORBIDDEN" });
+      expect(await socket.request("auth.whoami")).toMatchObject({ data: { user: { role: "guest" } } });
+    } finally {
+      socket.close();
+    }
+  });
+
   test("only an owner gives or takes admin and owner", async () => {
     const id = await makeUser("pat", "member");
     expect(await errorCode(await patch(id, { role: "admin" }, admin))).toEqual({

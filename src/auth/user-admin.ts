@@ -57,6 +57,7 @@ export function createUserAdmin(deps: UserAdminDeps) {
         if (role !== user.role) {
           await db.updateTable("users").set({ role }).where("id", "=", userId).execute();
           auth.forgetCachedUser(userId);
+          deps.bus?.emit("user.role_changed", { userId, role });
         }
         return { id: user.id, username: user.username, role, createdAt: user.created_at };
       });
