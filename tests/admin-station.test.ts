@@ -76,3 +76,28 @@ describe("POST /api/doctor", () => {
     expect((await s.api("/api/doctor", { method: "POST", token: member })).status).toBe(403);
   });
 });
+
+test("the OpenAPI document describes the administration API with the protocol's named schemas", async () => {
+  const doc = (await (await s.api("/api/openapi.json", { token: member })).json()) as {
+    paths: Record<string, Record<string, { "x-opengenie-access"?: string }>>;
+    components: { schemas: Record<string, unknown> };
+  };
+  expect(doc.paths["/api/setup"]?.post?.["x-opengenie-access"]).toBe("public");
+  expect(doc.paths["/api/users/{id}"]?.patch?.["x-opengenie-access"]).toBe("admin");
+  expect(doc.paths["/api/users/{id}"]?.delete?.["x-opengenie-access"]).toBe("admin");
+  expect(doc.paths["/api/tokens"]?.post?.["x-opengenie-access"]).toBe("guest");
+  expect(doc.paths["/api/tokens/{id}"]?.delete?.["x-opengenie-access"]).toBe("guest");
+  expect(doc.paths["/api/station"]?.get?.["x-opengenie-access"]).toBe("admin");
+  expect(doc.paths["/api/doctor"]?.post?.["x-opengenie-access"]).toBe("admin");
+  for (const id of [
+    "SetupRequest",
+    "SetupResult",
+    "UserRecord",
+    "ChangeRoleRequest",
+    "AccessTokenInfo",
+    "CreatedToken",
+    "StationInfo",
+    "DoctorReport",
+  ])
+    expect(Object.keys(doc.components.schemas)).toContain(id);
+});
