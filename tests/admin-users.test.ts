@@ -155,6 +155,11 @@ describe("DELETE /api/users/{id}", () => {
     });
     expect((await users()).some((u) => u.id === id)).toBe(true);
     expect((await remove(id, owner)).status).toBe(204);
+    // An admin may leave by themselves.
+    const selfId = await makeUser("leaving-admin", "admin");
+    const self = await s.login("leaving-admin");
+    expect((await remove(selfId, self)).status).toBe(204);
+    expect((await s.api("/api/auth/me", { token: self })).status).toBe(401);
   });
 
   test("nobody removes the last owner, not even themselves; an owner who is not the last may leave", async () => {

@@ -67,7 +67,8 @@ export function createUserAdmin(deps: UserAdminDeps) {
     remove(actor: Principal, userId: string): Promise<void> {
       return serialized(async () => {
         const user = await find(userId);
-        if (manager(user.role) && actor.role !== "owner")
+        // Leaving is always allowed (but for the last owner, below): it gives no one more power.
+        if (manager(user.role) && actor.role !== "owner" && actor.userId !== userId)
           throw new StationError("FORBIDDEN", "only an owner removes owners and admins");
         if (user.role === "owner" && (await ownerCount()) <= 1)
           throw new StationError(
