@@ -49,9 +49,11 @@ export function createSetupService(deps: SetupServiceDeps) {
     },
 
     async createOwner(request: SetupRequest, address: string) {
-      if (creating || (await auth.countUsers()) > 0) {
-        if (!creating) retire();
-        throw new StationError("CONFLICT", "this station already has an account; sign in instead");
+      const taken = () =>
+        new StationError("CONFLICT", "this station already has an account; sign in instead");
+      if ((await auth.countUsers()) > 0) {
+        retire();
+        throw taken();
       }
       const wait = limiter.retryAfter(address, LIMIT_KEY);
       if (wait > 0)
@@ -65,9 +67,12 @@ export function createSetupService(deps: SetupServiceDeps) {
           "wrong setup code; use the one 'opengenie serve' printed (also in <data-dir>/setup-code)",
         );
       attempt.succeeded();
-      // One at a time: two right answers racing must not make two owners.
+      // One at a time, checked and claimed with no await between: two right answers racing must
+      // not make two owners.
+      if (creating) throw taken();
       creating = true;
       try {
+        if ((await auth.countUsers()) > 0) throw taken();
         const user = await auth.createUser(request.username, request.password, "owner");
         retire();
         deps.logger.info("owner account created from the setup code", { username: user.username });
