@@ -61,6 +61,14 @@ export function createAuthService(deps: AuthDeps) {
   // Made on the first sign-in, not here: building the service does no work (STYLE.md).
   let dummyHash: Promise<string> | undefined;
 
+  /** Sessions revoked in the database: forgotten by the cache and announced (sockets close 4003). */
+  function announceRevoked(sessionIds: readonly string[]) {
+    for (const sessionId of sessionIds) {
+      sessionCache.delete(sessionId);
+      deps.bus?.emit("session.revoked", { sessionId });
+    }
+  }
+
   function localCliPrincipal(claims: AccessClaims, now: number): Principal {
     const expiresAt = claims.exp * 1000;
     // Never stronger than admin, never long-lived, whoever signed it.
@@ -248,10 +256,28 @@ export function createAuthService(deps: AuthDeps) {
      * identity messages): forgotten here at once and announced, so their sockets close (4003).
      */
     sessionsRevoked(sessionIds: readonly string[]): void {
-      for (const sessionId of sessionIds) {
-        sessionCache.delete(sessionId);
-        deps.bus?.emit("session.revoked", { sessionId });
-      }
+      announceRevoked(sessionIds);
+    },
+
+    /** Revokes every live session of a user (e.g. removed); each one's /ws sockets close with 4003. */
+    async revokeUserSessions(userId: string): Promise<number> {
+      const live = await db
+        .selectFrom("sessions")
+        .select("id")
+        .where("user_id", "=", userId)
+        .where("revoked_at", "is", null)
+        .execute();
+      if (live.length === 0) return 0;
+      const ids = live.map((r) => r.id);
+      await db.updateTable("sessions").set({ revoked_at: clock.now() }).where("id", "in", ids).execute();
+      announceRevoked(ids);
+      return ids.length;
+    },
+
+    /** Drops a user's cached sessions, so a role change applies to their very next request. */
+    forgetCachedUser(userId: string): void {
+      for (const [sid, entry] of sessionCache)
+        if (entry.principal.userId === userId) sessionCache.delete(sid);
     },
   };
 }

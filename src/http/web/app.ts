@@ -3,6 +3,8 @@
  * app-script.generated.ts). REST for reads and commands; the typed /ws client from src/client
  * for live updates, with its reconnect and resubscribe.
  */
+// First: zod must be jitless before any schema is built (CSP without 'unsafe-eval').
+import "../../protocol/zod-jitless.ts";
 import { createStationClient, type Push, type StationClient } from "../../client/index.ts";
 import { type Device, deviceListSchema, errorBodySchema } from "../../protocol/index.ts";
 

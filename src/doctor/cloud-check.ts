@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { createAccessTokenCodec, LOCAL_CLI_AUDIENCE } from "../../auth/index.ts";
-import type { StationConfig } from "../../config/index.ts";
+import { createAccessTokenCodec, LOCAL_CLI_AUDIENCE } from "../auth/index.ts";
+import type { StationConfig } from "../config/index.ts";
 import { type CheckResult, fail, ok, skip, warn } from "./check.ts";
 
 const cloudStatusSchema = z.object({
