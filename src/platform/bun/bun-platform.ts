@@ -1,7 +1,7 @@
 import type { Server, ServerWebSocket } from "bun";
+import type { HttpServerHandle, Platform, ServeOptions, SocketConnection, SpawnedProcess } from "../types.ts";
 import { bunEmbeddedFiles } from "./bun-embedded.ts";
 import { openBunSqlite } from "./bun-sqlite.ts";
-import type { HttpServerHandle, Platform, ServeOptions, SocketConnection, SpawnedProcess } from "./types.ts";
 
 type Envelope<T> = { app: T; conn?: SocketConnection<T> };
 

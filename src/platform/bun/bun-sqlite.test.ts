@@ -6,9 +6,9 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { closeSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { Kysely, SqliteDialect } from "kysely";
-import { makeTempDir } from "../../tests/helpers/temp-dir.ts";
+import { makeTempDir } from "../../../tests/helpers/temp-dir.ts";
+import type { SqliteHandle } from "../types.ts";
 import { openBunSqlite } from "./bun-sqlite.ts";
-import type { SqliteHandle } from "./types.ts";
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
