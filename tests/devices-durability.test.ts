@@ -5,7 +5,7 @@ import type { SimulatedDevice } from "../firmware-sim/index.ts";
 import { createManualClock } from "../src/core/index.ts";
 import { addDevice, eventually, getDevice, simFor } from "./helpers/devices.ts";
 import { mosquittoPath, startMosquitto } from "./helpers/mosquitto.ts";
-import { repoRoot, runCommand, spawnStation } from "./helpers/spawn-station.ts";
+import { runCommand, spawnStation, stationBin } from "./helpers/spawn-station.ts";
 import { makeTempDir } from "./helpers/temp-dir.ts";
 import { startTestStation } from "./helpers/test-station.ts";
 
@@ -123,7 +123,7 @@ describe.skipIf(!mosquittoPath())("external broker (Mosquitto)", () => {
 test("kill -9 during a flood of state updates leaves a consistent database that loses at most about a second", async () => {
   const dir = makeTempDir();
   cleanups.push(dir.remove);
-  const bin = [process.execPath, join(repoRoot, "bin", "opengenie.ts")];
+  const bin = stationBin;
   const station = await spawnStation(dir.path);
   cleanups.push(() => (station.proc.exitCode === null ? station.proc.kill("SIGKILL") : undefined));
   await runCommand(

@@ -10,7 +10,7 @@ import { connectAsync } from "mqtt";
 import { CONNACK_ACCEPTED, connectPacket, fixedHeader, publishHead } from "../src/mqtt/mqtt-test-packets.ts";
 import type { DeviceCredentials as Credentials } from "../src/protocol/index.ts";
 import { simFor } from "./helpers/devices.ts";
-import { repoRoot, runCommand, type SpawnedStation, spawnStation } from "./helpers/spawn-station.ts";
+import { runCommand, type SpawnedStation, spawnStation, stationBin } from "./helpers/spawn-station.ts";
 import { makeTempDir } from "./helpers/temp-dir.ts";
 
 const MiB = 1024 * 1024;
@@ -28,8 +28,7 @@ beforeAll(async () => {
   dir = makeTempDir();
   station = await spawnStation(join(dir.path, "data"));
   const added = await runCommand([
-    process.execPath,
-    join(repoRoot, "bin", "opengenie.ts"),
+    ...stationBin,
     "device",
     "add",
     "--name",
@@ -187,15 +186,11 @@ test("devices within the limits keep working: handshake answered, a 60 KiB event
 // keep a session queuing every command for the device (1,000 × 1,000 added 180 MiB).
 test("one device's persistent sessions cannot grow the broker: 300 sessions × 1,000 commands stay bounded", async () => {
   const owner = await runCommand(
-    [
-      process.execPath,
-      join(repoRoot, "bin", "opengenie.ts"),
-      "user",
-      "add",
-      "olga",
-      "--role",
-      "admin",
-    ].concat(["--password-stdin", "--data-dir", station.dataDir]),
+    [...stationBin, "user", "add", "olga", "--role", "admin"].concat([
+      "--password-stdin",
+      "--data-dir",
+      station.dataDir,
+    ]),
     { stdin: "olga-password\n" },
   );
   if (owner.code !== 0) throw new Error(owner.stderr);

@@ -1,0 +1,59 @@
+/**
+ * Which runtime the station under test runs on. The tests themselves always run on
+ * `bun test`; with OPENGENIE_TEST_RUNTIME=deno (`npm run test:deno`) every station they start
+ * and every `opengenie` command they run is a Deno 2 process instead (docs/deno.md).
+ */
+import { test } from "bun:test";
+import { homedir } from "node:os";
+import { join } from "node:path";
+
+export const repoRoot = join(import.meta.dir, "..", "..");
+
+export type StationRuntime = "bun" | "deno";
+
+export const stationRuntime: StationRuntime = process.env.OPENGENIE_TEST_RUNTIME === "deno" ? "deno" : "bun";
+export const onDeno = stationRuntime === "deno";
+
+export const denoBinary = join(repoRoot, "node_modules", ".bin", "deno");
+
+/**
+ * The narrowest permission set the station needs on Deno (docs/deno.md "Permissions"); the
+ * `start:deno` script uses the same. `--no-prompt` turns a missing one into an error.
+ */
+export const DENO_PERMISSIONS = [
+  "--no-prompt",
+  "--allow-net",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-run",
+  "--allow-sys=uid,gid,hostname,networkInterfaces,homedir",
+];
+
+/** `opengenie` from the checkout on either runtime: `bun bin/opengenie.ts` or `deno run … bin/opengenie.ts`. */
+export function opengenieCommand(runtime: StationRuntime = stationRuntime): string[] {
+  const entry = join(repoRoot, "bin", "opengenie.ts");
+  return runtime === "deno" ? [denoBinary, "run", ...DENO_PERMISSIONS, entry] : [process.execPath, entry];
+}
+
+/**
+ * Deno keeps its transpile cache in DENO_DIR, by default under $HOME, which the tests point at
+ * a fresh temp dir: one shared cache keeps every Deno start from compiling the source anew.
+ */
+export function runtimeEnv(runtime: StationRuntime = stationRuntime): Record<string, string> {
+  if (runtime !== "deno") return {};
+  return { DENO_DIR: process.env.DENO_DIR ?? join(homedir(), ".cache", "deno"), NO_COLOR: "1" };
+}
+
+type TestFn = typeof test;
+
+/**
+ * `test`, or on Deno a skip whose name carries why the test cannot run there; every such
+ * test is also listed in docs/deno.md. Never a silent skip.
+ */
+export function bunOnly(reason: string): TestFn {
+  if (!onDeno) return test;
+  const skipped = (name: string, fn: Parameters<TestFn>[1], options?: Parameters<TestFn>[2]) =>
+    test.skip(`${name} [skipped on Deno: ${reason}]`, fn, options);
+  return skipped as unknown as TestFn;
+}
