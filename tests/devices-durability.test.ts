@@ -6,6 +6,7 @@ import { createManualClock } from "../src/core/index.ts";
 import { addDevice, eventually, getDevice, simFor } from "./helpers/devices.ts";
 import { mosquittoPath, startMosquitto } from "./helpers/mosquitto.ts";
 import { runCommand, spawnStation, stationBin } from "./helpers/spawn-station.ts";
+import { bunOnly, CLOCK_ONLY_IN_PROCESS } from "./helpers/station-runtime.ts";
 import { makeTempDir } from "./helpers/temp-dir.ts";
 import { startTestStation } from "./helpers/test-station.ts";
 
@@ -18,7 +19,7 @@ function own<T extends { stop(...args: never[]): unknown }>(thing: T): T {
   return thing;
 }
 
-test("offline after 3 missed heartbeats (injected clock)", async () => {
+bunOnly(CLOCK_ONLY_IN_PROCESS)("offline after 3 missed heartbeats (injected clock)", async () => {
   const clock = createManualClock(Date.now());
   const s = own(await startTestStation({ clock }));
   const admin = await s.userToken("hb-admin", "admin");

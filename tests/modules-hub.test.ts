@@ -16,6 +16,12 @@ import {
   type JsonSocket,
   openJsonSocket as openSocket,
 } from "./helpers/module-json-socket.ts";
+import {
+  bunOnly,
+  CLOCK_ONLY_IN_PROCESS,
+  describeBunOnly,
+  STATION_OBJECT_ONLY_IN_PROCESS,
+} from "./helpers/station-runtime.ts";
 import { startTestStation, type TestStation } from "./helpers/test-station.ts";
 import { waitFor } from "./helpers/wait-for.ts";
 import { openSocket as openIotSocket } from "./helpers/ws-client.ts";
@@ -523,23 +529,26 @@ describe("without AUTHENTICATION_TOKEN", () => {
     expect(m.registryNames()).toEqual(["local-helper", "opengenie"]);
   });
 
-  test("a module from another machine is refused before the upgrade", async () => {
-    const hub = s.station.modules.find((m) => m.name === "module-hub")!;
-    const endpoint = hub.sockets!.find((e) => e.path === "/ws/modules")!;
-    let upgraded = false;
-    const res = await endpoint.upgrade(new Request(`${s.url}/ws/modules`), {
-      remoteAddress: "192.168.1.20",
-      upgrade: () => {
-        upgraded = true;
-        return true;
-      },
-    });
-    expect(res?.status).toBe(403);
-    expect(upgraded).toBe(false);
-  });
+  bunOnly(STATION_OBJECT_ONLY_IN_PROCESS)(
+    "a module from another machine is refused before the upgrade",
+    async () => {
+      const hub = s.station.modules.find((m) => m.name === "module-hub")!;
+      const endpoint = hub.sockets!.find((e) => e.path === "/ws/modules")!;
+      let upgraded = false;
+      const res = await endpoint.upgrade(new Request(`${s.url}/ws/modules`), {
+        remoteAddress: "192.168.1.20",
+        upgrade: () => {
+          upgraded = true;
+          return true;
+        },
+      });
+      expect(res?.status).toBe(403);
+      expect(upgraded).toBe(false);
+    },
+  );
 });
 
-describe("on the injected clock", () => {
+describeBunOnly(CLOCK_ONLY_IN_PROCESS)("on the injected clock", () => {
   const clock = createManualClock(Date.now());
   let s: TestStation;
   beforeAll(async () => {

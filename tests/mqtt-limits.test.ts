@@ -11,6 +11,7 @@ import { CONNACK_ACCEPTED, connectPacket, fixedHeader, publishHead } from "../sr
 import type { DeviceCredentials as Credentials } from "../src/protocol/index.ts";
 import { simFor } from "./helpers/devices.ts";
 import { runCommand, type SpawnedStation, spawnStation, stationBin } from "./helpers/spawn-station.ts";
+import { onDeno } from "./helpers/station-runtime.ts";
 import { makeTempDir } from "./helpers/temp-dir.ts";
 
 const MiB = 1024 * 1024;
@@ -232,8 +233,9 @@ test("one device's persistent sessions cannot grow the broker: 300 sessions × 1
     const metric = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, "m").exec(metrics)?.[1]);
     expect(metric("opengenie_mqtt_stored_sessions")).toBeLessThanOrEqual(8);
     expect(metric("opengenie_mqtt_queued_messages")).toBeLessThanOrEqual(8 * 100);
-    // Without the bounds 300 sessions each queued all 1,000 commands (~50 MiB here).
-    expect(grown).toBeLessThan(20 * MiB);
+    // Without the bounds 300 sessions each queued all 1,000 commands (~50 MiB here). Deno's
+    // V8 lets its heap grow further before collecting: 26 MiB measured with the bounds in place.
+    expect(grown).toBeLessThan((onDeno ? 36 : 20) * MiB);
   } finally {
     await sim.stop();
   }

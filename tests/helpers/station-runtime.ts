@@ -3,7 +3,7 @@
  * `bun test`; with OPENGENIE_TEST_RUNTIME=deno (`npm run test:deno`) every station they start
  * and every `opengenie` command they run is a Deno 2 process instead (docs/deno.md).
  */
-import { test } from "bun:test";
+import { describe, test } from "bun:test";
 import { homedir } from "node:os";
 import { join } from "node:path";
 
@@ -27,13 +27,21 @@ export const DENO_PERMISSIONS = [
   "--allow-write",
   "--allow-env",
   "--allow-run",
-  "--allow-sys=uid,gid,hostname,networkInterfaces,homedir",
+  "--allow-sys=uid,gid,hostname,networkInterfaces,homedir,statfs",
 ];
 
+/**
+ * Subcommands that need `--allow-all` on Deno 2.9: they copy or compact the database with
+ * `VACUUM INTO` / `VACUUM`, which node:sqlite refuses (ATTACH) without every permission.
+ */
+export const DENO_ALL_PERMISSIONS_FOR = new Set(["backup", "restore"]);
+
 /** `opengenie` from the checkout on either runtime: `bun bin/opengenie.ts` or `deno run … bin/opengenie.ts`. */
-export function opengenieCommand(runtime: StationRuntime = stationRuntime): string[] {
+export function opengenieCommand(runtime: StationRuntime = stationRuntime, subcommand?: string): string[] {
   const entry = join(repoRoot, "bin", "opengenie.ts");
-  return runtime === "deno" ? [denoBinary, "run", ...DENO_PERMISSIONS, entry] : [process.execPath, entry];
+  if (runtime !== "deno") return [process.execPath, entry];
+  const permissions = subcommand && DENO_ALL_PERMISSIONS_FOR.has(subcommand) ? ["-A"] : DENO_PERMISSIONS;
+  return [denoBinary, "run", ...permissions, entry];
 }
 
 /**
@@ -45,7 +53,15 @@ export function runtimeEnv(runtime: StationRuntime = stationRuntime): Record<str
   return { DENO_DIR: process.env.DENO_DIR ?? join(homedir(), ".cache", "deno"), NO_COLOR: "1" };
 }
 
+/** Why a test that advances an injected clock runs only against the in-process (Bun) station. */
+export const CLOCK_ONLY_IN_PROCESS =
+  "it advances an injected clock, which a station in another process cannot take";
+/** Why a test that reads the station object itself runs only in-process. */
+export const STATION_OBJECT_ONLY_IN_PROCESS =
+  "it reads the in-process station object (its module list), which a Deno process does not expose";
+
 type TestFn = typeof test;
+type DescribeFn = typeof describe;
 
 /**
  * `test`, or on Deno a skip whose name carries why the test cannot run there; every such
@@ -56,4 +72,11 @@ export function bunOnly(reason: string): TestFn {
   const skipped = (name: string, fn: Parameters<TestFn>[1], options?: Parameters<TestFn>[2]) =>
     test.skip(`${name} [skipped on Deno: ${reason}]`, fn, options);
   return skipped as unknown as TestFn;
+}
+
+/** `describe`, or on Deno the whole block skipped (its hooks too) with the reason in its name. */
+export function describeBunOnly(reason: string): DescribeFn {
+  if (!onDeno) return describe;
+  const skipped = (name: string, fn: () => void) => describe.skip(`${name} [skipped on Deno: ${reason}]`, fn);
+  return skipped as unknown as DescribeFn;
 }
