@@ -6,6 +6,7 @@
 import { describe, test } from "bun:test";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { DENO_ALL_PERMISSIONS_FOR, DENO_PERMISSIONS } from "../../src/platform/deno/permissions.ts";
 
 export const repoRoot = join(import.meta.dir, "..", "..");
 
@@ -16,31 +17,14 @@ export const onDeno = stationRuntime === "deno";
 
 export const denoBinary = join(repoRoot, "node_modules", ".bin", "deno");
 
-/**
- * The narrowest permission set the station needs on Deno (docs/deno.md "Permissions"); the
- * `start:deno` script uses the same. `--no-prompt` turns a missing one into an error.
- */
-export const DENO_PERMISSIONS = [
-  "--no-prompt",
-  "--allow-net",
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-run",
-  "--allow-sys=uid,gid,hostname,networkInterfaces,homedir,statfs",
-];
-
-/**
- * Subcommands that need `--allow-all` on Deno 2.9: they copy or compact the database with
- * `VACUUM INTO` / `VACUUM`, which node:sqlite refuses (ATTACH) without every permission.
- */
-export const DENO_ALL_PERMISSIONS_FOR = new Set(["backup", "restore"]);
+/** Deno's permission set for the station (src/platform/deno/permissions.ts); `--no-prompt` turns a missing one into an error. */
+const DENO_RUN_FLAGS = ["--no-prompt", ...DENO_PERMISSIONS];
 
 /** `opengenie` from the checkout on either runtime: `bun bin/opengenie.ts` or `deno run … bin/opengenie.ts`. */
 export function opengenieCommand(runtime: StationRuntime = stationRuntime, subcommand?: string): string[] {
   const entry = join(repoRoot, "bin", "opengenie.ts");
   if (runtime !== "deno") return [process.execPath, entry];
-  const permissions = subcommand && DENO_ALL_PERMISSIONS_FOR.has(subcommand) ? ["-A"] : DENO_PERMISSIONS;
+  const permissions = subcommand && DENO_ALL_PERMISSIONS_FOR.has(subcommand) ? ["-A"] : DENO_RUN_FLAGS;
   return [denoBinary, "run", ...permissions, entry];
 }
 
