@@ -17,6 +17,7 @@ import { parseArgs } from "node:util";
 import type { Subprocess } from "bun";
 import { ARCHES, binaryIsCurrent, binaryName, buildBinaries } from "../build.ts";
 import { DENO_PERMISSIONS } from "../src/platform/deno/permissions.ts";
+import { denoExecutable } from "../tests/helpers/deno-binary.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const TARGET_MS = 150;
@@ -224,12 +225,7 @@ async function main() {
     { label: "bun bin/opengenie.ts", cmd: [process.execPath, join(ROOT, "bin", "opengenie.ts")] },
     {
       label: "deno run bin/opengenie.ts",
-      cmd: [
-        join(ROOT, "node_modules", ".bin", "deno"),
-        "run",
-        ...DENO_PERMISSIONS,
-        join(ROOT, "bin", "opengenie.ts"),
-      ],
+      cmd: [denoExecutable(), "run", ...DENO_PERMISSIONS, join(ROOT, "bin", "opengenie.ts")],
       // Deno's transpile cache lives under $HOME by default; the bench points HOME at a temp
       // dir, so the user's cache is kept, as a user's own restarts would find it.
       env: { DENO_DIR: process.env.DENO_DIR ?? join(homedir(), ".cache", "deno") },

@@ -7,6 +7,7 @@ import { describe, test } from "bun:test";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { DENO_ALL_PERMISSIONS_FOR, DENO_PERMISSIONS } from "../../src/platform/deno/permissions.ts";
+import { denoExecutable } from "./deno-binary.ts";
 
 export const repoRoot = join(import.meta.dir, "..", "..");
 
@@ -15,7 +16,7 @@ export type StationRuntime = "bun" | "deno";
 export const stationRuntime: StationRuntime = process.env.OPENGENIE_TEST_RUNTIME === "deno" ? "deno" : "bun";
 export const onDeno = stationRuntime === "deno";
 
-export const denoBinary = join(repoRoot, "node_modules", ".bin", "deno");
+export const denoBinary = denoExecutable();
 
 /** Deno's permission set for the station (src/platform/deno/permissions.ts); `--no-prompt` turns a missing one into an error. */
 const DENO_RUN_FLAGS = ["--no-prompt", ...DENO_PERMISSIONS];
