@@ -3,20 +3,21 @@
  * loaded only by the entry point when it runs under Deno.
  */
 import type { Platform } from "../types.ts";
+import { createArgon2Pool } from "./argon2-pool.ts";
 import { denoEmbeddedFiles } from "./deno-embedded.ts";
-import { hashPasswordArgon2id, verifyPasswordArgon2 } from "./deno-password.ts";
 import { denoServe } from "./deno-serve.ts";
 import { denoSpawn } from "./deno-spawn.ts";
 import { openDenoSqlite } from "./deno-sqlite.ts";
 
 export function createDenoPlatform(): Platform {
+  const argon2 = createArgon2Pool();
   return {
     runtime: `deno ${Deno.version.deno}`,
     embedded: denoEmbeddedFiles,
     openSqlite: openDenoSqlite,
     serve: denoServe,
     spawn: denoSpawn,
-    hashPassword: hashPasswordArgon2id,
-    verifyPassword: verifyPasswordArgon2,
+    hashPassword: argon2.hash,
+    verifyPassword: argon2.verify,
   };
 }
