@@ -49,6 +49,7 @@ export function openDenoSqlite(path: string): SqliteHandle {
   const db = new DatabaseSync(path);
   // Statements the station runs again and again are prepared once, as bun:sqlite's query() caches.
   const cache = new Map<string, StatementSync>();
+  let closed = false;
   const cached = (sql: string) => {
     let stmt = cache.get(sql);
     if (!stmt) {
@@ -61,6 +62,9 @@ export function openDenoSqlite(path: string): SqliteHandle {
   return {
     prepare: (sql) => kyselyStatement(db, sql),
     close: () => {
+      // A second close is a no-op, as on bun:sqlite (node:sqlite would throw).
+      if (closed) return;
+      closed = true;
       cache.clear();
       db.close();
     },
