@@ -6,6 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { DENO_PERMISSIONS } from "./deno/permissions.ts";
 
 const srcDir = join(import.meta.dir, "..");
 
@@ -60,5 +61,12 @@ describe("the runtime stays behind src/platform/", () => {
     expect(entry).toContain('await import("../src/platform/deno/deno-platform.ts")');
     expect(entry).toContain('await import("../src/platform/bun/bun-platform.ts")');
     expect(entry).not.toMatch(/^import\s+(?!type\b).*platform\/(bun|deno)\//m);
+  });
+
+  test("npm run start:deno grants exactly the permission set the tests run the station with", () => {
+    const pkg = JSON.parse(readFileSync(join(srcDir, "..", "package.json"), "utf8")) as {
+      scripts: Record<string, string>;
+    };
+    expect(pkg.scripts["start:deno"]).toBe(`deno run ${DENO_PERMISSIONS.join(" ")} bin/opengenie.ts serve`);
   });
 });
