@@ -1,7 +1,9 @@
 #!/usr/bin/env bun
 /**
  * Startup bench: how long from spawn until `GET /api/health` first answers 200, and how
- * much memory an idle station holds, for the compiled binary and for `bun bin/opengenie.ts`.
+ * much memory an idle station holds, for the compiled binary, `bun bin/opengenie.ts` and
+ * `deno run bin/opengenie.ts` (Deno 2 from node_modules, with the permission set of
+ * docs/deno.md).
  *
  *   bun bench/startup.ts [--runs 5] [--idle-ms 5000]
  *
@@ -9,11 +11,13 @@
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { Subprocess } from "bun";
 import { ARCHES, binaryIsCurrent, binaryName, buildBinaries } from "../build.ts";
+import { DENO_PERMISSIONS } from "../src/platform/deno/permissions.ts";
+import { denoExecutable } from "../tests/helpers/deno-binary.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const TARGET_MS = 150;
@@ -24,6 +28,7 @@ const START_TIMEOUT_MS = 20_000;
 interface Variant {
   label: string;
   cmd: string[];
+  env?: Record<string, string>;
 }
 
 interface Result {
@@ -80,7 +85,7 @@ async function startOnce(variant: Variant, dataDir: string, home: string, idleMs
   const started = performance.now();
   const proc = Bun.spawn([...variant.cmd, ...args], {
     cwd: home,
-    env: { ...process.env, HOME: home, OPENGENIE_ADVERTISE_HOST: "127.0.0.1" },
+    env: { ...process.env, HOME: home, OPENGENIE_ADVERTISE_HOST: "127.0.0.1", ...variant.env },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
@@ -186,11 +191,15 @@ function printTable(results: Result[], runs: number, idleMs: number) {
         .join("  "),
     );
   }
-  const [compiled, bun] = results;
-  if (compiled && bun) {
-    const time = median(compiled.warmMs) / median(bun.warmMs);
-    const rss = compiled.rssMb / bun.rssMb;
-    console.log(`compiled / bun: ${time.toFixed(2)}× startup, ${rss.toFixed(2)}× RSS`);
+  const [compiled, bun, deno] = results;
+  for (const [name, other] of [
+    ["compiled", compiled],
+    ["deno", deno],
+  ] as const) {
+    if (!other || !bun) continue;
+    const time = median(other.warmMs) / median(bun.warmMs);
+    const rss = other.rssMb / bun.rssMb;
+    console.log(`${name} / bun: ${time.toFixed(2)}× startup, ${rss.toFixed(2)}× RSS`);
   }
 }
 
@@ -214,6 +223,13 @@ async function main() {
   const variants: Variant[] = [
     { label: `dist/${binaryName(arch)}`, cmd: [join(ROOT, "dist", binaryName(arch))] },
     { label: "bun bin/opengenie.ts", cmd: [process.execPath, join(ROOT, "bin", "opengenie.ts")] },
+    {
+      label: "deno run bin/opengenie.ts",
+      cmd: [denoExecutable(), "run", ...DENO_PERMISSIONS, join(ROOT, "bin", "opengenie.ts")],
+      // Deno's transpile cache lives under $HOME by default; the bench points HOME at a temp
+      // dir, so the user's cache is kept, as a user's own restarts would find it.
+      env: { DENO_DIR: process.env.DENO_DIR ?? join(homedir(), ".cache", "deno") },
+    },
   ];
   const results: Result[] = [];
   for (const variant of variants) {

@@ -5,7 +5,20 @@
  */
 import { runCli } from "../src/cli/index.ts";
 import { createTerminalPrompt } from "../src/cli/terminal-prompt.ts";
-import { createBunPlatform } from "../src/platform/index.ts";
+import type { Platform } from "../src/platform/index.ts";
+
+/**
+ * The one place the runtime is told apart: its platform is loaded, the other one never is
+ * (bun:sqlite and text imports do not exist on Deno, Deno.* does not exist on Bun).
+ */
+async function runtimePlatform(): Promise<Platform> {
+  if ("Deno" in globalThis) {
+    const { createDenoPlatform } = await import("../src/platform/deno/deno-platform.ts");
+    return createDenoPlatform();
+  }
+  const { createBunPlatform } = await import("../src/platform/bun/bun-platform.ts");
+  return createBunPlatform();
+}
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -30,7 +43,7 @@ process.on("SIGINT", shutdown);
 const terminal = createTerminalPrompt(process.stdin, process.stdout);
 const outcome = await runCli(process.argv.slice(2), {
   env: process.env,
-  platform: createBunPlatform(),
+  platform: await runtimePlatform(),
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   readStdin,

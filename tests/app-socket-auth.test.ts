@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createManualClock } from "../src/core/index.ts";
+import { CLOCK_ONLY_IN_PROCESS, describeBunOnly } from "./helpers/station-runtime.ts";
 import { cli, startTestStation, type TestStation } from "./helpers/test-station.ts";
 import { waitFor } from "./helpers/wait-for.ts";
 import { openSocket, upgradeStatus } from "./helpers/ws-client.ts";
@@ -78,7 +79,7 @@ describe("/ws frames", () => {
   });
 });
 
-describe("token expiry (injected clock)", () => {
+describeBunOnly(CLOCK_ONLY_IN_PROCESS)("token expiry (injected clock)", () => {
   test("an expired token is refused over HTTP and WebSocket, and an open socket is closed with 4003", async () => {
     const clock = createManualClock(Date.now());
     const t = await startTestStation({ clock });

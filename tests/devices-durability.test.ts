@@ -5,7 +5,8 @@ import type { SimulatedDevice } from "../firmware-sim/index.ts";
 import { createManualClock } from "../src/core/index.ts";
 import { addDevice, eventually, getDevice, simFor } from "./helpers/devices.ts";
 import { mosquittoPath, startMosquitto } from "./helpers/mosquitto.ts";
-import { repoRoot, runCommand, spawnStation } from "./helpers/spawn-station.ts";
+import { runCommand, spawnStation, stationBin } from "./helpers/spawn-station.ts";
+import { bunOnly, CLOCK_ONLY_IN_PROCESS } from "./helpers/station-runtime.ts";
 import { makeTempDir } from "./helpers/temp-dir.ts";
 import { startTestStation } from "./helpers/test-station.ts";
 
@@ -18,7 +19,7 @@ function own<T extends { stop(...args: never[]): unknown }>(thing: T): T {
   return thing;
 }
 
-test("offline after 3 missed heartbeats (injected clock)", async () => {
+bunOnly(CLOCK_ONLY_IN_PROCESS)("offline after 3 missed heartbeats (injected clock)", async () => {
   const clock = createManualClock(Date.now());
   const s = own(await startTestStation({ clock }));
   const admin = await s.userToken("hb-admin", "admin");
@@ -123,7 +124,7 @@ describe.skipIf(!mosquittoPath())("external broker (Mosquitto)", () => {
 test("kill -9 during a flood of state updates leaves a consistent database that loses at most about a second", async () => {
   const dir = makeTempDir();
   cleanups.push(dir.remove);
-  const bin = [process.execPath, join(repoRoot, "bin", "opengenie.ts")];
+  const bin = stationBin;
   const station = await spawnStation(dir.path);
   cleanups.push(() => (station.proc.exitCode === null ? station.proc.kill("SIGKILL") : undefined));
   await runCommand(

@@ -9,7 +9,7 @@ import { chmodSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort, mosquittoPasswdPath, mosquittoPath, startMosquitto } from "./helpers/mosquitto.ts";
 import { distDir, ensureRelease } from "./helpers/release-build.ts";
-import { repoRoot, runCommand } from "./helpers/spawn-station.ts";
+import { runCommand, stationBin } from "./helpers/spawn-station.ts";
 import { makeTempDir } from "./helpers/temp-dir.ts";
 
 const temp = makeTempDir("opengenie-doctor-");
@@ -19,7 +19,7 @@ afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
 
-const checkout = [process.execPath, join(repoRoot, "bin", "opengenie.ts")];
+const checkout = stationBin;
 type Check = { id: string; status: string; detail: string; fix?: string };
 type Report = { ok: boolean; checks: Check[] };
 

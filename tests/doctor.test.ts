@@ -4,12 +4,12 @@ import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:f
 import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
 import { writeBleakStub } from "../src/ble/bleak-stub.ts";
-import { repoRoot, runCommand } from "./helpers/spawn-station.ts";
+import { repoRoot, runCommand, stationBin } from "./helpers/spawn-station.ts";
 import { makeTempDir } from "./helpers/temp-dir.ts";
 
 const temp = makeTempDir();
 afterAll(() => temp.remove());
-const bin = [process.execPath, join(repoRoot, "bin", "opengenie.ts")];
+const bin = stationBin;
 const baseEnv = {
   HOME: temp.path,
   OPENGENIE_PORT: "0",

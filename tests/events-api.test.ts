@@ -61,6 +61,12 @@ test("events are newest first with every kind: status, state, device/user events
   expect(ids).toEqual([...ids].sort((a, b) => b - a));
   expect(all.find((e) => e.kind === "state")?.data).toEqual({ motion: true });
   for (const e of all) expect(e.deviceId).toBe(deviceId);
+  // The reboot restarts the device's link: the tests after this one publish on the new one.
+  const reboot = all.find((e) => e.kind === "command")!;
+  await eventually(
+    () => events("?limit=100"),
+    (list) => list.some((e) => e.kind === "status" && e.id > reboot.id && e.data.online === true),
+  );
 });
 
 test("limit and before page backwards by id, or by time when before is an epoch-ms value", async () => {

@@ -16,6 +16,13 @@ import {
   type JsonSocket,
   openJsonSocket as openSocket,
 } from "./helpers/module-json-socket.ts";
+import {
+  bunOnly,
+  CLOCK_ONLY_IN_PROCESS,
+  describeBunOnly,
+  onDeno,
+  STATION_OBJECT_ONLY_IN_PROCESS,
+} from "./helpers/station-runtime.ts";
 import { startTestStation, type TestStation } from "./helpers/test-station.ts";
 import { waitFor } from "./helpers/wait-for.ts";
 import { openSocket as openIotSocket } from "./helpers/ws-client.ts";
@@ -355,7 +362,11 @@ describe("with AUTHENTICATION_TOKEN set", () => {
       const pongs = () =>
         burst.frames.filter((f) => (f as { type: string }).type === "transport:connection:heartbeat").length;
       expect(pongs()).toBeLessThan(600);
-      expect(burst.frames.filter((f) => (f as { type: string }).type === "error").length).toBe(1);
+      // Once per streak of drops. Deno hands the station the 600 frames over more than one
+      // refill of the budget, so a frame may pass mid-burst and a new streak begin (2 measured).
+      const notices = burst.frames.filter((f) => (f as { type: string }).type === "error").length;
+      if (onDeno) expect(notices).toBeLessThanOrEqual(5);
+      else expect(notices).toBe(1);
     } finally {
       burst.close();
     }
@@ -523,23 +534,26 @@ describe("without AUTHENTICATION_TOKEN", () => {
     expect(m.registryNames()).toEqual(["local-helper", "opengenie"]);
   });
 
-  test("a module from another machine is refused before the upgrade", async () => {
-    const hub = s.station.modules.find((m) => m.name === "module-hub")!;
-    const endpoint = hub.sockets!.find((e) => e.path === "/ws/modules")!;
-    let upgraded = false;
-    const res = await endpoint.upgrade(new Request(`${s.url}/ws/modules`), {
-      remoteAddress: "192.168.1.20",
-      upgrade: () => {
-        upgraded = true;
-        return true;
-      },
-    });
-    expect(res?.status).toBe(403);
-    expect(upgraded).toBe(false);
-  });
+  bunOnly(STATION_OBJECT_ONLY_IN_PROCESS)(
+    "a module from another machine is refused before the upgrade",
+    async () => {
+      const hub = s.station.modules.find((m) => m.name === "module-hub")!;
+      const endpoint = hub.sockets!.find((e) => e.path === "/ws/modules")!;
+      let upgraded = false;
+      const res = await endpoint.upgrade(new Request(`${s.url}/ws/modules`), {
+        remoteAddress: "192.168.1.20",
+        upgrade: () => {
+          upgraded = true;
+          return true;
+        },
+      });
+      expect(res?.status).toBe(403);
+      expect(upgraded).toBe(false);
+    },
+  );
 });
 
-describe("on the injected clock", () => {
+describeBunOnly(CLOCK_ONLY_IN_PROCESS)("on the injected clock", () => {
   const clock = createManualClock(Date.now());
   let s: TestStation;
   beforeAll(async () => {

@@ -10,7 +10,8 @@ import { connectAsync } from "mqtt";
 import { CONNACK_ACCEPTED, connectPacket, fixedHeader, publishHead } from "../src/mqtt/mqtt-test-packets.ts";
 import type { DeviceCredentials as Credentials } from "../src/protocol/index.ts";
 import { simFor } from "./helpers/devices.ts";
-import { repoRoot, runCommand, type SpawnedStation, spawnStation } from "./helpers/spawn-station.ts";
+import { runCommand, type SpawnedStation, spawnStation, stationBin } from "./helpers/spawn-station.ts";
+import { onDeno } from "./helpers/station-runtime.ts";
 import { makeTempDir } from "./helpers/temp-dir.ts";
 
 const MiB = 1024 * 1024;
@@ -28,8 +29,7 @@ beforeAll(async () => {
   dir = makeTempDir();
   station = await spawnStation(join(dir.path, "data"));
   const added = await runCommand([
-    process.execPath,
-    join(repoRoot, "bin", "opengenie.ts"),
+    ...stationBin,
     "device",
     "add",
     "--name",
@@ -187,15 +187,11 @@ test("devices within the limits keep working: handshake answered, a 60 KiB event
 // keep a session queuing every command for the device (1,000 × 1,000 added 180 MiB).
 test("one device's persistent sessions cannot grow the broker: 300 sessions × 1,000 commands stay bounded", async () => {
   const owner = await runCommand(
-    [
-      process.execPath,
-      join(repoRoot, "bin", "opengenie.ts"),
-      "user",
-      "add",
-      "olga",
-      "--role",
-      "admin",
-    ].concat(["--password-stdin", "--data-dir", station.dataDir]),
+    [...stationBin, "user", "add", "olga", "--role", "admin"].concat([
+      "--password-stdin",
+      "--data-dir",
+      station.dataDir,
+    ]),
     { stdin: "olga-password\n" },
   );
   if (owner.code !== 0) throw new Error(owner.stderr);
@@ -237,8 +233,9 @@ test("one device's persistent sessions cannot grow the broker: 300 sessions × 1
     const metric = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, "m").exec(metrics)?.[1]);
     expect(metric("opengenie_mqtt_stored_sessions")).toBeLessThanOrEqual(8);
     expect(metric("opengenie_mqtt_queued_messages")).toBeLessThanOrEqual(8 * 100);
-    // Without the bounds 300 sessions each queued all 1,000 commands (~50 MiB here).
-    expect(grown).toBeLessThan(20 * MiB);
+    // Without the bounds 300 sessions each queued all 1,000 commands (~50 MiB here). Deno's
+    // V8 lets its heap grow further before collecting: 26 MiB measured with the bounds in place.
+    expect(grown).toBeLessThan((onDeno ? 36 : 20) * MiB);
   } finally {
     await sim.stop();
   }

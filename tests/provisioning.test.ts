@@ -7,6 +7,7 @@ import { createBunPlatform } from "../src/platform/index.ts";
 import { type PushData, provisioningCandidateSchema } from "../src/protocol/index.ts";
 import { eventually, getDevice } from "./helpers/devices.ts";
 import { repoRoot } from "./helpers/spawn-station.ts";
+import { bunOnly, CLOCK_ONLY_IN_PROCESS } from "./helpers/station-runtime.ts";
 import { makeTempDir } from "./helpers/temp-dir.ts";
 import { startTestStation, type TestStation } from "./helpers/test-station.ts";
 import { openSocket, type TestSocket } from "./helpers/ws-client.ts";
@@ -144,40 +145,44 @@ describe("BLE pairing with the simulator's fake bridge", () => {
     await nextFrame(sock, (f) => f.event === "provisioning.candidate");
   }, 30_000);
 
-  test("a wrong Wi-Fi password: credentials written, the device never joins, a precise reason", async () => {
-    const clock = createManualClock(Date.now());
-    const { s, admin } = await station(fakeBridge("--devices 1 --wifi-password right-one"), clock);
-    const sock = await watch(s, admin);
-    const found = await sock.waitFor((f) => f.event === "provisioning.candidate", 10_000);
-    const address = (found.data as { address: string }).address;
-    const res = await s.api("/api/provisioning/add", {
-      method: "POST",
-      token: admin,
-      body: JSON.stringify({ address, ssid: "home", password: "wrong-one", name: "Never", type: "light" }),
-    });
-    expect(res.status).toBe(202);
-    const { deviceId } = (await res.json()) as { deviceId: string };
-    // The write's own 30 s timeout runs on this clock too, so time moves only once the fake
-    // helper has answered the write (stdout) and then logged the failed Wi-Fi join (stderr, which
-    // the station keeps in its log). Were the answer still behind, one 10 s step leaves it 20 s.
-    await eventually(
-      async () => helperLog(s).stderr,
-      (lines) => lines.some((l) => l.includes("Wi-Fi join failed: wrong password")),
-    );
-    // Step the clock through the join timeout. Two ping round trips per step let the platform
-    // WebSocket's pong reach the station before the next step (as in ws-limits' heartbeat test).
-    const isResult = (f: unknown) => (f as { event?: string }).event === "provisioning.result";
-    for (let step = 0; !sock.frames.some(isResult); step++) {
-      if (step === 30) throw new Error("no provisioning.result within 300 s of clock time");
-      clock.advance(10_000);
-      await sock.request("ping");
-      await sock.request("ping");
-    }
-    const result = sock.frames.find(isResult) as { data: unknown };
-    expect(result.data).toMatchObject({ deviceId, ok: false });
-    expect((result.data as { error: string }).error).toContain("never joined: check the Wi-Fi password");
-    expect((await s.api(`/api/devices/${deviceId}`, { token: admin })).status).toBe(404);
-  }, 30_000);
+  bunOnly(CLOCK_ONLY_IN_PROCESS)(
+    "a wrong Wi-Fi password: credentials written, the device never joins, a precise reason",
+    async () => {
+      const clock = createManualClock(Date.now());
+      const { s, admin } = await station(fakeBridge("--devices 1 --wifi-password right-one"), clock);
+      const sock = await watch(s, admin);
+      const found = await sock.waitFor((f) => f.event === "provisioning.candidate", 10_000);
+      const address = (found.data as { address: string }).address;
+      const res = await s.api("/api/provisioning/add", {
+        method: "POST",
+        token: admin,
+        body: JSON.stringify({ address, ssid: "home", password: "wrong-one", name: "Never", type: "light" }),
+      });
+      expect(res.status).toBe(202);
+      const { deviceId } = (await res.json()) as { deviceId: string };
+      // The write's own 30 s timeout runs on this clock too, so time moves only once the fake
+      // helper has answered the write (stdout) and then logged the failed Wi-Fi join (stderr, which
+      // the station keeps in its log). Were the answer still behind, one 10 s step leaves it 20 s.
+      await eventually(
+        async () => helperLog(s).stderr,
+        (lines) => lines.some((l) => l.includes("Wi-Fi join failed: wrong password")),
+      );
+      // Step the clock through the join timeout. Two ping round trips per step let the platform
+      // WebSocket's pong reach the station before the next step (as in ws-limits' heartbeat test).
+      const isResult = (f: unknown) => (f as { event?: string }).event === "provisioning.result";
+      for (let step = 0; !sock.frames.some(isResult); step++) {
+        if (step === 30) throw new Error("no provisioning.result within 300 s of clock time");
+        clock.advance(10_000);
+        await sock.request("ping");
+        await sock.request("ping");
+      }
+      const result = sock.frames.find(isResult) as { data: unknown };
+      expect(result.data).toMatchObject({ deviceId, ok: false });
+      expect((result.data as { error: string }).error).toContain("never joined: check the Wi-Fi password");
+      expect((await s.api(`/api/devices/${deviceId}`, { token: admin })).status).toBe(404);
+    },
+    30_000,
+  );
 });
 
 test("no usable bridge: 503 BLE_UNAVAILABLE saying what to do, and no device is created", async () => {

@@ -71,7 +71,8 @@ describe("Host header (DNS rebinding)", () => {
       "GET /api/health HTTP/1.1\r\nHost: evil/x\r\nConnection: close\r\n\r\n",
     ]) {
       const response = await rawExchange(head);
-      expect(response).toStartWith("HTTP/1.1 400");
+      // An HTTP/1.0 request may be answered in 1.0 (Deno does, Bun answers 1.1).
+      expect(response).toMatch(/^HTTP\/1\.[01] 400 /);
       const body = response.slice(response.indexOf("\r\n\r\n") + 4);
       expect(errorOf(body).code).toBe("VALIDATION_ERROR");
       expect(body).not.toContain("at ");

@@ -2,10 +2,16 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { repoRoot, runCommand, type SpawnedStation, spawnStation } from "./helpers/spawn-station.ts";
+import {
+  repoRoot,
+  runCommand,
+  type SpawnedStation,
+  spawnStation,
+  stationBin,
+} from "./helpers/spawn-station.ts";
 import { makeTempDir } from "./helpers/temp-dir.ts";
 
-const bin = [process.execPath, join(repoRoot, "bin", "opengenie.ts")];
+const bin = stationBin;
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createManualClock } from "../src/core/index.ts";
 import { addDevice } from "./helpers/devices.ts";
 import { OPCODE, rawWebSocket } from "./helpers/raw-ws.ts";
+import { bunOnly, CLOCK_ONLY_IN_PROCESS } from "./helpers/station-runtime.ts";
 import { startTestStation, type TestStation } from "./helpers/test-station.ts";
 import { waitFor } from "./helpers/wait-for.ts";
 import { openSocket } from "./helpers/ws-client.ts";
@@ -24,20 +25,23 @@ describe("/ws limits", () => {
     expect((await sock.closed).code).toBe(1009);
   });
 
-  test("a burst past the rate limit gets RATE_LIMITED with retryAfterMs, and the socket stays open", async () => {
-    const sock = await openSocket(`${s.wsUrl}/ws?token=${token}`);
-    await sock.next();
-    for (let i = 0; i < 100; i++) sock.ws.send(JSON.stringify({ id: `b${i}`, type: "ping" }));
-    const limited = await sock.waitFor((f) => f.code === "RATE_LIMITED");
-    expect(limited.type).toBe("error");
-    const { retryAfterMs } = limited.details as { retryAfterMs: number };
-    expect(retryAfterMs).toBeGreaterThan(0);
-    // Every frame of the burst has been answered (the last one limited too) before time moves on.
-    expect(await sock.waitFor((f) => f.id === "b99")).toMatchObject({ code: "RATE_LIMITED" });
-    clock.advance(retryAfterMs);
-    expect((await sock.request("ping")).type).toBe("result");
-    sock.close();
-  });
+  bunOnly(CLOCK_ONLY_IN_PROCESS)(
+    "a burst past the rate limit gets RATE_LIMITED with retryAfterMs, and the socket stays open",
+    async () => {
+      const sock = await openSocket(`${s.wsUrl}/ws?token=${token}`);
+      await sock.next();
+      for (let i = 0; i < 100; i++) sock.ws.send(JSON.stringify({ id: `b${i}`, type: "ping" }));
+      const limited = await sock.waitFor((f) => f.code === "RATE_LIMITED");
+      expect(limited.type).toBe("error");
+      const { retryAfterMs } = limited.details as { retryAfterMs: number };
+      expect(retryAfterMs).toBeGreaterThan(0);
+      // Every frame of the burst has been answered (the last one limited too) before time moves on.
+      expect(await sock.waitFor((f) => f.id === "b99")).toMatchObject({ code: "RATE_LIMITED" });
+      clock.advance(retryAfterMs);
+      expect((await sock.request("ping")).type).toBe("result");
+      sock.close();
+    },
+  );
 
   test("the subscribe filter limits pushes to one device", async () => {
     const admin = await s.userToken("lim-admin", "admin");
@@ -78,43 +82,46 @@ describe("/ws limits", () => {
   });
 });
 
-test("heartbeat: a client that never answers pings is closed with 4000 (injected clock)", async () => {
-  const clock = createManualClock(Date.now());
-  const s = await startTestStation({ clock });
-  try {
-    const token = await s.userToken("hb", "guest");
-    const raw = await rawWebSocket(s.info.httpPort, `/ws?token=${token}`);
-    await raw.waitFor((f) => f.opcode === OPCODE.text);
-    clock.advance(30_000);
-    await raw.waitFor((f) => f.opcode === OPCODE.ping);
-    clock.advance(10_000);
-    const close = await raw.waitFor((f) => f.opcode === OPCODE.close);
-    expect(raw.closeCode(close)).toBe(4000);
-    raw.destroy();
-
-    // A client that answers (the platform WebSocket does) survives many rounds.
-    const good = await openSocket(`${s.wsUrl}/ws?token=${token}`);
-    await good.next();
-    // Pings go out every 30 s (at +60 s, +90 s, … from start); each pong is checked 10 s later.
-    for (let i = 0; i < 3; i++) {
-      clock.advance(20_000);
-      // The ping went out before the first request's reply, so the client pongs before it reads
-      // that reply; the second request follows the pong on the same stream. Once it is answered
-      // the station has seen the pong, and the 10 s check may run.
-      await good.request("ping");
-      await good.request("ping");
+bunOnly(CLOCK_ONLY_IN_PROCESS)(
+  "heartbeat: a client that never answers pings is closed with 4000 (injected clock)",
+  async () => {
+    const clock = createManualClock(Date.now());
+    const s = await startTestStation({ clock });
+    try {
+      const token = await s.userToken("hb", "guest");
+      const raw = await rawWebSocket(s.info.httpPort, `/ws?token=${token}`);
+      await raw.waitFor((f) => f.opcode === OPCODE.text);
+      clock.advance(30_000);
+      await raw.waitFor((f) => f.opcode === OPCODE.ping);
       clock.advance(10_000);
+      const close = await raw.waitFor((f) => f.opcode === OPCODE.close);
+      expect(raw.closeCode(close)).toBe(4000);
+      raw.destroy();
+
+      // A client that answers (the platform WebSocket does) survives many rounds.
+      const good = await openSocket(`${s.wsUrl}/ws?token=${token}`);
+      await good.next();
+      // Pings go out every 30 s (at +60 s, +90 s, … from start); each pong is checked 10 s later.
+      for (let i = 0; i < 3; i++) {
+        clock.advance(20_000);
+        // The ping went out before the first request's reply, so the client pongs before it reads
+        // that reply; the second request follows the pong on the same stream. Once it is answered
+        // the station has seen the pong, and the 10 s check may run.
+        await good.request("ping");
+        await good.request("ping");
+        clock.advance(10_000);
+      }
+      const outcome = await Promise.race([
+        good.request("ping").then((f) => f.type),
+        good.closed.then((c) => `closed ${c.code}`),
+      ]);
+      expect(outcome).toBe("result");
+      good.close();
+    } finally {
+      await s.stop();
     }
-    const outcome = await Promise.race([
-      good.request("ping").then((f) => f.type),
-      good.closed.then((c) => `closed ${c.code}`),
-    ]);
-    expect(outcome).toBe("result");
-    good.close();
-  } finally {
-    await s.stop();
-  }
-});
+  },
+);
 
 test("shutdown: apps get the notice with gracePeriodMs, then close 1001", async () => {
   const s = await startTestStation();

@@ -1,8 +1,12 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Subprocess } from "bun";
+import { opengenieCommand, repoRoot, runtimeEnv } from "./station-runtime.ts";
 
-export const repoRoot = join(import.meta.dir, "..", "..");
+export { repoRoot };
+
+/** `opengenie` from the checkout, on the runtime under test (OPENGENIE_TEST_RUNTIME). */
+export const stationBin = opengenieCommand();
 
 export interface SpawnedStation {
   proc: Subprocess<"ignore", "pipe", "pipe">;
@@ -28,7 +32,7 @@ export async function runCommand(
 ) {
   const proc = Bun.spawn(cmd, {
     cwd: options.cwd ?? repoRoot,
-    env: { ...process.env, ...options.env },
+    env: { ...process.env, ...runtimeEnv(), ...options.env },
     stdin: options.stdin === undefined ? "ignore" : new Blob([options.stdin]),
     stdout: "pipe",
     stderr: "pipe",
@@ -62,7 +66,7 @@ export async function spawnStation(
     timeoutMs?: number;
   } = {},
 ): Promise<SpawnedStation> {
-  const cmd = options.cmd ?? [process.execPath, join(repoRoot, "bin", "opengenie.ts")];
+  const cmd = options.cmd ?? stationBin;
   const proc = Bun.spawn(
     [...cmd, "serve", "--data-dir", dataDir, ...(options.args ?? ["--port", "0", "--mqtt-port", "0"])],
     {
@@ -72,6 +76,7 @@ export async function spawnStation(
         OPENGENIE_ADVERTISE_HOST: "127.0.0.1",
         OPENGENIE_HOST: "127.0.0.1",
         HOME: dirname(dataDir),
+        ...runtimeEnv(),
         ...options.env,
       },
       stdin: "ignore",

@@ -1,9 +1,12 @@
 import { runCli } from "../../src/cli/index.ts";
+import type { RunInfo } from "../../src/config/index.ts";
 import { completeConfig, loadConfig, type StationConfig } from "../../src/config/index.ts";
 import type { Clock } from "../../src/core/index.ts";
 import { createMemoryLogger } from "../../src/logging/index.ts";
 import { createBunPlatform } from "../../src/platform/index.ts";
 import { createStation, type Station } from "../../src/station.ts";
+import { spawnStation } from "./spawn-station.ts";
+import { onDeno, opengenieCommand, runtimeEnv } from "./station-runtime.ts";
 import { makeTempDir } from "./temp-dir.ts";
 
 export interface TestStationOptions {
@@ -12,8 +15,12 @@ export interface TestStationOptions {
   dataDir?: string;
 }
 
-/** Runs a CLI command in-process against a data dir, as `opengenie …` would. */
+/**
+ * Runs a CLI command against a data dir, as `opengenie …` would: in this process, or on Deno
+ * (OPENGENIE_TEST_RUNTIME=deno) as a `deno run bin/opengenie.ts` process with the same env.
+ */
 export async function cli(dataDir: string, argv: string[], stdin = "", env: Record<string, string> = {}) {
+  if (onDeno) return cliProcess(dataDir, argv, stdin, env);
   let out = "";
   let err = "";
   const answers = stdin.split("\n");
@@ -37,6 +44,30 @@ export async function cli(dataDir: string, argv: string[], stdin = "", env: Reco
   return { code: outcome.kind === "exit" ? outcome.code : 0, stdout: out, stderr: err };
 }
 
+async function cliProcess(dataDir: string, argv: string[], stdin: string, env: Record<string, string>) {
+  const proc = Bun.spawn([...opengenieCommand(undefined, argv[0]), ...argv, "--data-dir", dataDir], {
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...runtimeEnv(), HOME: dataDir, ...env },
+    stdin: new Blob([stdin]),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  return { code, stdout, stderr };
+}
+
+/** The in-process station, which a station in another process (on Deno) does not have. */
+const notInProcess = new Proxy({} as Station, {
+  get(_target, key) {
+    throw new Error(
+      `s.station.${String(key)} needs the station in this process; with OPENGENIE_TEST_RUNTIME=deno mark the test bunOnly(...)`,
+    );
+  },
+});
+
 /**
  * A whole station in this process on free ports with a real SQLite file in a temp dir.
  * It owns everything it starts; `stop()` tears it all down.
@@ -53,13 +84,43 @@ export async function startTestStation(options: TestStationOptions = {}) {
     ...options.env,
   };
   const config: StationConfig = completeConfig(loadConfig({ flags: { "data-dir": dataDir }, env }), false);
-  const logger = createMemoryLogger("debug");
-  const station: Station = createStation(config, createBunPlatform(), {
-    logger,
-    pid: process.pid,
-    clock: options.clock,
-  });
-  const info = await station.start();
+  let station: Station;
+  let logger: { readonly lines: string[] };
+  let info: RunInfo;
+  let stopStation: () => Promise<void>;
+  if (onDeno) {
+    // The same data dir (station id and JWT secret were just persisted), on a Deno process.
+    // It runs on real time: an injected clock cannot reach another process, so tests that
+    // advance one are marked bunOnly(CLOCK_ONLY_IN_PROCESS); the others pass either way.
+    const spawned = await spawnStation(dataDir, {
+      args: [],
+      env: { ...env, LOG_FORMAT: "json", LOG_LEVEL: "debug" },
+    });
+    station = notInProcess;
+    logger = {
+      get lines() {
+        return spawned
+          .stderr()
+          .split("\n")
+          .filter((line) => line.startsWith("{"));
+      },
+    };
+    info = spawned.info as RunInfo;
+    stopStation = async () => {
+      const code = await spawned.terminate();
+      if (code !== 0) throw new Error(`the Deno station exited ${code}:\n${spawned.stderr().slice(-4000)}`);
+    };
+  } else {
+    const memory = createMemoryLogger("debug");
+    logger = memory;
+    station = createStation(config, createBunPlatform(), {
+      logger: memory,
+      pid: process.pid,
+      clock: options.clock,
+    });
+    info = await station.start();
+    stopStation = () => station.stop();
+  }
   const url = info.httpUrl;
   const wsUrl = url.replace(/^http/, "ws");
 
@@ -110,7 +171,7 @@ export async function startTestStation(options: TestStationOptions = {}) {
         },
       }),
     async stop() {
-      await station.stop();
+      await stopStation();
       temp?.remove();
     },
   };

@@ -1,8 +1,8 @@
 import type { Server, ServerWebSocket } from "bun";
+import type { HttpServerHandle, Platform, ServeOptions, SocketConnection, SpawnedProcess } from "../types.ts";
 import { bunEmbeddedFiles } from "./bun-embedded.ts";
 import { openBunSqlite } from "./bun-sqlite.ts";
 import { connectBunWebSocket } from "./bun-websocket-client.ts";
-import type { HttpServerHandle, Platform, ServeOptions, SocketConnection, SpawnedProcess } from "./types.ts";
 
 type Envelope<T> = { app: T; conn?: SocketConnection<T> };
 

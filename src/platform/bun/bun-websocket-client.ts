@@ -1,4 +1,4 @@
-import type { OutboundSocket, OutboundSocketHandlers } from "./types.ts";
+import type { OutboundSocket, OutboundSocketHandlers } from "../types.ts";
 
 /**
  * Bun's WebSocket client: certificate verification is on (never `rejectUnauthorized: false`);

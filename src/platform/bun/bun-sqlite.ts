@@ -1,6 +1,6 @@
 import { Database, SQLiteError, type SQLQueryBindings } from "bun:sqlite";
 import type { SqliteStatement } from "kysely";
-import type { SqliteHandle, SqliteValue } from "./types.ts";
+import type { SqliteHandle, SqliteValue } from "../types.ts";
 
 /** Our parameter lists are arrays of plain values, which bun:sqlite binds positionally. */
 const bind = (params: readonly SqliteValue[] | undefined): SQLQueryBindings[] => [...(params ?? [])];
