@@ -80,14 +80,29 @@ export const pairingPage: Page = {
         if (waiting?.deviceId === push.data.deviceId) waiting.settle(push.data);
       }
     });
-    api<{ helper: { status: string; lastError?: { code: string; message: string } } }>(
-      "/api/provisioning/candidates",
-    ).then(
-      ({ helper }) => {
-        if (helper.status === "unavailable") showProblem(explainBleUnavailable(helper.lastError));
-      },
-      () => {},
-    );
+    // The helper starts with the first subscriber; its state (e.g. no adapter) is polled while
+    // nothing is found, so a station without Bluetooth says so instead of searching forever.
+    let helperProblem = false;
+    const checkHelper = () =>
+      api<{ helper: { status: string; lastError?: { code: string; message: string } } }>(
+        "/api/provisioning/candidates",
+      ).then(
+        ({ helper }) => {
+          if (helper.status === "unavailable") {
+            helperProblem = true;
+            scanning.textContent = "Not scanning: Bluetooth is not usable.";
+            showProblem(explainBleUnavailable(helper.lastError));
+          } else if (helperProblem) {
+            helperProblem = false;
+            problem.replaceChildren();
+          }
+        },
+        () => {},
+      );
+    const poll = setInterval(() => {
+      if (rows.size === 0) void checkHelper();
+    }, 2000);
+    void checkHelper();
 
     function showProblem(p: { what: string; next: string }) {
       problem.replaceChildren(h("p", {}, h("strong", {}, p.what)), h("p", {}, "Next step: ", p.next));
@@ -156,6 +171,7 @@ export const pairingPage: Page = {
     return () => {
       offSub();
       offOnline();
+      clearInterval(poll);
       waiting = undefined;
     };
   },
