@@ -312,6 +312,16 @@ lan_url() {
   say "$url"
 }
 
+# setup_code: the one-time code a station without any account writes to its data dir
+# (mode 0600, readable here as root); nothing once the owner exists, or if it looks wrong.
+setup_code() {
+  code="$(head -n 1 "$ROOT$DATA_DIR/setup-code" 2>/dev/null)" || code=""
+  case "$code" in
+    "" | *[!A-Za-z0-9_-]*) return 0 ;;
+  esac
+  say "$code"
+}
+
 # Reloads, enables and (re)starts the service, then waits for it; puts the previous binary
 # back when the new one does not answer.
 restart_service() {
@@ -409,7 +419,16 @@ summary() {
     say "OpenGenie Station ${NEW_VERSION} is installed, but systemd is not running here, so it was not started."
     say "  Start it: sudo -u $SERVICE $CLI serve --data-dir $DATA_DIR"
   fi
-  if [ "$FRESH" = 1 ]; then
+  code="$(setup_code)"
+  if [ "$SYSTEMD" = 1 ] && [ -n "$code" ]; then
+    url="$(lan_url)"
+    say "  Next: create your owner account in the browser, with this one-time link:"
+    say "    ${url%/}/setup?code=$code"
+    say "    (the code is also in $DATA_DIR/setup-code: sudo cat $DATA_DIR/setup-code)"
+    say "  Or from this shell:"
+    say "    sudo -u $SERVICE $CLI user add <your-name> --role owner --password-stdin --data-dir $DATA_DIR"
+    say "    (type the password, press Enter, then Ctrl-D)"
+  elif [ "$FRESH" = 1 ]; then
     say "  Next: create your owner account, then sign in with it:"
     say "    sudo -u $SERVICE $CLI user add <your-name> --role owner --password-stdin --data-dir $DATA_DIR"
     say "    (type the password, press Enter, then Ctrl-D)"

@@ -1,9 +1,12 @@
 import { hostname } from "node:os";
+import { createAdminModule } from "./admin/index.ts";
 import {
   type AuthService,
   createAuthService,
   createLoginRateLimiter,
   createPasswordCheckGate,
+  createTokenAdmin,
+  createUserAdmin,
 } from "./auth/index.ts";
 import { createProvisioningModule } from "./ble/index.ts";
 import { createCloudModule } from "./cloud/index.ts";
@@ -34,6 +37,7 @@ import { createMetricsModule } from "./metrics/index.ts";
 import { createModuleHubModule } from "./modules/index.ts";
 import { createMqttModule } from "./mqtt/index.ts";
 import type { Platform } from "./platform/index.ts";
+import { createSetupModule } from "./setup/index.ts";
 import type { StationContext, StationModule } from "./station-module.ts";
 import { openDatabase, type StationDatabase } from "./storage/index.ts";
 import { VERSION } from "./version.ts";
@@ -103,6 +107,8 @@ export function createStation(config: StationConfig, platform: Platform, options
       logger: child("http"),
       version: VERSION,
       auth,
+      users: createUserAdmin({ db: database.db, auth, bus }),
+      tokens: createTokenAdmin({ db: database.db, auth, clock }),
       loginLimiter: createLoginRateLimiter(clock),
       health: () => ({
         status: "ok",
@@ -148,6 +154,8 @@ export function createStation(config: StationConfig, platform: Platform, options
         logger: child("modules"),
       }),
       createMetricsModule({ auth, bus, uptimeMs: () => clock.now() - startedAt }),
+      createSetupModule({ auth, dataDir: config.dataDir, clock, logger: child("setup") }),
+      createAdminModule({ config, platform, version: VERSION, clock, startedAt, mqtt }),
       // The listener: the modules above are ready before anyone connects, those below start after.
       http,
       mqtt,

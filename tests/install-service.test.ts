@@ -153,7 +153,17 @@ describe.skipIf(Boolean(unavailable))("install.sh as root", () => {
     expect(result.stdout).toContain(
       `sudo -u opengenie ${sandbox.prefix}/bin/opengenie user add <your-name> --role owner --password-stdin --data-dir /var/lib/opengenie`,
     );
+    // The first-run link (issue 15): the one-time code the station wrote, private to its user.
+    const codeFile = sandbox.path("/var/lib/opengenie/setup-code");
+    const code = readFileSync(codeFile, "utf8").trim();
+    expect({ uid: statSync(codeFile).uid, mode: statSync(codeFile).mode & 0o777 }).toEqual({
+      uid,
+      mode: 0o600,
+    });
+    expect(result.stdout).toContain(`    http://127.0.0.1:${station.port}/setup?code=${code}\n`);
+    expect(result.stdout).toContain("sudo cat /var/lib/opengenie/setup-code");
     await addOwner(station);
+    expect(existsSync(codeFile)).toBe(false);
     expect(await station.login("alice", "a-long-password")).toBe(200);
 
     // The same version again: no file rewritten, and the running station left alone.

@@ -242,6 +242,28 @@ export function createAuthService(deps: AuthDeps) {
       await db.updateTable("sessions").set({ revoked_at: clock.now() }).where("id", "=", sessionId).execute();
       deps.bus?.emit("session.revoked", { sessionId });
     },
+
+    /** Revokes every live session of a user (e.g. removed); each one's /ws sockets close with 4003. */
+    async revokeUserSessions(userId: string): Promise<number> {
+      const live = await db
+        .selectFrom("sessions")
+        .select("id")
+        .where("user_id", "=", userId)
+        .where("revoked_at", "is", null)
+        .execute();
+      if (live.length === 0) return 0;
+      const ids = live.map((r) => r.id);
+      for (const id of ids) sessionCache.delete(id);
+      await db.updateTable("sessions").set({ revoked_at: clock.now() }).where("id", "in", ids).execute();
+      for (const sessionId of ids) deps.bus?.emit("session.revoked", { sessionId });
+      return ids.length;
+    },
+
+    /** Drops a user's cached sessions, so a role change applies to their very next request. */
+    forgetCachedUser(userId: string): void {
+      for (const [sid, entry] of sessionCache)
+        if (entry.principal.userId === userId) sessionCache.delete(sid);
+    },
   };
 }
 

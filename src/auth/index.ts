@@ -14,3 +14,7 @@ export { createPasswordCheckGate } from "./password-check-gate.ts";
 export type { Role } from "./roles.ts";
 export { hasRole, roleSchema, roles } from "./roles.ts";
 export { generateToken, hashToken, tokenMatchesHash, tokensEqual } from "./static-token.ts";
+export type { TokenAdmin } from "./token-admin.ts";
+export { createTokenAdmin } from "./token-admin.ts";
+export type { UserAdmin } from "./user-admin.ts";
+export { createUserAdmin } from "./user-admin.ts";

@@ -1,8 +1,9 @@
-import { z } from "zod";
+import type { z } from "zod";
+import { userRoleSchema } from "../protocol/index.ts";
 
 /** Strongest first (CONTRACT.md section 2): each role can do everything the ones below it can. */
-export const roles = ["owner", "admin", "member", "guest"] as const;
-export const roleSchema = z.enum(roles);
+export const roleSchema = userRoleSchema;
+export const roles = roleSchema.options;
 export type Role = z.infer<typeof roleSchema>;
 
 const rank: Record<Role, number> = { owner: 4, admin: 3, member: 2, guest: 1 };

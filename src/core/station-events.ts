@@ -1,4 +1,4 @@
-import type { Device, PushData } from "../protocol/index.ts";
+import type { Device, PushData, UserRecord } from "../protocol/index.ts";
 
 /** A device as the bus, the API and `/ws` show it. */
 export type DeviceSummary = Device;
@@ -10,6 +10,8 @@ export type DeviceSummary = Device;
 export interface StationEvents extends Record<string, unknown> {
   "session.revoked": { sessionId: string };
   "user.removed": { userId: string };
+  /** A user's role changed; their open sockets act with it from now on. */
+  "user.role_changed": { userId: string; role: UserRecord["role"] };
   "device.added": PushData<"device.added">;
   /** `type` lets type-filtered subscribers hear of a device that is already gone. */
   "device.removed": PushData<"device.removed"> & { type: string };

@@ -1,5 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { AuthService, LoginRateLimiter } from "../auth/index.ts";
+import type { AuthService, LoginRateLimiter, TokenAdmin, UserAdmin } from "../auth/index.ts";
 import type { Logger } from "../logging/index.ts";
 import type { ApiEnv } from "./api-env.ts";
 import { createErrorHandler, notFoundHandler } from "./error-handler.ts";
@@ -7,12 +7,17 @@ import { requireAccess } from "./route-access.ts";
 import { authRoutes } from "./routes/auth-routes.ts";
 import { type ConnectionInfo, connectionRoutes } from "./routes/connection-routes.ts";
 import { type Health, healthRoutes } from "./routes/health-routes.ts";
+import { tokenRoutes } from "./routes/token-routes.ts";
 import { userRoutes } from "./routes/user-routes.ts";
 
 export interface ApiDeps {
   logger: Logger;
   version: string;
   auth: AuthService;
+  /** Role changes and removals (PATCH and DELETE /api/users/{id}). */
+  users: UserAdmin;
+  /** Long-lived tokens (/api/tokens). */
+  tokens: TokenAdmin;
   loginLimiter: LoginRateLimiter;
   health: () => Health;
   connections: () => ConnectionInfo[];
@@ -31,7 +36,8 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   });
   api.route("/", healthRoutes(deps.health));
   api.route("/", authRoutes(deps.auth, deps.loginLimiter));
-  api.route("/", userRoutes(deps.auth));
+  api.route("/", userRoutes(deps.auth, deps.users));
+  api.route("/", tokenRoutes(deps.tokens));
   api.route("/", connectionRoutes(deps.connections));
   for (const routes of deps.routes ?? []) api.route("/", routes);
   // Every endpoint but /api/health and sign-in needs a token, the API description included.

@@ -1,5 +1,5 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import type { AuthService, LoginRateLimiter } from "../auth/index.ts";
+import type { AuthService, LoginRateLimiter, TokenAdmin, UserAdmin } from "../auth/index.ts";
 import { ConfigError } from "../config/index.ts";
 import type { Logger } from "../logging/index.ts";
 import type { HttpServerHandle, Platform } from "../platform/index.ts";
@@ -23,6 +23,8 @@ export interface HttpModuleDeps {
   logger: Logger;
   version: string;
   auth: AuthService;
+  users: UserAdmin;
+  tokens: TokenAdmin;
   loginLimiter: LoginRateLimiter;
   /** The core's own health fields; modules add theirs. */
   health(): Pick<Health, "status" | "version" | "stationId" | "uptimeMs" | "storage">;
@@ -56,6 +58,8 @@ export function createHttpModule(deps: HttpModuleDeps): HttpModule {
       logger: deps.logger,
       version: deps.version,
       auth: deps.auth,
+      users: deps.users,
+      tokens: deps.tokens,
       loginLimiter: deps.loginLimiter,
       health,
       connections: () => modules.flatMap((m) => m.connections?.() ?? []),

@@ -15,6 +15,23 @@ const common = {
   "referrer-policy": "no-referrer",
 };
 
+/**
+ * Scripts only from the station itself and never `eval` (the bundle's zod runs jitless:
+ * src/protocol/zod-jitless.ts); inline styles for the page's own <style>; API and /ws on this
+ * origin; nothing may frame the page, and no plugin, base or foreign form target (issue 15).
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "connect-src 'self' ws: wss:",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
+
 export function webAppResponse(files: WebAppFiles, path: string): Response {
   if (path === "/app.js") {
     return new Response(files.webAppScript, {
@@ -25,8 +42,7 @@ export function webAppResponse(files: WebAppFiles, path: string): Response {
     headers: {
       ...common,
       "content-type": "text/html; charset=utf-8",
-      "content-security-policy":
-        "default-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:",
+      "content-security-policy": CONTENT_SECURITY_POLICY,
     },
   });
 }

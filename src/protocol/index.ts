@@ -5,6 +5,38 @@
  * so the browser bundle can take it.
  */
 export type {
+  AccessTokenInfo,
+  CreatedToken,
+  DoctorCheck,
+  DoctorReport,
+  SetupRequest,
+  SetupStatus,
+  StationInfo,
+  UserRecord,
+} from "./admin-api.ts";
+export {
+  accessTokenInfoSchema,
+  changeRoleRequestSchema,
+  createdTokenSchema,
+  createTokenRequestSchema,
+  createUserRequestSchema,
+  DEFAULT_TOKEN_TTL_DAYS,
+  doctorCheckSchema,
+  doctorReportSchema,
+  MAX_TOKEN_TTL_DAYS,
+  newPasswordSchema,
+  setupRequestSchema,
+  setupResultSchema,
+  setupStatusSchema,
+  stationInfoSchema,
+  tokenListSchema,
+  userBodySchema,
+  userListSchema,
+  usernameSchema,
+  userRecordSchema,
+  userRoleSchema,
+} from "./admin-api.ts";
+export type {
   Channel,
   ErrorFrame,
   FrameId,

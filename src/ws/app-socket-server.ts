@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { AuthService } from "../auth/index.ts";
+import type { AuthService, Role } from "../auth/index.ts";
 import { hasRole } from "../auth/index.ts";
 import {
   type Clock,
@@ -208,6 +208,13 @@ export function createAppSocketServer(deps: AppSocketDeps) {
     start() {
       operations = new Map(deps.operations().map((op) => [op.type, op]));
       heartbeat = clock.setInterval(beat, heartbeatMs);
+    },
+    /** A role change reaches the user's open sockets at once, not only their next connection. */
+    changeRole(userId: string, role: Role) {
+      for (const conn of connections.values()) {
+        const data = conn.socket.data;
+        if (data.principal.userId === userId) data.principal = { ...data.principal, role };
+      }
     },
     closeSession(sessionId: string) {
       for (const conn of connections.values()) {

@@ -81,7 +81,10 @@ export function createAppSocketsModule(deps: AppSocketsModuleDeps) {
       hooks = Object.assign({}, ...modules.map((m) => m.channels ?? {}));
       subscriptions.start();
       server.start();
-      offs = [deps.bus.on("session.revoked", ({ sessionId }) => server.closeSession(sessionId))];
+      offs = [
+        deps.bus.on("session.revoked", ({ sessionId }) => server.closeSession(sessionId)),
+        deps.bus.on("user.role_changed", ({ userId, role }) => server.changeRole(userId, role)),
+      ];
     },
     announceShutdown: (gracePeriodMs) => server.shutdown(gracePeriodMs),
     stop() {

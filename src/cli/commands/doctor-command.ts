@@ -1,9 +1,6 @@
 import { ConfigError, completeConfig, loadConfig } from "../../config/index.ts";
+import { type CheckResult, runDoctorChecks } from "../../doctor/index.ts";
 import { CliError, type CliIo, type CliOutcome, exit } from "../cli-io.ts";
-import { bleChecks } from "../doctor/ble-checks.ts";
-import type { CheckResult } from "../doctor/check.ts";
-import { hostChecks } from "../doctor/host-checks.ts";
-import { stationChecks } from "../doctor/station-checks.ts";
 import { parseFlags } from "../parse-flags.ts";
 
 export const doctorHelp = `Usage: opengenie doctor [--json] [--data-dir <dir>]
@@ -28,20 +25,20 @@ export async function doctorCommand(args: string[], io: CliIo): Promise<CliOutco
     if (err instanceof ConfigError) throw new CliError(err.message);
     throw err;
   }
-  const all: CheckResult[] = [];
   // Progress as each check finishes; the BLE probe takes a few seconds.
   const report = (results: CheckResult[]) => {
-    all.push(...results);
     if (values.json) return;
     for (const r of results) {
       io.stdout(`[${marks[r.status]}] ${r.name}: ${r.detail}\n`);
       if (r.fix && r.status !== "ok") io.stdout(`       fix: ${r.fix}\n`);
     }
   };
-  report(await stationChecks(config, io.platform));
-  report(await hostChecks(config, io.platform));
-  if (!values.json) io.stdout("checking Bluetooth (starts the BLE helper for a few seconds)…\n");
-  report(await bleChecks(io.platform, config.dataDir, config.bleBridge));
+  const all = await runDoctorChecks(config, io.platform, {
+    results: report,
+    bluetooth: () => {
+      if (!values.json) io.stdout("checking Bluetooth (starts the BLE helper for a few seconds)…\n");
+    },
+  });
   const failed = all.filter((r) => r.status === "fail").length;
   if (values.json) io.stdout(`${JSON.stringify({ ok: failed === 0, checks: all })}\n`);
   else io.stdout(failed === 0 ? "all checks passed\n" : `${failed} check(s) failed; see the fixes above\n`);

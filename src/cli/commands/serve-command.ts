@@ -1,5 +1,6 @@
 import { ConfigError, completeConfig, configSources, loadConfig, webUrl } from "../../config/index.ts";
 import { createLogger } from "../../logging/index.ts";
+import { readSetupCode, setupCodePath, setupUrl } from "../../setup/index.ts";
 import { createStation } from "../../station.ts";
 import { CliError, type CliIo, type CliOutcome } from "../cli-io.ts";
 import { parseFlags } from "../parse-flags.ts";
@@ -41,10 +42,17 @@ export async function serveCommand(args: string[], io: CliIo): Promise<CliOutcom
   try {
     const info = await station.start();
     const bound = config.host.includes(":") ? `[${config.host}]` : config.host;
-    // The bind address, then what to open: 0.0.0.0 is not an address anyone can browse to.
+    // First run: the station made a one-time code; only with it can the owner account be made.
+    const code = readSetupCode(config.dataDir);
+    const firstRun = code
+      ? `first run: create the owner account at ${setupUrl(webUrl(config, info.httpPort), code)}\n` +
+        `(one-time setup code ${code}, also in ${setupCodePath(config.dataDir)})\n`
+      : "";
+    // The bind address, then what to open: 0.0.0.0 is not an address anyone can browse to. One
+    // write: a supervisor that stops reading after "listening" must not make a second one fail.
     io.stdout(
       `opengenie ${info.version} listening on ${bound}:${info.httpPort} (station ${info.stationId}, mqtt ${info.mqttUrl}, data ${config.dataDir})\n` +
-        `open ${webUrl(config, info.httpPort)} on a phone or computer on this network\n`,
+        `open ${webUrl(config, info.httpPort)} on a phone or computer on this network\n${firstRun}`,
     );
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message);

@@ -1,4 +1,5 @@
 import { roleSchema } from "../../auth/index.ts";
+import { removeSetupCode } from "../../setup/index.ts";
 import { CliError, type CliIo, type CliOutcome, exit } from "../cli-io.ts";
 import { withOfflineAuth } from "../offline-database.ts";
 import { parseFlags } from "../parse-flags.ts";
@@ -35,8 +36,10 @@ export async function userCommand(args: string[], io: CliIo): Promise<CliOutcome
   }
   // The first line only: a password never contains a newline, and what follows is not ours.
   const password = (await io.readStdin()).split(/\r?\n/, 1)[0] ?? "";
-  await withOfflineAuth(io, values, async (auth) => {
+  await withOfflineAuth(io, values, async (auth, _database, config) => {
     const user = await auth.createUser(name, password, role.data);
+    // A user exists now: the first-run setup code can create no one, so it goes (issue 15).
+    removeSetupCode(config.dataDir);
     io.stdout(`created user ${user.username} (${user.role}) id ${user.id}\n`);
   });
   return exit(0);

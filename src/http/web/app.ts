@@ -3,7 +3,7 @@
  * app-script.generated.ts). Plain TypeScript and DOM: one file per page or concern, history
  * routing, REST for reads and commands, the typed /ws client (src/client) for live updates.
  */
-import "./zod-jitless.ts"; // first: before any zod schema parses
+import "../../protocol/zod-jitless.ts"; // first: before any zod schema parses (CSP: no eval)
 import { setSignInMessage, setupPage, signInPage } from "./auth-pages.ts";
 import { devicePage } from "./device-page.ts";
 import { clearDevices, followDevices } from "./device-store.ts";

@@ -2,6 +2,7 @@
  * Sign-in and first-run setup. The setup page creates the owner from the one-time code that
  * `serve` printed (its URL carries it as `?code=`), then signs in with the new account.
  */
+import { setupStatusSchema } from "../../protocol/index.ts";
 import { api, messageOf } from "./api.ts";
 import { field, h } from "./dom.ts";
 import { navigate, type Page, render } from "./router.ts";
@@ -27,7 +28,7 @@ function credentials(passwordAutocomplete: string) {
 /** Whether the station still waits for its owner; undefined when it cannot tell. */
 async function setupRequired(): Promise<boolean | undefined> {
   try {
-    return (await api<{ required: boolean }>("/api/setup")).required;
+    return (await api("/api/setup", { schema: setupStatusSchema })).required;
   } catch {
     return undefined;
   }

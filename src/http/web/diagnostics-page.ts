@@ -1,5 +1,5 @@
 /** Diagnostics (admin): the checks `opengenie doctor` runs, run by the station on itself. */
-import type { DoctorCheck } from "./admin-types.ts";
+import { type DoctorCheck, doctorReportSchema } from "../../protocol/index.ts";
 import { api, messageOf } from "./api.ts";
 import { h } from "./dom.ts";
 import type { Page } from "./router.ts";
@@ -24,7 +24,7 @@ export const diagnosticsPage: Page = {
       run.disabled = true;
       status.textContent = "Running the checks…";
       try {
-        const { checks } = await api<{ checks: DoctorCheck[] }>("/api/doctor", { body: {} });
+        const { checks } = await api("/api/doctor", { body: {}, schema: doctorReportSchema });
         list.replaceChildren(
           ...checks.map((c) =>
             h(

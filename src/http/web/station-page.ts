@@ -2,7 +2,8 @@
  * The station (admin): version, uptime, the MQTT address firmware authors put in devices,
  * remote access, the cloud link, and who is connected right now.
  */
-import type { CloudStatus, ConnectionInfo, StationInfo } from "./admin-types.ts";
+import { stationInfoSchema } from "../../protocol/index.ts";
+import type { CloudStatus, ConnectionInfo } from "./admin-types.ts";
 import { api, messageOf } from "./api.ts";
 import { ago, h } from "./dom.ts";
 import type { Page } from "./router.ts";
@@ -41,7 +42,7 @@ export const stationPage: Page = {
     const fail = (box: HTMLElement) => (err: unknown) =>
       box.append(h("p", { class: "error" }, messageOf(err)));
 
-    api<StationInfo>("/api/station").then((s) => {
+    api("/api/station", { schema: stationInfoSchema }).then((s) => {
       info.append(
         pairs([
           ["Version", s.version],

@@ -2,7 +2,11 @@
  * Long-lived access tokens: create (the token is shown once, with a Copy button), list,
  * revoke. For scripts, the firmware simulator and integrations.
  */
-import type { AccessToken } from "./admin-types.ts";
+import {
+  type AccessTokenInfo as AccessToken,
+  createdTokenSchema,
+  tokenListSchema,
+} from "../../protocol/index.ts";
 import { api, messageOf } from "./api.ts";
 import { ago, field, h } from "./dom.ts";
 import type { Page } from "./router.ts";
@@ -34,7 +38,7 @@ export const tokensPage: Page = {
 
     async function load() {
       try {
-        const { tokens } = await api<{ tokens: AccessToken[] }>("/api/tokens");
+        const { tokens } = await api("/api/tokens", { schema: tokenListSchema });
         list.replaceChildren(
           ...(tokens.length ? tokens.map(row) : [h("li", { class: "muted" }, "No tokens.")]),
         );
@@ -72,7 +76,8 @@ export const tokensPage: Page = {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       try {
-        const body = await api<{ token: AccessToken; accessToken: string }>("/api/tokens", {
+        const body = await api("/api/tokens", {
+          schema: createdTokenSchema,
           body: { label: label.value, ttlDays: Number(days.value) },
         });
         showOnce(created, body.token.label, body.accessToken);

@@ -3,7 +3,8 @@
  * (only an owner touches owners and admins, the last owner stays); this page shows its answer.
  */
 
-import { ROLES, type Role, type User } from "./admin-types.ts";
+import { type UserRecord as User, userListSchema } from "../../protocol/index.ts";
+import { ROLES, type Role } from "./admin-types.ts";
 import { api, messageOf } from "./api.ts";
 import { ago, field, h } from "./dom.ts";
 import type { Page } from "./router.ts";
@@ -36,7 +37,7 @@ export const usersPage: Page = {
 
     async function load() {
       try {
-        const { users } = await api<{ users: User[] }>("/api/users");
+        const { users } = await api("/api/users", { schema: userListSchema });
         list.replaceChildren(...users.map(row));
       } catch (err) {
         status.textContent = messageOf(err);

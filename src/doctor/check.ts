@@ -1,12 +1,7 @@
-/** One line of `opengenie doctor`: what was checked, what was found, and the fix when it is not ok. */
-export interface CheckResult {
-  id: string;
-  name: string;
-  status: "ok" | "warn" | "fail" | "skip";
-  detail: string;
-  fix?: string;
-}
+import type { DoctorCheck } from "../protocol/index.ts";
 
+/** One line of `opengenie doctor`: what was checked, what was found, and the fix when it is not ok. */
+export type CheckResult = DoctorCheck;
 export const ok = (id: string, name: string, detail: string): CheckResult => ({
   id,
   name,

@@ -8,10 +8,10 @@ import {
   startScanCommand,
   stopScanCommand,
   writeBridgeScript,
-} from "../../ble/index.ts";
-import { createSystemClock } from "../../core/index.ts";
-import { createLogger } from "../../logging/index.ts";
-import type { Platform } from "../../platform/index.ts";
+} from "../ble/index.ts";
+import { createSystemClock } from "../core/index.ts";
+import { createLogger } from "../logging/index.ts";
+import type { Platform } from "../platform/index.ts";
 import { type CheckResult, fail, ok, skip } from "./check.ts";
 
 const fixes: Record<BleBridgeError["code"], string> = {

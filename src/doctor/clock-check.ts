@@ -1,5 +1,5 @@
 import { statSync } from "node:fs";
-import { BUILD_TIME } from "../../version.ts";
+import { BUILD_TIME } from "../version.ts";
 import { type CheckResult, fail, ok } from "./check.ts";
 
 const YEAR_MS = 365 * 24 * 60 * 60 * 1000;
@@ -11,7 +11,7 @@ const YEAR_MS = 365 * 24 * 60 * 60 * 1000;
 export function referenceTime(): number | undefined {
   if (BUILD_TIME) return Date.parse(BUILD_TIME);
   try {
-    return statSync(new URL("../../../package.json", import.meta.url)).mtimeMs;
+    return statSync(new URL("../../package.json", import.meta.url)).mtimeMs;
   } catch {
     return undefined;
   }

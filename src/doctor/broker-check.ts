@@ -1,6 +1,6 @@
 import { connectAsync } from "mqtt";
-import type { StationConfig } from "../../config/index.ts";
-import { parseMqttUrl } from "../../mqtt/index.ts";
+import type { StationConfig } from "../config/index.ts";
+import { parseMqttUrl } from "../mqtt/index.ts";
 import { type CheckResult, fail, ok, skip } from "./check.ts";
 
 // MQTT 3.1.1 CONNACK return codes, section 3.2.2.3 (MQTT.js words them with MQTT 5's table):

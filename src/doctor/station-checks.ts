@@ -2,9 +2,9 @@ import { statSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { z } from "zod";
-import { isProcessAlive, readRunFile, type StationConfig } from "../../config/index.ts";
-import type { Platform } from "../../platform/index.ts";
-import { databasePath } from "../../storage/index.ts";
+import { isProcessAlive, readRunFile, type StationConfig } from "../config/index.ts";
+import type { Platform } from "../platform/index.ts";
+import { databasePath } from "../storage/index.ts";
 import { type CheckResult, fail, ok, warn } from "./check.ts";
 
 function portFree(host: string, port: number): Promise<boolean> {

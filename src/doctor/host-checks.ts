@@ -1,5 +1,5 @@
-import type { StationConfig } from "../../config/index.ts";
-import type { Platform } from "../../platform/index.ts";
+import type { StationConfig } from "../config/index.ts";
+import type { Platform } from "../platform/index.ts";
 import { brokerCheck } from "./broker-check.ts";
 import type { CheckResult } from "./check.ts";
 import { clockCheck, referenceTime } from "./clock-check.ts";

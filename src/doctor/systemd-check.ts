@@ -1,4 +1,4 @@
-import type { Platform } from "../../platform/index.ts";
+import type { Platform } from "../platform/index.ts";
 import { type CheckResult, fail, ok, skip, warn } from "./check.ts";
 
 /** The unit install.sh writes (CONTRACT.md section 8). */

@@ -1,0 +1,1 @@
+export { type AdminModuleDeps, createAdminModule } from "./admin-module.ts";
