@@ -66,6 +66,7 @@ export const usersPage: Page = {
         if (remove.dataset.armed !== "yes") {
           remove.dataset.armed = "yes";
           remove.textContent = "Really remove?";
+          remove.setAttribute("aria-label", `Really remove ${user.username}?`);
           return;
         }
         try {
