@@ -66,8 +66,12 @@ describe.skipIf(!hasChromium)("web app: devices", () => {
     await page.getByRole("alert").getByText("wrong username or password").waitFor();
     await checkPage(page, "sign-in");
 
-    await page.getByLabel("Password").fill("webby-password");
-    await page.getByRole("button", { name: "Sign in" }).click();
+    // Keyboard only: type, Tab to the password, Enter submits.
+    await page.getByLabel("Password").fill("");
+    await page.getByLabel("Username").focus();
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("webby-password");
+    await page.keyboard.press("Enter");
     await card("Living room lamp").getByText("online").waitFor();
     await card("Kettle plug").getByText("online").waitFor();
     await page.getByRole("heading", { name: "Lights" }).waitFor();
