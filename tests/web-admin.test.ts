@@ -8,6 +8,7 @@ import {
   signInThroughForm,
   type WatchedPage,
 } from "./helpers/browser.ts";
+import { addDevice } from "./helpers/devices.ts";
 import { startTestStation, type TestStation } from "./helpers/test-station.ts";
 
 // The administration pages in the browser: users (a user added here can sign in, and is signed
@@ -92,6 +93,22 @@ describe.skipIf(!hasChromium)("web app: administration", () => {
     await page.getByRole("heading", { name: "Cloud link" }).waitFor();
     await page.getByText(/Apps: [1-9]/).waitFor();
     await checkPage(page, "station");
+  }, 30_000);
+
+  test("an admin renames a device and deletes it from its page", async () => {
+    const token = await s.login("boss", "boss-password");
+    const { device } = await addDevice(s, token, "Spare plug", "switch");
+    await nav("Devices").click();
+    await page.getByRole("link", { name: "Spare plug" }).click();
+    await page.getByLabel("Name", { exact: true }).fill("Garage plug");
+    await page.getByRole("button", { name: "Rename" }).click();
+    await page.getByRole("heading", { level: 2, name: "Garage plug" }).waitFor();
+    await checkPage(page, "device-admin");
+    await page.getByRole("button", { name: "Delete device…" }).click();
+    await page.getByRole("button", { name: "Delete for good" }).click();
+    await page.getByRole("heading", { level: 2, name: "Devices" }).waitFor();
+    expect((await s.api(`/api/devices/${device.id}`, { token })).status).toBe(404);
+    expect(await page.getByText("Garage plug").count()).toBe(0);
   }, 30_000);
 
   test("diagnostics runs the doctor's checks and shows each with its fix", async () => {
