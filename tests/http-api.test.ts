@@ -33,15 +33,20 @@ describe("health and routing", () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("NOT_FOUND");
   });
 
-  test("other paths serve the web app's index.html with a sign-in form", async () => {
-    for (const path of ["/", "/devices/abc", "/settings"]) {
+  // The sign-in form itself is rendered by the app's script: tests/web-devices.test.ts signs in
+  // through it in Chromium. Here: every non-API path gets the same page, which loads that script.
+  test("other paths serve the web app's index.html, which loads the app", async () => {
+    for (const path of ["/", "/devices/abc", "/settings", "/setup"]) {
       const res = await s.api(path);
       expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toContain("text/html");
       const html = await res.text();
-      expect(html).toContain("Username");
-      expect(html).toContain("Password");
-      expect(html).toContain("Sign in");
+      expect(html).toContain('<main id="view">');
+      expect(html).toContain('<script type="module" src="/app.js">');
     }
+    const script = await s.api("/app.js");
+    expect(script.status).toBe(200);
+    expect(await script.text()).toContain("Sign in");
   });
 
   test("OpenAPI 3.1 document is generated from the route schemas (for signed-in users)", async () => {

@@ -72,7 +72,7 @@ export function createAutomationsModule(deps: AutomationsModuleDeps) {
       ),
     ],
     async start() {
-      deps.logger.info("automations use the time zone", { timeZone: zone.name });
+      deps.logger.debug("automations use the time zone", { timeZone: zone.name });
       await service.start();
     },
     stop: () => service.stop(),
