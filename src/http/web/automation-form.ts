@@ -12,7 +12,8 @@ import {
   deviceTypesSchema,
 } from "../../protocol/index.ts";
 import { ApiError, api, messageOf } from "./api.ts";
-import { actionEditor, conditionEditor, type Editor, triggerEditor } from "./automation-parts.ts";
+import { actionEditor } from "./automation-action.ts";
+import { conditionEditor, type Editor, triggerEditor } from "./automation-parts.ts";
 import { devicesLoaded, loadDevices } from "./device-store.ts";
 import { field, h } from "./dom.ts";
 
@@ -73,9 +74,9 @@ export async function automationForm(
     "select",
     {},
     ...[
-      ["single", "single: ignore triggers while it runs"],
-      ["restart", "restart: a new trigger starts it again"],
-      ["queued", "queued: runs wait their turn"],
+      ["single", "single (ignore while running)"],
+      ["restart", "restart (start over)"],
+      ["queued", "queued (wait in line)"],
     ].map(([v, l]) => h("option", { value: v, selected: (existing?.mode ?? "single") === v }, l)),
   );
   const trigger = triggerEditor(existing?.triggers[0]);
@@ -108,7 +109,7 @@ export async function automationForm(
     trigger.el,
     condition.el,
     h("fieldset", {}, h("legend", {}, "Actions, in order"), actionsBox, h("p", {}, addAction)),
-    field("Mode", mode),
+    field("Mode", mode, "What a new trigger does while a run is in progress."),
     formError,
     h("p", {}, h("button", { type: "submit" }, existing ? "Save changes" : "Create automation")),
   );
