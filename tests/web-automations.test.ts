@@ -249,6 +249,16 @@ describe.skipIf(!hasChromium)("web app: automations", () => {
     await p.getByRole("heading", { name: "Admins only" }).waitFor();
     expect(member.problems).toEqual([]);
     await member.context.close();
+
+    // A guest may not read automations (the API says 403): no link, and the page says why.
+    await s.addUser("gus", "guest", "gus-password");
+    const guest = await openPage(browser);
+    await guest.page.goto(s.url);
+    await signInThroughForm(guest.page, "gus", "gus-password");
+    expect(await nav(guest.page, "Automations").count()).toBe(0);
+    await guest.page.goto(`${s.url}/automations`);
+    await guest.page.getByRole("heading", { level: 2, name: "Members only" }).waitFor();
+    await guest.context.close();
   }, 30_000);
 
   test("an automation that triggers itself shows as suspended, with the station's reason, as it happens", async () => {

@@ -13,7 +13,7 @@ import { runNow, stateText } from "./automations-page.ts";
 import { devicesLoaded, loadDevices } from "./device-store.ts";
 import { h } from "./dom.ts";
 import { navigate, type Page } from "./router.ts";
-import { hasRole, liveSubscribe } from "./session.ts";
+import { hasRole, liveSubscribe, onConnectionState } from "./session.ts";
 
 const back = () => h("p", {}, h("a", { href: "/automations" }, "← All automations"));
 
@@ -93,10 +93,14 @@ export const automationPage: Page = {
       else if (push.event === "automation.notify") notice.textContent = `Notice: ${data.message}`;
       void runs?.refresh();
     });
+    const offState = onConnectionState((state) => {
+      if (state === "open") void runs?.refresh();
+    });
     return () => {
       stopped = true;
       runs?.stop();
       unsubscribe();
+      offState();
     };
   },
 };

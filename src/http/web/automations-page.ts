@@ -16,7 +16,7 @@ import { describeAutomation } from "./automation-text.ts";
 import { devicesLoaded, loadDevices } from "./device-store.ts";
 import { h } from "./dom.ts";
 import type { Page } from "./router.ts";
-import { hasRole, liveSubscribe } from "./session.ts";
+import { hasRole, liveSubscribe, onConnectionState } from "./session.ts";
 
 const POLL_MS = 1000;
 
@@ -168,10 +168,20 @@ export const automationsPage: Page = {
     }
 
     const unsubscribe = liveSubscribe("automations", undefined, onPush);
+    // Back after the station went away: pushes were missed, read everything again.
+    let wasDown = false;
+    const offState = onConnectionState((state) => {
+      if (state === "reconnecting") wasDown = true;
+      else if (state === "open" && wasDown) {
+        wasDown = false;
+        void load();
+      }
+    });
     void load();
     return () => {
       stopped = true;
       unsubscribe();
+      offState();
       for (const t of timers) clearTimeout(t);
     };
   },
