@@ -109,6 +109,9 @@ describe.skipIf(!hasChromium)("web app: automations", () => {
     await run.getByText("ok", { exact: true }).waitFor();
     await run.getByText(/Porch: turn on: ok \(\d+ ms\)/).waitFor();
     await checkPage(page, "automation-detail");
+    await page.emulateMedia({ colorScheme: "dark" });
+    await checkPage(page, "automation-detail-dark");
+    await page.emulateMedia({ colorScheme: "light" });
   }, 60_000);
 
   test("disabled from the list, it no longer fires", async () => {
