@@ -119,7 +119,9 @@ describe.skipIf(!hasChromium)("web app: automations", () => {
     const row = page.locator("li.automation", { hasText: NAME });
     await row.getByText(/Last run .*Hall PIR motion = true.*: ok/).waitFor();
     await checkPage(page, "automations-admin");
-    await row.getByRole("checkbox", { name: `Enabled: ${NAME}` }).uncheck();
+    // By keyboard: the switch takes focus and Space flips it.
+    await row.getByRole("checkbox", { name: `Enabled: ${NAME}` }).focus();
+    await page.keyboard.press("Space");
     await page.getByText(`${NAME} is disabled.`).waitFor();
     await row.getByText("Disabled", { exact: true }).waitFor();
     expect((await getAutomation(s, admin, automationId)).enabled).toBe(false);
