@@ -5,6 +5,8 @@
  */
 import "../../protocol/zod-jitless.ts"; // first: before any zod schema parses (CSP: no eval)
 import { setSignInMessage, setupPage, signInPage } from "./auth-pages.ts";
+import { automationPage, newAutomationPage } from "./automation-page.ts";
+import { automationsPage } from "./automations-page.ts";
 import { devicePage } from "./device-page.ts";
 import { clearDevices, followDevices } from "./device-store.ts";
 import { devicesPage } from "./devices-page.ts";
@@ -19,6 +21,9 @@ import { usersPage } from "./users-page.ts";
 
 route("/", devicesPage);
 route("/devices/:id", devicePage);
+route("/automations", automationsPage);
+route("/automations/new", newAutomationPage);
+route("/automations/:id", automationPage);
 route("/pair", pairingPage);
 route("/users", usersPage);
 route("/tokens", tokensPage);
@@ -27,8 +32,9 @@ route("/diagnostics", diagnosticsPage);
 route("/setup", setupPage);
 route("/sign-in", signInPage);
 
-const NAV: { path: string; label: string; admin: boolean }[] = [
+const NAV: { path: string; label: string; admin: boolean; member?: boolean }[] = [
   { path: "/", label: "Devices", admin: false },
+  { path: "/automations", label: "Automations", admin: false, member: true },
   { path: "/pair", label: "Pair", admin: true },
   { path: "/users", label: "Users", admin: true },
   { path: "/tokens", label: "Tokens", admin: true },
@@ -51,7 +57,7 @@ function updateChrome(path = location.pathname) {
     h(
       "ul",
       {},
-      ...NAV.filter((n) => !n.admin || hasRole("admin")).map((n) => {
+      ...NAV.filter((n) => (!n.admin || hasRole("admin")) && (!n.member || hasRole("member"))).map((n) => {
         const current =
           n.path === "/" ? path === "/" || path.startsWith("/devices/") : path.startsWith(n.path);
         return h("li", {}, h("a", { href: n.path, "aria-current": current ? "page" : undefined }, n.label));

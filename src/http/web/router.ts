@@ -5,7 +5,7 @@
  */
 import { hasRole } from "./session.ts";
 
-export type Access = "public" | "signed-in" | "admin";
+export type Access = "public" | "signed-in" | "member" | "admin";
 export type Cleanup = (() => void) | undefined;
 
 export interface Page {
@@ -76,6 +76,7 @@ export function render() {
   });
   if (page.access !== "public" && !hasRole("guest")) page = signInPage!;
   else if (page.access === "admin" && !hasRole("admin")) page = forbidden;
+  else if (page.access === "member" && !hasRole("member")) page = membersOnly;
   document.title = `${page.title} · OpenGenie Station`;
   view.replaceChildren();
   cleanup = page.render(view, params, new URLSearchParams(location.search));
@@ -94,6 +95,16 @@ const forbidden: Page = {
   render(v) {
     v.innerHTML =
       '<h2>Admins only</h2><p>This page is for the owner and admins. <a href="/">Back to the devices</a>.</p>';
+    return undefined;
+  },
+};
+
+const membersOnly: Page = {
+  title: "Members only",
+  access: "signed-in",
+  render(v) {
+    v.innerHTML =
+      '<h2>Members only</h2><p>Guests cannot see this page; ask an admin for the member role. <a href="/">Back to the devices</a>.</p>';
     return undefined;
   },
 };
