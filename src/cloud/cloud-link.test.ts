@@ -111,3 +111,27 @@ test("a relay that accepts TCP but never completes the upgrade is given up on an
     silent.close();
   }
 });
+
+test("a URL the client refuses to dial is reported in the status and retried, not thrown", async () => {
+  const clock = createManualClock();
+  const link = createCloudLink({
+    url: "ws://127.0.0.1:99999/ws/station", // passes the config's pattern; Bun's client throws on it
+    chipId: () => "chip",
+    tokens: { read: async () => "token-for-tests-0123456789", store: async () => undefined },
+    connect: createBunPlatform().connectWebSocket!,
+    clock,
+    logger: createMemoryLogger(),
+    random: () => 0.5,
+    onAuthenticated: () => undefined,
+    onPlainMessage: () => undefined,
+  });
+  try {
+    link.start();
+    await waitFor(() => link.counters().reconnects === 1, 2000, "a retry to be scheduled");
+    expect(link.status().lastError).toStartWith("cannot connect to ws://127.0.0.1:99999/ws/station");
+    clock.advance(2000);
+    await waitFor(() => link.counters().reconnects === 2, 2000, "a second attempt");
+  } finally {
+    link.stop();
+  }
+});

@@ -94,7 +94,13 @@ export function createCloudLink(deps: CloudLinkDeps) {
       );
     }
     if (!running) return;
-    open(token, chipId, ca);
+    try {
+      open(token, chipId, ca);
+    } catch (err) {
+      // The client refused to dial (Bun: a URL it cannot use, e.g. port 99999): say so, keep trying.
+      fail(`cannot connect to ${deps.url}: ${(err as Error).message}`);
+      scheduleRetry();
+    }
   }
 
   function open(storedToken: string | undefined, chipId: string | undefined, ca: string | undefined) {
