@@ -42,10 +42,10 @@ export function createAutomationService(deps: AutomationServiceDeps) {
     clock,
     zone,
     logger,
-    fire(id, index, scheduledAt) {
+    fire(id, index, scheduledAt, firedThrough) {
       const a = automations.get(id);
       if (!a?.enabled) return;
-      a.lastFired = { ...a.lastFired, [String(index)]: scheduledAt };
+      a.lastFired = { ...a.lastFired, [String(index)]: firedThrough };
       store.saveLastFired(id, a.lastFired).catch((err) => logger.error("saving a fire time failed", { err }));
       fireIfConditions(a, { type: "time", scheduledAt });
     },
