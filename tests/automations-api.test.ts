@@ -255,4 +255,8 @@ test("the OpenAPI document describes the automation routes and shapes", async ()
       "AutomationRun",
     ]),
   );
+  type Responses = Record<string, { responses: Record<string, unknown> }>;
+  const paths = doc.paths as Record<string, Responses>;
+  expect(Object.keys(paths["/api/automations"]!.post!.responses)).toContain("409"); // the cap
+  expect(Object.keys(paths["/api/automations/{id}/run"]!.post!.responses)).toContain("429");
 });
