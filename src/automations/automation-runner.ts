@@ -5,7 +5,10 @@ import type { Automation, RunTrigger } from "../protocol/index.ts";
 import type { AutomationStore } from "./automation-store.ts";
 import { type ActionDeps, runActions } from "./run-actions.ts";
 
-/** Loop protection: more starts than this within a minute suspends the automation. */
+/**
+ * Loop protection: more starts than this within a minute, by device triggers (or by hand, then
+ * refused rather than suspended), suspends the automation. Time triggers do not count.
+ */
 export const MAX_RUNS_PER_MINUTE = 20;
 /** Mode `queued`: runs waiting behind the current one; more are dropped and counted. */
 export const MAX_QUEUED_RUNS = 10;
@@ -62,6 +65,8 @@ export function createAutomationRunner(deps: RunnerDeps) {
    * run but not change automations, must not be able to disable one by asking 21 times.
    */
   function admit(a: Automation, r: Runtime, trigger: RunTrigger): boolean {
+    // No action makes the clock tick: a cron every second is a schedule, not a loop.
+    if (trigger.type === "time") return true;
     if (!atLimit(r)) {
       r.starts.push(clock.now());
       return true;
