@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import fc from "fast-check";
+import { MAX_RUNS_PER_MINUTE } from "../src/automations/index.ts";
 import { automationListSchema } from "../src/protocol/index.ts";
 import { createAutomation } from "./helpers/automations.ts";
 import { addDevice } from "./helpers/devices.ts";
@@ -75,6 +76,29 @@ test("admins change, members read and run, guests and strangers get nothing", as
   expect((await s.api(`/api/automations/${id}/run`, { method: "POST", token: tokens.admin })).status).toBe(
     404,
   );
+});
+
+test("a member asking for runs past the per-minute limit gets 429; the automation is not suspended", async () => {
+  const a = await createAutomation(s, tokens.admin!, {
+    name: "Doorbell chime",
+    mode: "restart", // every request starts a run (none is skipped or queued), so each one counts
+    triggers: [{ type: "time", at: "12:00" }],
+    actions: [{ type: "notify", message: "ding" }],
+  });
+  const statuses: number[] = [];
+  for (let i = 0; i < MAX_RUNS_PER_MINUTE + 5; i++) {
+    const res = await s.api(`/api/automations/${a.id}/run`, { method: "POST", token: tokens.member });
+    statuses.push(res.status);
+    if (res.status !== 202) {
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("RATE_LIMITED");
+      break;
+    }
+  }
+  // Loop protection (suspension) is for triggers; a member who may run but not change an
+  // automation cannot disable it this way. Before, the 21st run suspended it (then 409).
+  expect(statuses).toEqual([...Array(MAX_RUNS_PER_MINUTE).fill(202), 429]);
+  const after = await s.api(`/api/automations/${a.id}`, { token: tokens.member });
+  expect(((await after.json()) as { automation: { enabled: boolean } }).automation.enabled).toBe(true);
 });
 
 test("malformed and hostile bodies are refused with a clear error and store nothing", async () => {
@@ -231,4 +255,8 @@ test("the OpenAPI document describes the automation routes and shapes", async ()
       "AutomationRun",
     ]),
   );
+  type Responses = Record<string, { responses: Record<string, unknown> }>;
+  const paths = doc.paths as Record<string, Responses>;
+  expect(Object.keys(paths["/api/automations"]!.post!.responses)).toContain("409"); // the cap
+  expect(Object.keys(paths["/api/automations/{id}/run"]!.post!.responses)).toContain("429");
 });

@@ -16,6 +16,7 @@ import {
 } from "./helpers/automations.ts";
 import { addDevice, eventually, getDevice, simFor } from "./helpers/devices.ts";
 import { readMetric } from "./helpers/metrics.ts";
+import { bunOnly, CLOCK_ONLY_IN_PROCESS } from "./helpers/station-runtime.ts";
 import { makeTempDir } from "./helpers/temp-dir.ts";
 import { cli, startTestStation, type TestStation } from "./helpers/test-station.ts";
 import { openSocket } from "./helpers/ws-client.ts";
@@ -182,3 +183,37 @@ test("modes: single ignores a trigger while running, restart cancels and starts 
   expect(q.map((r) => r.ok)).toEqual([true, true]);
   expect(q[1]!.startedAt).toBeGreaterThanOrEqual(q[0]!.finishedAt!);
 });
+
+bunOnly(CLOCK_ONLY_IN_PROCESS)(
+  "catchUp after days down runs once, and a second restart does not replay another missed day",
+  async () => {
+    const dir = makeTempDir();
+    cleanups.push(() => dir.remove());
+    const env = { OPENGENIE_TIMEZONE: "UTC" };
+    const start = (iso: string) =>
+      startTestStation({ dataDir: dir.path, env, clock: createManualClock(Date.parse(iso)) });
+    let running: TestStation | undefined = await start("2026-06-01T01:00:00Z");
+    cleanups.push(async () => {
+      await running?.stop();
+    });
+    await running.addUser("catchup-admin", "admin");
+    const admin = (
+      await cli(dir.path, ["token", "create", "--user", "catchup-admin", "--ttl", "400d"])
+    ).stdout.trim();
+    const a = await createAutomation(running, admin, {
+      name: "Nightly, caught up",
+      triggers: [{ type: "time", at: "03:00", catchUp: true }],
+      actions: [{ type: "notify", message: "done" }],
+    });
+    await running.stop();
+    // Down three days: 03:00 on the 1st, 2nd and 3rd were missed; one run makes up for them.
+    running = await start("2026-06-03T05:00:00Z");
+    await finishedRuns(running, admin, a.id, 1);
+    await running.stop();
+    // Restarted half an hour later: nothing is left to catch up.
+    running = await start("2026-06-03T05:30:00Z");
+    // A catch-up starts its run during start-up, so the counter already shows it if there was one.
+    expect(automationService(running).counters.runs).toBe(0);
+    expect(await runs(running, admin, a.id)).toHaveLength(1);
+  },
+);

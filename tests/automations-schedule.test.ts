@@ -5,7 +5,15 @@
 import { afterEach, expect, test } from "bun:test";
 import { ConfigError, loadConfig } from "../src/config/index.ts";
 import { createManualClock } from "../src/core/index.ts";
-import { advanceInSteps, createAutomation, finishedRuns, runs } from "./helpers/automations.ts";
+import {
+  advanceInSteps,
+  automationService,
+  createAutomation,
+  finishedRuns,
+  getAutomation,
+  runs,
+} from "./helpers/automations.ts";
+import { bunOnly, CLOCK_ONLY_IN_PROCESS } from "./helpers/station-runtime.ts";
 import { cli, startTestStation, type TestStation } from "./helpers/test-station.ts";
 import { openSocket } from "./helpers/ws-client.ts";
 
@@ -145,3 +153,20 @@ test("OPENGENIE_TIMEZONE must name a time zone", () => {
   expect(() => load("Mars/Olympus_Mons")).toThrow(ConfigError);
   expect(() => load("Mars/Olympus_Mons")).toThrow("IANA time zone");
 });
+
+bunOnly(CLOCK_ONLY_IN_PROCESS)(
+  "a cron every second is a schedule, not a loop: it runs 90 times in 90 s and is not suspended",
+  async () => {
+    const { station, admin, advance } = await stationAt("2026-06-01T10:00:00.500Z", "UTC");
+    const a = await createAutomation(station, admin, {
+      name: "Every second",
+      triggers: [{ type: "time", cron: "* * * * * *" }],
+      actions: [{ type: "notify", message: "tick" }],
+    });
+    await advance(90_000, 1000);
+    // Before, loop protection counted these: suspended after 20 runs.
+    expect(automationService(station).counters.runs).toBe(90);
+    expect(automationService(station).counters.suspended).toBe(0);
+    expect((await getAutomation(station, admin, a.id)).enabled).toBe(true);
+  },
+);

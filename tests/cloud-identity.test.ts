@@ -163,3 +163,44 @@ describe("cloud link: identity messages", () => {
     expect((await loginStatus("pat", "second-pass")).status).toBe(200);
   });
 });
+
+describe("cloud link: changes to an existing member reach what it has open", () => {
+  test("member_updated demoting a member applies at once to its open /ws and its next request", async () => {
+    await deliver({
+      type: "member_added",
+      member: {
+        cloudUserId: "c-rita",
+        username: "rita",
+        role: "member",
+        passwordHash: await Bun.password.hash("rita-pass"),
+      },
+    });
+    const token = (await loginStatus("rita", "rita-pass")).body.accessToken!;
+    const sock = await openSocket(`${s.wsUrl}/ws?token=${token}`);
+    try {
+      await sock.next(); // welcome
+      const command = () => sock.request("devices.command", { id: "nope", action: "turn_on" });
+      expect(await command()).not.toMatchObject({ code: "FORBIDDEN" });
+      expect((await s.api("/api/automations", { token })).status).toBe(200); // the session is cached now
+      await deliver({ type: "member_updated", member: { cloudUserId: "c-rita", role: "guest" } });
+      expect(await command()).toMatchObject({ type: "error", code: "FORBIDDEN" });
+      expect(await sock.request("auth.whoami")).toMatchObject({ data: { user: { role: "guest" } } });
+      expect((await s.api("/api/automations", { token })).status).toBe(403);
+    } finally {
+      sock.close();
+    }
+  });
+
+  test("member_updated with a new password hash ends that member's sign-ins", async () => {
+    const login = (await loginStatus("rita", "rita-pass")).body.accessToken!;
+    const sock = await openSocket(`${s.wsUrl}/ws?token=${login}`);
+    await sock.next();
+    await deliver({
+      type: "member_updated",
+      member: { cloudUserId: "c-rita", passwordHash: await Bun.password.hash("rita-new-pass") },
+    });
+    expect(await closeCode(sock)).toBe(4003);
+    expect((await s.api("/api/devices", { token: login })).status).toBe(401);
+    expect((await loginStatus("rita", "rita-new-pass")).status).toBe(200);
+  });
+});

@@ -44,7 +44,14 @@ const routes = {
     path: "/automations",
     summary: "Create an automation (admin); unknown devices or commands are refused",
     request: { body: jsonBody(automationInputSchema) },
-    responses: { 201: jsonResponse(automationBodySchema, "Created"), ...errorResponses },
+    responses: {
+      201: jsonResponse(automationBodySchema, "Created"),
+      409: {
+        description: "The station keeps its maximum number of automations",
+        content: { "application/json": { schema: errorBodySchema } },
+      },
+      ...errorResponses,
+    },
   }),
   get: defineRoute({
     access: "member",
@@ -83,6 +90,10 @@ const routes = {
     responses: {
       202: jsonResponse(automationRunStartedSchema, "Started, queued or skipped by its mode"),
       409: { description: "Disabled", content: { "application/json": { schema: errorBodySchema } } },
+      429: {
+        description: "Run too often within the last minute (RATE_LIMITED)",
+        content: { "application/json": { schema: errorBodySchema } },
+      },
       ...errorResponses,
       ...notFound,
     },

@@ -1,10 +1,14 @@
 import { randomBytes } from "node:crypto";
+import { StationError } from "../core/index.ts";
 import type { Logger } from "../logging/index.ts";
 import type { Automation, RunTrigger } from "../protocol/index.ts";
 import type { AutomationStore } from "./automation-store.ts";
 import { type ActionDeps, runActions } from "./run-actions.ts";
 
-/** Loop protection: more starts than this within a minute suspends the automation. */
+/**
+ * Loop protection: more starts than this within a minute, by device triggers (or by hand, then
+ * refused rather than suspended), suspends the automation. Time triggers do not count.
+ */
 export const MAX_RUNS_PER_MINUTE = 20;
 /** Mode `queued`: runs waiting behind the current one; more are dropped and counted. */
 export const MAX_QUEUED_RUNS = 10;
@@ -46,17 +50,34 @@ export function createAutomationRunner(deps: RunnerDeps) {
   const newRunId = (at: number) =>
     `${at.toString(16).padStart(12, "0")}-${(seq++ % 0xffffff).toString(16).padStart(6, "0")}-${randomBytes(4).toString("hex")}`;
 
-  /** False (and the automation suspended) when this start would be one too many this minute. */
-  function admit(a: Automation, r: Runtime): boolean {
+  const limit = () => deps.maxRunsPerMinute ?? MAX_RUNS_PER_MINUTE;
+
+  /** Whether this minute's starts have reached the limit (older ones forgotten). */
+  function atLimit(r: Runtime): boolean {
     const now = clock.now();
     r.starts = r.starts.filter((t) => t > now - 60_000 && t <= now);
-    const limit = deps.maxRunsPerMinute ?? MAX_RUNS_PER_MINUTE;
-    if (r.starts.length < limit) {
-      r.starts.push(now);
+    return r.starts.length >= limit();
+  }
+
+  /**
+   * False when this start would be one too many this minute. A trigger over the limit means a
+   * loop and suspends the automation; a manual run over it is only dropped: a member, who may
+   * run but not change automations, must not be able to disable one by asking 21 times.
+   */
+  function admit(a: Automation, r: Runtime, trigger: RunTrigger): boolean {
+    // No action makes the clock tick: a cron every second is a schedule, not a loop.
+    if (trigger.type === "time") return true;
+    if (!atLimit(r)) {
+      r.starts.push(clock.now());
       return true;
     }
+    if (trigger.type === "manual") {
+      counters.dropped++;
+      logger.warn("manual run dropped: the automation's runs per minute are used up", { automationId: a.id });
+      return false;
+    }
     counters.suspended++;
-    const reason = `more than ${limit} runs within a minute: its actions probably trigger it again`;
+    const reason = `more than ${limit()} runs within a minute: its actions probably trigger it again`;
     logger.warn("automation suspended", { automationId: a.id, reason });
     cancel(a.id, "suspended");
     deps.suspend(a.id, reason);
@@ -104,7 +125,7 @@ export function createAutomationRunner(deps: RunnerDeps) {
       r.queue = [];
       return;
     }
-    if (admit(a, r)) start(a, trigger, r);
+    if (admit(a, r, trigger)) start(a, trigger, r);
   }
 
   function cancel(id: string, why: string) {
@@ -124,6 +145,12 @@ export function createAutomationRunner(deps: RunnerDeps) {
     /** A trigger fired (conditions already checked) or someone asked for a run. */
     trigger(a: Automation, trigger: RunTrigger): RunStatus {
       const r = runtimeOf(a.id);
+      if (trigger.type === "manual" && atLimit(r)) {
+        throw new StationError(
+          "RATE_LIMITED",
+          `automation ${a.name} ran ${limit()} times within the last minute; try again later`,
+        );
+      }
       if (r.current) {
         if (a.mode === "single") {
           logger.debug("automation already running; trigger ignored (mode single)", { automationId: a.id });
@@ -142,7 +169,7 @@ export function createAutomationRunner(deps: RunnerDeps) {
         r.current.abort.abort("cancelled: restarted by a new trigger");
         r.current = undefined;
       }
-      if (!admit(a, r)) return { status: "skipped" };
+      if (!admit(a, r, trigger)) return { status: "skipped" };
       return { status: "started", runId: start(a, trigger, r) };
     },
     /** Disabled, edited or deleted: queued runs go, a run in progress is cancelled. */

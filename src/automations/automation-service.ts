@@ -9,6 +9,13 @@ import { conditionHolds, crossed } from "./conditions.ts";
 import { createScheduler } from "./scheduler.ts";
 import type { Zone } from "./zoned-time.ts";
 
+/**
+ * Automations a station keeps. Every one is held in memory and each event is matched against
+ * each; a house needs tens, so this only stops a script (or a stolen admin token) from growing
+ * memory and the per-event work without bound.
+ */
+export const MAX_AUTOMATIONS = 256;
+
 export interface AutomationServiceDeps extends Omit<RunnerDeps, "suspend" | "devices"> {
   devices: DeviceService;
   zone: Zone;
@@ -35,10 +42,10 @@ export function createAutomationService(deps: AutomationServiceDeps) {
     clock,
     zone,
     logger,
-    fire(id, index, scheduledAt) {
+    fire(id, index, scheduledAt, firedThrough) {
       const a = automations.get(id);
       if (!a?.enabled) return;
-      a.lastFired = { ...a.lastFired, [String(index)]: scheduledAt };
+      a.lastFired = { ...a.lastFired, [String(index)]: firedThrough };
       store.saveLastFired(id, a.lastFired).catch((err) => logger.error("saving a fire time failed", { err }));
       fireIfConditions(a, { type: "time", scheduledAt });
     },
@@ -148,6 +155,12 @@ export function createAutomationService(deps: AutomationServiceDeps) {
     get: (id: string) => publicView(require(id)),
     async create(input: AutomationInput): Promise<Automation> {
       await validateDefinition(input, devices);
+      if (automations.size >= MAX_AUTOMATIONS) {
+        throw new StationError(
+          "CONFLICT",
+          `a station keeps at most ${MAX_AUTOMATIONS} automations; delete one first`,
+        );
+      }
       const now = clock.now();
       const a: StoredAutomation = {
         id: randomUUID(),

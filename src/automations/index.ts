@@ -1,5 +1,5 @@
 export { MAX_QUEUED_RUNS, MAX_RUNS_PER_MINUTE } from "./automation-runner.ts";
-export type { AutomationService } from "./automation-service.ts";
+export { type AutomationService, MAX_AUTOMATIONS } from "./automation-service.ts";
 export { createAutomationStore } from "./automation-store.ts";
 export type { AutomationsModuleDeps } from "./automations-module.ts";
 export { createAutomationsModule } from "./automations-module.ts";

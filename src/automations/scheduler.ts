@@ -42,8 +42,11 @@ export interface SchedulerDeps {
   clock: Clock;
   zone: Zone;
   logger: Logger;
-  /** A time trigger is due (`scheduledAt` is the time it was meant for). */
-  fire(automationId: string, index: number, scheduledAt: number): void;
+  /**
+   * A time trigger is due (`scheduledAt` is the time it was meant for); `firedThrough` is the
+   * fire time to remember for it (later than `scheduledAt` for a catch-up covering several).
+   */
+  fire(automationId: string, index: number, scheduledAt: number, firedThrough: number): void;
 }
 
 export interface ScheduledAutomation {
@@ -65,10 +68,10 @@ export function createScheduler(deps: SchedulerDeps) {
     return Math.max(now, last);
   }
 
-  function fire(e: Entry, scheduledAt: number) {
-    e.lastFired = scheduledAt;
+  function fire(e: Entry, scheduledAt: number, firedThrough = scheduledAt) {
+    e.lastFired = firedThrough;
     try {
-      deps.fire(e.automationId, e.index, scheduledAt);
+      deps.fire(e.automationId, e.index, scheduledAt, firedThrough);
     } catch (err) {
       logger.error("time trigger handler failed", { automationId: e.automationId, err });
     }
@@ -122,9 +125,9 @@ export function createScheduler(deps: SchedulerDeps) {
         if (startup && trigger.catchUp) {
           const missed = nextFireTime(e.spec, zone, last ?? a.createdAt);
           if (missed !== undefined && missed <= now) {
-            // Once, however many were missed: a week down is not seven runs.
-            fire(e, missed);
-            e.lastFired = now;
+            // Once, however many were missed: a week down is not seven runs, and the fire time
+            // remembered is now, so the next start does not replay the missed ones left.
+            fire(e, missed, now);
           }
         }
         e.due = nextFireTime(e.spec, zone, from(e, now));

@@ -1,7 +1,9 @@
 import { expect, test } from "bun:test";
-import { createManualClock } from "../core/index.ts";
+import { type AddressInfo, createServer, type Socket } from "node:net";
+import { waitFor } from "../../tests/helpers/wait-for.ts";
+import { createManualClock, createSystemClock } from "../core/index.ts";
 import { createMemoryLogger } from "../logging/index.ts";
-import type { OutboundSocket, OutboundSocketHandlers } from "../platform/index.ts";
+import { createBunPlatform, type OutboundSocket, type OutboundSocketHandlers } from "../platform/index.ts";
 import { createCloudLink } from "./cloud-link.ts";
 
 /**
@@ -73,4 +75,63 @@ test("ping every 30 s; a missing pong ends the connection and the link reconnect
   await Bun.sleep(0);
   expect(cloud.sockets).toHaveLength(2);
   link.stop();
+});
+
+test("a relay that accepts TCP but never completes the upgrade is given up on and retried", async () => {
+  // A real socket that says nothing: before, the link waited on it forever (the liveness timer
+  // was only armed once the upgrade had opened), so the station never retried.
+  const accepted: Socket[] = [];
+  const silent = createServer((conn) => accepted.push(conn));
+  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+  const { port } = silent.address() as AddressInfo;
+  const logger = createMemoryLogger();
+  const link = createCloudLink({
+    url: `ws://127.0.0.1:${port}/ws/station`,
+    chipId: () => "chip",
+    tokens: { read: async () => "token-for-tests-0123456789", store: async () => undefined },
+    connect: createBunPlatform().connectWebSocket!,
+    clock: createSystemClock(),
+    logger,
+    pingIntervalMs: 200,
+    random: () => 0, // the shortest retry, 1.6 s
+    onAuthenticated: () => undefined,
+    onPlainMessage: () => undefined,
+  });
+  try {
+    link.start();
+    await waitFor(() => link.counters().reconnects >= 1, 5000, "the link to give up on the silent relay");
+    expect(link.status()).toMatchObject({
+      connected: false,
+      lastError: "the cloud did not accept the connection in time",
+    });
+    await waitFor(() => accepted.length >= 2, 5000, "a second attempt");
+  } finally {
+    link.stop();
+    for (const c of accepted) c.destroy();
+    silent.close();
+  }
+});
+
+test("a URL the client refuses to dial is reported in the status and retried, not thrown", async () => {
+  const clock = createManualClock();
+  const link = createCloudLink({
+    url: "ws://127.0.0.1:99999/ws/station", // passes the config's pattern; Bun's client throws on it
+    chipId: () => "chip",
+    tokens: { read: async () => "token-for-tests-0123456789", store: async () => undefined },
+    connect: createBunPlatform().connectWebSocket!,
+    clock,
+    logger: createMemoryLogger(),
+    random: () => 0.5,
+    onAuthenticated: () => undefined,
+    onPlainMessage: () => undefined,
+  });
+  try {
+    link.start();
+    await waitFor(() => link.counters().reconnects === 1, 2000, "a retry to be scheduled");
+    expect(link.status().lastError).toStartWith("cannot connect to ws://127.0.0.1:99999/ws/station");
+    clock.advance(2000);
+    await waitFor(() => link.counters().reconnects === 2, 2000, "a second attempt");
+  } finally {
+    link.stop();
+  }
 });

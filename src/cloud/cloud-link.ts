@@ -94,10 +94,18 @@ export function createCloudLink(deps: CloudLinkDeps) {
       );
     }
     if (!running) return;
-    open(token, chipId, ca);
+    try {
+      open(token, chipId, ca);
+    } catch (err) {
+      // The client refused to dial (Bun: a URL it cannot use, e.g. port 99999): say so, keep trying.
+      fail(`cannot connect to ${deps.url}: ${(err as Error).message}`);
+      scheduleRetry();
+    }
   }
 
   function open(storedToken: string | undefined, chipId: string | undefined, ca: string | undefined) {
+    let opened = false;
+    let ended = false;
     let authenticated = false;
     let awaitingPong = false;
     /** Why this connection is being ended by us, for the status once it has closed. */
@@ -153,17 +161,9 @@ export function createCloudLink(deps: CloudLinkDeps) {
       { ca },
       {
         open() {
+          opened = true;
           if (storedToken) auth(storedToken);
           else send({ type: "claim_handshake", chipId, claimSecret: deps.claimSecret });
-          pingTimer = clock.setInterval(() => {
-            // No pong since the last ping (or no auth_ok by now): the connection is dead.
-            if (awaitingPong || !authenticated) {
-              ending = authenticated ? "no pong from the cloud" : "no answer to station_auth";
-              return s.close(4000, "no pong");
-            }
-            awaitingPong = true;
-            s.ping();
-          }, pingEvery);
         },
         message(text) {
           if (text.length > MAX_CLOUD_MESSAGE_CHARS) {
@@ -181,6 +181,7 @@ export function createCloudLink(deps: CloudLinkDeps) {
           awaitingPong = false;
         },
         close(code, reason) {
+          ended = true;
           clock.clearInterval(pingTimer);
           pingTimer = undefined;
           connPeer?.close("the cloud connection was lost");
@@ -193,7 +194,23 @@ export function createCloudLink(deps: CloudLinkDeps) {
         },
       },
     );
+    if (ended) return; // closed before connect() returned: nothing to watch
     socket = s;
+    // Armed now, not on open: a relay that accepts the TCP connection but never completes the
+    // upgrade (or a black-holed address) is given up on after one interval, and retried.
+    pingTimer = clock.setInterval(() => {
+      // No pong since the last ping (or not open and authenticated by now): the connection is dead.
+      if (awaitingPong || !authenticated) {
+        ending = authenticated
+          ? "no pong from the cloud"
+          : opened
+            ? "no answer to station_auth"
+            : "the cloud did not accept the connection in time";
+        return s.close(4000, "no pong");
+      }
+      awaitingPong = true;
+      s.ping();
+    }, pingEvery);
   }
 
   return {

@@ -67,9 +67,17 @@ export function createCloudModule(deps: CloudModuleDeps) {
       link?.stop();
       return resetStation({ db, devices: deps.devices, logger, requestExit: deps.requestExit });
     }
-    const { revokedSessions, removedUser } = await applyIdentityMessage(db, clock, msg);
+    const { revokedSessions, roleChanges, removedUser } = await applyIdentityMessage(db, clock, msg);
     deps.auth.sessionsRevoked(revokedSessions);
-    if (removedUser) bus.emit("user.removed", { userId: removedUser });
+    // As an admin's role change on the LAN: the next request and the open sockets use the new role.
+    for (const { userId, role } of roleChanges) {
+      deps.auth.forgetCachedUser(userId);
+      bus.emit("user.role_changed", { userId, role });
+    }
+    if (removedUser) {
+      deps.auth.forgetCachedUser(removedUser);
+      bus.emit("user.removed", { userId: removedUser });
+    }
     logger.info("cloud link: identity message applied", {
       type: msg.type,
       revokedSessions: revokedSessions.length,

@@ -12,6 +12,15 @@ const NO_LOCAL_PASSWORD = "!cloud-member";
 export const STATION_NAME_KEY = "station_name";
 
 type Tx = Transaction<Database>;
+type Role = CloudMember["role"];
+
+/** What a message changed about existing users, for the caller to announce after the commit. */
+interface Changes {
+  /** Users whose role changed: their open sockets and cached sessions must learn it. */
+  roles: Map<string, Role>;
+  /** Users whose password changed: their sign-ins end. */
+  passwords: Set<string>;
+}
 
 async function liveSessions(tx: Tx, userId: string, kind?: "login"): Promise<string[]> {
   let query = tx
@@ -40,7 +49,12 @@ async function setStationName(tx: Tx, name: string) {
  * name not linked to anyone is adopted (the owner made on the LAN before the claim); a name
  * taken by another cloud member is a conflict, and the whole message is rolled back.
  */
-async function upsertMember(tx: Tx, member: Partial<CloudMember> & { cloudUserId: string }, now: number) {
+async function upsertMember(
+  tx: Tx,
+  member: Partial<CloudMember> & { cloudUserId: string },
+  now: number,
+  changes: Changes,
+) {
   const existing = await userByCloudId(tx, member.cloudUserId);
   if (member.username !== undefined && member.username !== existing?.username) {
     const holder = await tx
@@ -52,6 +66,12 @@ async function upsertMember(tx: Tx, member: Partial<CloudMember> & { cloudUserId
       throw new StationError("CONFLICT", `username ${member.username} belongs to another user`);
     }
     if (holder && !existing) {
+      const adopted = await tx
+        .selectFrom("users")
+        .select(["role", "password_hash"])
+        .where("id", "=", holder.id)
+        .executeTakeFirstOrThrow();
+      noteChanges(changes, holder.id, adopted, member);
       await tx
         .updateTable("users")
         .set({
@@ -65,6 +85,7 @@ async function upsertMember(tx: Tx, member: Partial<CloudMember> & { cloudUserId
     }
   }
   if (existing) {
+    noteChanges(changes, existing.id, existing, member);
     const patch = {
       ...(member.username ? { username: member.username } : {}),
       ...(member.role ? { role: member.role } : {}),
@@ -89,28 +110,56 @@ async function upsertMember(tx: Tx, member: Partial<CloudMember> & { cloudUserId
     .execute();
 }
 
+function noteChanges(
+  changes: Changes,
+  userId: string,
+  before: { role: Role; password_hash: string },
+  member: Partial<CloudMember>,
+) {
+  if (member.role && member.role !== before.role) changes.roles.set(userId, member.role);
+  if (member.passwordHash && member.passwordHash !== before.password_hash) changes.passwords.add(userId);
+}
+
+/** Revokes the sign-ins (not the tokens a person created) of users whose password changed. */
+async function endSignIns(tx: Tx, userIds: Iterable<string>, now: number): Promise<string[]> {
+  const revoked: string[] = [];
+  for (const userId of userIds) {
+    const sessions = await liveSessions(tx, userId, "login");
+    if (sessions.length > 0)
+      await tx.updateTable("sessions").set({ revoked_at: now }).where("id", "in", sessions).execute();
+    revoked.push(...sessions);
+  }
+  return revoked;
+}
+
 /**
  * Applies one identity message (CONTRACT.md section 7) in one transaction: it changes
- * everything or nothing. Returns the sessions it revoked, for the caller to announce once the
- * transaction has committed (so their sockets close, 4003). `station_reset` is not handled here.
+ * everything or nothing. Returns what the caller announces once the transaction has committed:
+ * the sessions it revoked (their sockets close, 4003; a password changed by any message ends
+ * that user's sign-ins), the users whose role changed (their open sockets and cached sessions
+ * take the new role at once), and a removed user. `station_reset` is not handled here.
  */
 export async function applyIdentityMessage(
   db: Kysely<Database>,
   clock: Clock,
   message: Exclude<IdentityMessage, { type: "station_reset" }>,
-): Promise<{ revokedSessions: string[]; removedUser?: string }> {
+): Promise<{
+  revokedSessions: string[];
+  roleChanges: { userId: string; role: Role }[];
+  removedUser?: string;
+}> {
   const now = clock.now();
   return db.transaction().execute(async (tx) => {
-    const revokedSessions: string[] = [];
-    let removedUser: string | undefined;
+    const changes: Changes = { roles: new Map(), passwords: new Set() };
     switch (message.type) {
       case "identity_sync": {
         if (message.stationName) await setStationName(tx, message.stationName);
-        for (const member of message.members) await upsertMember(tx, member, now);
+        for (const member of message.members) await upsertMember(tx, member, now, changes);
         if (message.ownerCloudUserId) {
           const owner = await userByCloudId(tx, message.ownerCloudUserId);
           if (!owner) throw new StationError("NOT_FOUND", "the owner is not among the members");
           await tx.updateTable("users").set({ role: "owner" }).where("id", "=", owner.id).execute();
+          if (owner.role !== "owner") changes.roles.set(owner.id, "owner");
         }
         break;
       }
@@ -118,19 +167,16 @@ export async function applyIdentityMessage(
         await setStationName(tx, message.name);
         break;
       case "member_added":
-        await upsertMember(tx, message.member, now);
-        break;
       case "member_updated":
-        await upsertMember(tx, message.member, now);
+        await upsertMember(tx, message.member, now, changes);
         break;
       case "member_removed": {
         const user = await userByCloudId(tx, message.cloudUserId);
         if (!user) break;
-        revokedSessions.push(...(await liveSessions(tx, user.id)));
+        const revokedSessions = await liveSessions(tx, user.id);
         // Its sessions go with it (ON DELETE CASCADE), so no token of it works again.
         await tx.deleteFrom("users").where("id", "=", user.id).execute();
-        removedUser = user.id;
-        break;
+        return { revokedSessions, roleChanges: [], removedUser: user.id };
       }
       case "station_password_changed": {
         const user = await userByCloudId(tx, message.cloudUserId);
@@ -140,14 +186,13 @@ export async function applyIdentityMessage(
           .set({ password_hash: message.passwordHash })
           .where("id", "=", user.id)
           .execute();
-        // Sign-ins made with the old password end; long-lived tokens a person created stay.
-        const sessions = await liveSessions(tx, user.id, "login");
-        if (sessions.length > 0)
-          await tx.updateTable("sessions").set({ revoked_at: now }).where("id", "in", sessions).execute();
-        revokedSessions.push(...sessions);
+        changes.passwords.add(user.id);
         break;
       }
     }
-    return { revokedSessions, ...(removedUser ? { removedUser } : {}) };
+    // Sign-ins made with the old password end; long-lived tokens a person created stay.
+    const revokedSessions = await endSignIns(tx, changes.passwords, now);
+    const roleChanges = [...changes.roles].map(([userId, role]) => ({ userId, role }));
+    return { revokedSessions, roleChanges };
   });
 }
