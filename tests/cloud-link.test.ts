@@ -1,7 +1,7 @@
 import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
-import { hkdfSync } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { hkdfSync, randomBytes } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readChipId } from "../src/cloud/chip-id.ts";
 import { openToken } from "../src/cloud/station-token-store.ts";
@@ -96,6 +96,15 @@ describe("cloud link: claim and authenticate", () => {
       cloud.connections.flatMap((c) => c.received).filter((m) => m.type === "claim_handshake"),
     ).toHaveLength(1);
     expect(second.logger.lines.join("\n")).not.toContain(TOKEN);
+    await second.stop();
+
+    // A token sealed under another JWT secret (a restore onto another machine) is not a claim.
+    writeFileSync(join(dir.path, "jwt-secret"), `${randomBytes(32).toString("base64url")}\n`, {
+      mode: 0o600,
+    });
+    const moved = await station({ dataDir: dir.path });
+    const movedGuest = await moved.userToken("gus", "guest");
+    expect(await status(moved, movedGuest)).toMatchObject({ configured: false, claimed: false });
   });
 
   test("auth_error shows in status.lastError and the backoff keeps growing; fixed, the link comes back", async () => {

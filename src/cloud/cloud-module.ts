@@ -48,6 +48,7 @@ const MAX_BUFFERED_BYTES = 1_048_576;
 export function createCloudModule(deps: CloudModuleDeps) {
   const { db, config, bus, clock, logger } = deps;
   const active = new Set<CloudChannel>();
+  const tokens = createStationTokenStore(db, clock, config.jwtSecret, logger);
   const calls = new Map<string, number>();
   let dropped = 0;
   let identityQueued = 0;
@@ -96,7 +97,7 @@ export function createCloudModule(deps: CloudModuleDeps) {
 
   return {
     name: "cloud",
-    routes: [cloudRoutes(() => cloudStatus(db, config, link?.status()))],
+    routes: [cloudRoutes(() => cloudStatus(tokens, config, link?.status()))],
     metrics: [
       {
         name: "opengenie_cloud_connected",
@@ -137,7 +138,7 @@ export function createCloudModule(deps: CloudModuleDeps) {
         caFile: config.cloudCa,
         claimSecret: config.cloudClaimSecret,
         chipId: deps.chipId ?? (() => readChipId()),
-        tokens: createStationTokenStore(db, clock, config.jwtSecret, logger),
+        tokens,
         connect,
         clock,
         logger: logger.child({ service: "cloud" }),

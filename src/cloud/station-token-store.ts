@@ -21,12 +21,14 @@ export function createStationTokenStore(
   logger?: Logger,
 ): StationTokenStore {
   const key = Buffer.from(hkdfSync("sha256", secret, "opengenie", "cloud station token v1", 32));
+  let warned = false;
   return {
     async read() {
       const row = await db.selectFrom("cloud_config").select("station_token").executeTakeFirst();
       if (!row?.station_token) return undefined;
       const token = openToken(key, row.station_token);
-      if (token === undefined) {
+      if (token === undefined && !warned) {
+        warned = true;
         logger?.warn(
           "cloud link: the stored station token cannot be opened with this JWT secret; claiming again",
         );
