@@ -2,6 +2,7 @@ import { z } from "zod";
 import { type DeviceService, describeDeviceTypes, MAX_WAIT_MS, summarize } from "../devices/index.ts";
 import {
   type CloudChannel,
+  cloudChannelSchema,
   deviceCommandParamsSchema,
   setActiveChannelsParamsSchema,
 } from "../protocol/index.ts";
@@ -32,7 +33,15 @@ export function registerCloudMethods(
   }));
   peer.register("device_types.list", z.unknown(), () => ({ deviceTypes: describeDeviceTypes() }));
   peer.register("station.setActiveChannels", setActiveChannelsParamsSchema, ({ channels }) => {
-    deps.setActiveChannels(channels);
+    deps.setActiveChannels(channels.flatMap(notificationsOf));
     return { ok: true };
   });
+}
+
+/** The notifications a channel name asks for (protocol/cloud-link.ts); none for unknown names. */
+function notificationsOf(name: string): CloudChannel[] {
+  if (name === "devices") return ["device.state", "device.status"];
+  if (name === "events") return ["device.event"];
+  const known = cloudChannelSchema.safeParse(name);
+  return known.success ? [known.data] : [];
 }

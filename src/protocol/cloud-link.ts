@@ -65,7 +65,11 @@ export const deviceCommandParamsSchema = z.object({
 /** The notifications a cloud can ask for; each is also the notification's method name. */
 export const cloudChannelSchema = z.enum(["device.state", "device.status", "device.event"]);
 export type CloudChannel = z.infer<typeof cloudChannelSchema>;
-export const setActiveChannelsParamsSchema = z.object({ channels: z.array(cloudChannelSchema).max(16) });
+/**
+ * Channel names as the cloud sends them: the notification names above, or the /ws channel names
+ * `devices` (device.state and device.status) and `events` (device.event). Others are ignored.
+ */
+export const setActiveChannelsParamsSchema = z.object({ channels: z.array(z.string().max(64)).max(16) });
 
 // ── Identity messages: plain `{"type":…}` objects, cloud → station ──
 
