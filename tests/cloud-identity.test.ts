@@ -203,4 +203,23 @@ describe("cloud link: changes to an existing member reach what it has open", () 
     expect((await s.api("/api/devices", { token: login })).status).toBe(401);
     expect((await loginStatus("rita", "rita-new-pass")).status).toBe(200);
   });
+
+  test("a burst of identity messages is applied in order, none dropped", async () => {
+    const applied = () => s.logger.lines.filter((l) => l.includes("identity message applied")).length;
+    const before = applied();
+    const burst: object[] = [];
+    for (let i = 0; i < 600; i++) {
+      burst.push({
+        type: "member_added",
+        member: { cloudUserId: `c-b${i}`, username: `b${i}`, role: "guest" },
+      });
+      if (i % 2 === 0) burst.push({ type: "member_removed", cloudUserId: `c-b${i}` });
+    }
+    await Promise.all(burst.map((m) => cloud.send(m)));
+    await waitFor(() => applied() - before >= burst.length, 20_000, "every message of the burst applied");
+    const left = users()
+      .map((u) => u.username)
+      .filter((name) => /^b\d+$/.test(name));
+    expect(left.sort()).toEqual(Array.from({ length: 300 }, (_, k) => `b${2 * k + 1}`).sort());
+  }, 30_000);
 });

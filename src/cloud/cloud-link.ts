@@ -103,6 +103,8 @@ export function createCloudLink(deps: CloudLinkDeps) {
     }
   }
 
+  let endCurrent: ((reason: string) => void) | undefined;
+
   function open(storedToken: string | undefined, chipId: string | undefined, ca: string | undefined) {
     let opened = false;
     let ended = false;
@@ -196,6 +198,10 @@ export function createCloudLink(deps: CloudLinkDeps) {
     );
     if (ended) return; // closed before connect() returned: nothing to watch
     socket = s;
+    endCurrent = (reason) => {
+      ending = reason;
+      s.close(1013, "try again later");
+    };
     // Armed now, not on open: a relay that accepts the TCP connection but never completes the
     // upgrade (or a black-holed address) is given up on after one interval, and retried.
     pingTimer = clock.setInterval(() => {
@@ -239,6 +245,10 @@ export function createCloudLink(deps: CloudLinkDeps) {
       return socket?.bufferedAmount ?? 0;
     },
     counters: () => ({ reconnects, badMessages }),
+    /** Ends the current connection (it is retried on the backoff), e.g. when the station is overloaded. */
+    reconnect(reason: string) {
+      if (socket) endCurrent?.(reason);
+    },
   };
 }
 

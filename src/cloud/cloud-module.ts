@@ -34,8 +34,12 @@ export interface CloudModuleDeps {
   pingIntervalMs?: number;
 }
 
-/** Identity messages waiting for the database; more are dropped, so a flood cannot queue without bound. */
-const MAX_QUEUED_IDENTITY_MESSAGES = 64;
+/**
+ * Identity messages waiting for the database, applied one at a time in arrival order. A cloud
+ * that sends more than this at once gets its connection ended (and retried): none is dropped
+ * silently (a lost member_removed would leave access in place), and memory stays bounded.
+ */
+const MAX_QUEUED_IDENTITY_MESSAGES = 1024;
 
 /** Notifications are dropped, not queued, while this much is unsent: a slow cloud cannot grow memory. */
 const MAX_BUFFERED_BYTES = 1_048_576;
@@ -52,6 +56,7 @@ export function createCloudModule(deps: CloudModuleDeps) {
   const calls = new Map<string, number>();
   let dropped = 0;
   let identityQueued = 0;
+  let identityChain: Promise<void> = Promise.resolve();
   let link: CloudLink | undefined;
   let offs: (() => void)[] = [];
 
@@ -157,17 +162,18 @@ export function createCloudModule(deps: CloudModuleDeps) {
         onPlainMessage: (message) => {
           if (identityQueued >= MAX_QUEUED_IDENTITY_MESSAGES) {
             dropped++;
-            return logger.warn("cloud link: identity messages arrive faster than they apply; dropped one");
+            return link?.reconnect("identity messages arrived faster than they apply; reconnecting");
           }
           identityQueued++;
-          onPlainMessage(message)
-            .finally(() => identityQueued--)
+          identityChain = identityChain
+            .then(() => onPlainMessage(message))
             .catch((err) =>
               logger.warn("cloud link: identity message not applied", {
                 type: message.type.slice(0, 64),
                 reason: (err as Error).message,
               }),
-            );
+            )
+            .finally(() => identityQueued--);
         },
         onServed: (method, outcome) => {
           // Unknown method names are not served, so this map holds at most 4 × 2 keys.
