@@ -1,7 +1,7 @@
 import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
 import { hkdfSync } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readChipId } from "../src/cloud/chip-id.ts";
 import { openToken } from "../src/cloud/station-token-store.ts";
@@ -177,29 +177,45 @@ describe("cloud link: claim and authenticate", () => {
   test("wss:// verifies the certificate; OPENGENIE_CLOUD_CA trusts a private CA", async () => {
     const dir = makeTempDir();
     cleanup.push(() => dir.remove());
+    // A private CA and the relay's certificate signed by it (rustls, Deno's TLS, refuses a
+    // self-signed CA certificate as the server's own: CaUsedAsEndEntity).
+    const ca = join(dir.path, "ca.pem");
     const cert = join(dir.path, "cloud.pem");
     const key = join(dir.path, "cloud.key");
-    const made = Bun.spawnSync([
-      "openssl",
+    const openssl = (...args: string[]) => expect(Bun.spawnSync(["openssl", ...args]).exitCode).toBe(0);
+    const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    openssl(
       "req",
       "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
+      ...ec,
       "-keyout",
-      key,
+      join(dir.path, "ca.key"),
+      "-out",
+      ca,
+      "-days",
+      "2",
+      "-subj",
+      "/CN=private-ca",
+    );
+    openssl("req", ...ec, "-keyout", key, "-out", join(dir.path, "cloud.csr"), "-subj", "/CN=private-cloud");
+    writeFileSync(join(dir.path, "ext.cnf"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n");
+    openssl(
+      "x509",
+      "-req",
+      "-in",
+      join(dir.path, "cloud.csr"),
+      "-CA",
+      ca,
+      "-CAkey",
+      join(dir.path, "ca.key"),
+      "-CAcreateserial",
       "-out",
       cert,
       "-days",
       "2",
-      "-subj",
-      "/CN=private-cloud",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-    ]);
-    expect(made.exitCode).toBe(0);
+      "-extfile",
+      join(dir.path, "ext.cnf"),
+    );
     const cloud = await cloudAt({
       claimSecret: "s3cret",
       tls: { cert: readFileSync(cert, "utf8"), key: readFileSync(key, "utf8") },
@@ -217,7 +233,7 @@ describe("cloud link: claim and authenticate", () => {
     expect(cloud.connections).toHaveLength(0);
     await untrusting.stop();
 
-    await station({ env: { ...env, OPENGENIE_CLOUD_CA: cert } });
+    await station({ env: { ...env, OPENGENIE_CLOUD_CA: ca } });
     await cloud.station();
   });
 });

@@ -9,7 +9,7 @@ import { createCloudLink } from "./cloud-link.ts";
  * to do on demand is swallow pings, which is what this test needs (the fake cloud in tests/
  * covers everything else over a real socket).
  */
-function scriptedCloud() {
+function scriptedCloud(options: { pingFrames: boolean } = { pingFrames: true }) {
   const sockets: { handlers: OutboundSocketHandlers; sent: string[]; pings: number; closed?: number }[] = [];
   const connect = (
     _url: string,
@@ -21,7 +21,8 @@ function scriptedCloud() {
     queueMicrotask(() => handlers.open());
     return {
       send: (t) => entry.sent.push(t),
-      ping: () => entry.pings++,
+      // Deno's client has no ping frames: its socket has no ping().
+      ...(options.pingFrames ? { ping: () => entry.pings++ } : {}),
       bufferedAmount: 0,
       close: (code = 1000, reason = "") => {
         if (entry.closed !== undefined) return;
@@ -69,6 +70,57 @@ test("ping every 30 s; a missing pong ends the connection and the link reconnect
   clock.advance(1999);
   expect(cloud.sockets).toHaveLength(1);
   clock.advance(1);
+  await Bun.sleep(0);
+  await Bun.sleep(0);
+  expect(cloud.sockets).toHaveLength(2);
+  link.stop();
+});
+
+test("without ping frames (Deno): station.ping every 30 s, any answer keeps the link, none ends it", async () => {
+  const clock = createManualClock();
+  const cloud = scriptedCloud({ pingFrames: false });
+  const link = createCloudLink({
+    url: "wss://cloud.example/ws/station",
+    chipId: () => "chip",
+    tokens: { read: async () => "token-for-tests-0123456789", store: async () => undefined },
+    connect: cloud.connect,
+    clock,
+    logger: createMemoryLogger(),
+    random: () => 0.5,
+    onAuthenticated: () => undefined,
+    onPlainMessage: () => undefined,
+  });
+  link.start();
+  await Bun.sleep(0);
+  await Bun.sleep(0);
+  const first = cloud.sockets[0]!;
+  first.handlers.message('{"type":"auth_ok"}');
+  await Bun.sleep(0);
+  const probes = () => first.sent.map((t) => JSON.parse(t)).filter((m) => m.method === "station.ping");
+
+  clock.advance(30_000);
+  expect(probes()).toEqual([{ jsonrpc: "2.0", id: 1, method: "station.ping" }]);
+  // A relay that does not know the method still answers (JSON-RPC 2.0): alive.
+  first.handlers.message('{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"Method not found"}}');
+  await Bun.sleep(0);
+  clock.advance(30_000);
+  expect(first.closed).toBeUndefined();
+  expect(probes()).toHaveLength(2);
+  first.handlers.message('{"jsonrpc":"2.0","id":2,"result":null}');
+  await Bun.sleep(0);
+  clock.advance(30_000);
+  expect(first.closed).toBeUndefined();
+  expect(probes()).toHaveLength(3);
+  // No answer this time: the next tick gives up on the connection and the link reconnects.
+  await Bun.sleep(0);
+  clock.advance(30_000);
+  expect(first.closed).toBe(4000);
+  expect(link.status()).toMatchObject({
+    connected: false,
+    lastError: "no answer to station.ping from the cloud",
+  });
+  expect(first.pings).toBe(0);
+  clock.advance(2000);
   await Bun.sleep(0);
   await Bun.sleep(0);
   expect(cloud.sockets).toHaveLength(2);
