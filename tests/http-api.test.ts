@@ -33,15 +33,18 @@ describe("health and routing", () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("NOT_FOUND");
   });
 
-  test("other paths serve the web app's index.html with a sign-in form", async () => {
+  // The sign-in form itself is drawn by the app's script (tests/web-devices.test.ts signs in).
+  test("other paths serve the web app's index.html, which loads the app", async () => {
     for (const path of ["/", "/devices/abc", "/settings"]) {
       const res = await s.api(path);
       expect(res.status).toBe(200);
       const html = await res.text();
-      expect(html).toContain("Username");
-      expect(html).toContain("Password");
-      expect(html).toContain("Sign in");
+      expect(html).toContain("<title>OpenGenie Station</title>");
+      expect(html).toContain('<script type="module" src="/app.js"></script>');
     }
+    const script = await s.api("/app.js");
+    expect(script.status).toBe(200);
+    expect(script.headers.get("content-type")).toContain("javascript");
   });
 
   test("OpenAPI 3.1 document is generated from the route schemas (for signed-in users)", async () => {

@@ -72,7 +72,8 @@ export function createAutomationsModule(deps: AutomationsModuleDeps) {
       ),
     ],
     async start() {
-      deps.logger.info("automations use the time zone", { timeZone: zone.name });
+      // Debug: nothing may print before the listener binds, so a busy port stays one line (CONTRACT 1).
+      deps.logger.debug("automations use the time zone", { timeZone: zone.name });
       await service.start();
     },
     stop: () => service.stop(),
