@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { doctorReportSchema, stationInfoSchema } from "../src/protocol/index.ts";
 import { VERSION } from "../src/version.ts";
 import { repoRoot } from "./helpers/spawn-station.ts";
+import { stationRuntime } from "./helpers/station-runtime.ts";
 import { cli, startTestStation, type TestStation } from "./helpers/test-station.ts";
 
 // GET /api/station and POST /api/doctor (issue 15): what the administration and diagnostics
@@ -31,7 +32,7 @@ describe("GET /api/station", () => {
       remoteAccess: true,
       mqtt: { mode: "embedded", connected: true, host: "127.0.0.1", port: s.info.mqttPort },
     });
-    expect(info.runtime).toStartWith("bun ");
+    expect(info.runtime).toStartWith(`${stationRuntime} `);
     expect(info.startedAt).toBeLessThanOrEqual(Date.now());
     expect(info.uptimeMs).toBeGreaterThanOrEqual(0);
   });
@@ -64,7 +65,8 @@ describe("POST /api/doctor", () => {
     const byId = Object.fromEntries(checks.map((c) => [c.id, c]));
     // The station checks itself: it is running, its broker connected, its storage writing.
     expect(byId.station).toMatchObject({ status: "ok" });
-    expect(byId.station?.detail).toContain(`pid ${process.pid}`);
+    // The station's own process: this one on Bun, the spawned one on Deno.
+    expect(byId.station?.detail).toContain(`pid ${s.info.pid}`);
     expect(byId.mqtt).toMatchObject({ status: "ok" });
     expect(byId.database).toMatchObject({ status: "ok" });
     expect(byId["ble.adapter"]).toMatchObject({ status: "ok", detail: "scan started" });

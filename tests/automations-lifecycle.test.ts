@@ -83,106 +83,112 @@ test("an automation whose actions trigger it again is suspended, pushed and coun
   expect((await getAutomation(s, admin, a.id)).suspendedReason).toBeUndefined();
 });
 
-test("a restart keeps automations and their enabled state; only catchUp replays a missed time, once", async () => {
-  const dir = makeTempDir();
-  cleanups.push(() => dir.remove());
-  const env = { OPENGENIE_TIMEZONE: "UTC" };
-  const first = await startTestStation({
-    dataDir: dir.path,
-    env,
-    clock: createManualClock(Date.parse("2026-06-01T01:00:00Z")),
-  });
-  let running: TestStation | undefined = first;
-  cleanups.push(async () => {
-    await running?.stop();
-  });
-  await first.addUser("restart-admin", "admin");
-  const admin = (
-    await cli(dir.path, ["token", "create", "--user", "restart-admin", "--ttl", "400d"])
-  ).stdout.trim();
-  const catchUp = await createAutomation(first, admin, {
-    name: "Catch up",
-    triggers: [{ type: "time", at: "03:00", catchUp: true }],
-    actions: [{ type: "notify", message: "late but done" }],
-  });
-  const plain = await createAutomation(first, admin, {
-    name: "No catch up",
-    triggers: [{ type: "time", at: "03:00" }],
-    actions: [{ type: "notify", message: "missed" }],
-  });
-  const disabled = await createAutomation(first, admin, {
-    name: "Off",
-    enabled: false,
-    triggers: [{ type: "time", cron: "* * * * * *" }],
-    actions: [{ type: "notify", message: "never" }],
-  });
-  const before = (await (await first.api("/api/automations", { token: admin })).json()) as object;
-  await first.stop();
-  running = undefined;
-  // With the station stopped, the CLI reads them from the data dir.
-  const offline = await cli(dir.path, ["automations", "--json"]);
-  expect(offline.code).toBe(0);
-  expect(JSON.parse(offline.stdout)).toEqual(before);
-
-  // Down from 01:00 to 05:00: the 03:00 runs were missed.
-  const clock = createManualClock(Date.parse("2026-06-01T05:00:00Z"));
-  const second = await startTestStation({ dataDir: dir.path, env, clock });
-  running = second;
-  expect(await (await second.api("/api/automations", { token: admin })).json()).toEqual(before);
-  const [late] = await finishedRuns(second, admin, catchUp.id, 1);
-  expect(late!.trigger.scheduledAt).toBe(Date.parse("2026-06-01T03:00:00Z"));
-  expect(await runs(second, admin, plain.id)).toEqual([]);
-  expect(await runs(second, admin, disabled.id)).toEqual([]);
-  expect((await getAutomation(second, admin, disabled.id)).enabled).toBe(false);
-  // The next day's 03:00 runs both, once each.
-  for (let i = 0; i < 24 * 60; i++) clock.advance(60_000);
-  await finishedRuns(second, admin, plain.id, 1);
-  await finishedRuns(second, admin, catchUp.id, 2);
-  expect(await runs(second, admin, disabled.id)).toEqual([]);
-});
-
-test("modes: single ignores a trigger while running, restart cancels and starts over, queued waits its turn", async () => {
-  const clock = createManualClock(Date.parse("2026-06-01T12:00:00Z"));
-  const s = await startTestStation({ clock });
-  cleanups.push(() => s.stop());
-  const admin = await s.userToken("modes-admin", "admin");
-  const make = (mode: string) =>
-    createAutomation(s, admin, {
-      name: `Mode ${mode}`,
-      mode,
-      triggers: [{ type: "time", cron: "0 0 0 1 1 *" }],
-      actions: [
-        { type: "delay", ms: 10_000 },
-        { type: "notify", message: mode },
-      ],
+bunOnly(CLOCK_ONLY_IN_PROCESS)(
+  "a restart keeps automations and their enabled state; only catchUp replays a missed time, once",
+  async () => {
+    const dir = makeTempDir();
+    cleanups.push(() => dir.remove());
+    const env = { OPENGENIE_TIMEZONE: "UTC" };
+    const first = await startTestStation({
+      dataDir: dir.path,
+      env,
+      clock: createManualClock(Date.parse("2026-06-01T01:00:00Z")),
     });
-  const single = await make("single");
-  const restart = await make("restart");
-  const queued = await make("queued");
-  const run = async (id: string) =>
-    (
-      (await (await s.api(`/api/automations/${id}/run`, { method: "POST", token: admin })).json()) as {
-        status: string;
-      }
-    ).status;
-  expect([await run(single.id), await run(single.id)]).toEqual(["started", "skipped"]);
-  expect([await run(restart.id), await run(restart.id)]).toEqual(["started", "started"]);
-  expect([await run(queued.id), await run(queued.id)]).toEqual(["started", "queued"]);
-  // Time passes a second at a time, with the station's I/O (run records, timers armed after
-  // them) in between, until every run and queued run is done.
-  for (let i = 0; i < 100 && automationService(s).active() > 0; i++) {
-    clock.advance(1000);
-    await runs(s, admin, single.id);
-  }
-  const [cancelled, done] = await finishedRuns(s, admin, restart.id, 2);
-  expect(cancelled).toMatchObject({ ok: false, actions: [{ type: "delay", ok: false }] });
-  expect(cancelled!.error).toContain("restarted");
-  expect(done).toMatchObject({ ok: true });
-  expect((await finishedRuns(s, admin, single.id, 1))[0]).toMatchObject({ ok: true });
-  const q = await finishedRuns(s, admin, queued.id, 2);
-  expect(q.map((r) => r.ok)).toEqual([true, true]);
-  expect(q[1]!.startedAt).toBeGreaterThanOrEqual(q[0]!.finishedAt!);
-});
+    let running: TestStation | undefined = first;
+    cleanups.push(async () => {
+      await running?.stop();
+    });
+    await first.addUser("restart-admin", "admin");
+    const admin = (
+      await cli(dir.path, ["token", "create", "--user", "restart-admin", "--ttl", "400d"])
+    ).stdout.trim();
+    const catchUp = await createAutomation(first, admin, {
+      name: "Catch up",
+      triggers: [{ type: "time", at: "03:00", catchUp: true }],
+      actions: [{ type: "notify", message: "late but done" }],
+    });
+    const plain = await createAutomation(first, admin, {
+      name: "No catch up",
+      triggers: [{ type: "time", at: "03:00" }],
+      actions: [{ type: "notify", message: "missed" }],
+    });
+    const disabled = await createAutomation(first, admin, {
+      name: "Off",
+      enabled: false,
+      triggers: [{ type: "time", cron: "* * * * * *" }],
+      actions: [{ type: "notify", message: "never" }],
+    });
+    const before = (await (await first.api("/api/automations", { token: admin })).json()) as object;
+    await first.stop();
+    running = undefined;
+    // With the station stopped, the CLI reads them from the data dir.
+    const offline = await cli(dir.path, ["automations", "--json"]);
+    expect(offline.code).toBe(0);
+    expect(JSON.parse(offline.stdout)).toEqual(before);
+
+    // Down from 01:00 to 05:00: the 03:00 runs were missed.
+    const clock = createManualClock(Date.parse("2026-06-01T05:00:00Z"));
+    const second = await startTestStation({ dataDir: dir.path, env, clock });
+    running = second;
+    expect(await (await second.api("/api/automations", { token: admin })).json()).toEqual(before);
+    const [late] = await finishedRuns(second, admin, catchUp.id, 1);
+    expect(late!.trigger.scheduledAt).toBe(Date.parse("2026-06-01T03:00:00Z"));
+    expect(await runs(second, admin, plain.id)).toEqual([]);
+    expect(await runs(second, admin, disabled.id)).toEqual([]);
+    expect((await getAutomation(second, admin, disabled.id)).enabled).toBe(false);
+    // The next day's 03:00 runs both, once each.
+    for (let i = 0; i < 24 * 60; i++) clock.advance(60_000);
+    await finishedRuns(second, admin, plain.id, 1);
+    await finishedRuns(second, admin, catchUp.id, 2);
+    expect(await runs(second, admin, disabled.id)).toEqual([]);
+  },
+);
+
+bunOnly(CLOCK_ONLY_IN_PROCESS)(
+  "modes: single ignores a trigger while running, restart cancels and starts over, queued waits its turn",
+  async () => {
+    const clock = createManualClock(Date.parse("2026-06-01T12:00:00Z"));
+    const s = await startTestStation({ clock });
+    cleanups.push(() => s.stop());
+    const admin = await s.userToken("modes-admin", "admin");
+    const make = (mode: string) =>
+      createAutomation(s, admin, {
+        name: `Mode ${mode}`,
+        mode,
+        triggers: [{ type: "time", cron: "0 0 0 1 1 *" }],
+        actions: [
+          { type: "delay", ms: 10_000 },
+          { type: "notify", message: mode },
+        ],
+      });
+    const single = await make("single");
+    const restart = await make("restart");
+    const queued = await make("queued");
+    const run = async (id: string) =>
+      (
+        (await (await s.api(`/api/automations/${id}/run`, { method: "POST", token: admin })).json()) as {
+          status: string;
+        }
+      ).status;
+    expect([await run(single.id), await run(single.id)]).toEqual(["started", "skipped"]);
+    expect([await run(restart.id), await run(restart.id)]).toEqual(["started", "started"]);
+    expect([await run(queued.id), await run(queued.id)]).toEqual(["started", "queued"]);
+    // Time passes a second at a time, with the station's I/O (run records, timers armed after
+    // them) in between, until every run and queued run is done.
+    for (let i = 0; i < 100 && automationService(s).active() > 0; i++) {
+      clock.advance(1000);
+      await runs(s, admin, single.id);
+    }
+    const [cancelled, done] = await finishedRuns(s, admin, restart.id, 2);
+    expect(cancelled).toMatchObject({ ok: false, actions: [{ type: "delay", ok: false }] });
+    expect(cancelled!.error).toContain("restarted");
+    expect(done).toMatchObject({ ok: true });
+    expect((await finishedRuns(s, admin, single.id, 1))[0]).toMatchObject({ ok: true });
+    const q = await finishedRuns(s, admin, queued.id, 2);
+    expect(q.map((r) => r.ok)).toEqual([true, true]);
+    expect(q[1]!.startedAt).toBeGreaterThanOrEqual(q[0]!.finishedAt!);
+  },
+);
 
 bunOnly(CLOCK_ONLY_IN_PROCESS)(
   "catchUp after days down runs once, and a second restart does not replay another missed day",

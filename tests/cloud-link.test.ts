@@ -8,6 +8,7 @@ import { openToken } from "../src/cloud/station-token-store.ts";
 import { createManualClock } from "../src/core/index.ts";
 import { cloudCheck } from "../src/doctor/cloud-check.ts";
 import { type FakeCloud, startFakeCloud } from "./fakes/fake-cloud.ts";
+import { bunOnly, CLOCK_ONLY_IN_PROCESS } from "./helpers/station-runtime.ts";
 import { makeTempDir } from "./helpers/temp-dir.ts";
 import { startTestStation, type TestStation } from "./helpers/test-station.ts";
 import { waitFor } from "./helpers/wait-for.ts";
@@ -107,42 +108,45 @@ describe("cloud link: claim and authenticate", () => {
     expect(await status(moved, movedGuest)).toMatchObject({ configured: false, claimed: false });
   });
 
-  test("auth_error shows in status.lastError and the backoff keeps growing; fixed, the link comes back", async () => {
-    const clock = createManualClock(Date.now());
-    const cloud = await cloudAt({ claimSecret: "s3cret" });
-    cloud.refuseAuth("station token revoked");
-    const s = await station({
-      clock,
-      env: { OPENGENIE_CLOUD_URL: cloud.url, OPENGENIE_CLOUD_CLAIM_SECRET: "s3cret" },
-    });
-    const guest = await s.userToken("gina", "guest");
-    const delays: number[] = [];
-    for (let attempt = 1; attempt <= 3; attempt++) {
-      await cloud.until(() =>
-        cloud.connections.length === attempt && cloud.connections[attempt - 1]!.closed ? true : undefined,
-      );
+  bunOnly(CLOCK_ONLY_IN_PROCESS)(
+    "auth_error shows in status.lastError and the backoff keeps growing; fixed, the link comes back",
+    async () => {
+      const clock = createManualClock(Date.now());
+      const cloud = await cloudAt({ claimSecret: "s3cret" });
+      cloud.refuseAuth("station token revoked");
+      const s = await station({
+        clock,
+        env: { OPENGENIE_CLOUD_URL: cloud.url, OPENGENIE_CLOUD_CLAIM_SECRET: "s3cret" },
+      });
+      const guest = await s.userToken("gina", "guest");
+      const delays: number[] = [];
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        await cloud.until(() =>
+          cloud.connections.length === attempt && cloud.connections[attempt - 1]!.closed ? true : undefined,
+        );
+        const seen = await status(s, guest);
+        expect(seen).toMatchObject({ configured: true, connected: false, claimed: true });
+        expect(seen.lastError).toContain("station token revoked");
+        // The retry delay the station chose, from its log line; it must lie in the backoff's bounds.
+        const lines = s.logger.lines.filter((l) => l.includes("cloud link reconnecting"));
+        expect(lines).toHaveLength(attempt);
+        const delay = JSON.parse(lines.at(-1)!).inMs as number;
+        delays.push(delay);
+        const base = 2000 * 2 ** (attempt - 1);
+        expect(delay).toBeGreaterThanOrEqual(base * 0.8);
+        expect(delay).toBeLessThanOrEqual(base * 1.2);
+        clock.advance(delay - 1);
+        await status(s, guest);
+        expect(cloud.connections).toHaveLength(attempt); // not a moment early
+        if (attempt === 3) cloud.refuseAuth(undefined);
+        clock.advance(1);
+      }
+      await cloud.station();
       const seen = await status(s, guest);
-      expect(seen).toMatchObject({ configured: true, connected: false, claimed: true });
-      expect(seen.lastError).toContain("station token revoked");
-      // The retry delay the station chose, from its log line; it must lie in the backoff's bounds.
-      const lines = s.logger.lines.filter((l) => l.includes("cloud link reconnecting"));
-      expect(lines).toHaveLength(attempt);
-      const delay = JSON.parse(lines.at(-1)!).inMs as number;
-      delays.push(delay);
-      const base = 2000 * 2 ** (attempt - 1);
-      expect(delay).toBeGreaterThanOrEqual(base * 0.8);
-      expect(delay).toBeLessThanOrEqual(base * 1.2);
-      clock.advance(delay - 1);
-      await status(s, guest);
-      expect(cloud.connections).toHaveLength(attempt); // not a moment early
-      if (attempt === 3) cloud.refuseAuth(undefined);
-      clock.advance(1);
-    }
-    await cloud.station();
-    const seen = await status(s, guest);
-    expect(seen).toMatchObject({ connected: true, claimed: true });
-    expect(seen.lastError).toBeUndefined();
-  });
+      expect(seen).toMatchObject({ connected: true, claimed: true });
+      expect(seen.lastError).toBeUndefined();
+    },
+  );
 
   test("without a claim secret an unclaimed station does not dial, and says why", async () => {
     const cloud = await cloudAt();
@@ -186,29 +190,45 @@ describe("cloud link: claim and authenticate", () => {
   test("wss:// verifies the certificate; OPENGENIE_CLOUD_CA trusts a private CA", async () => {
     const dir = makeTempDir();
     cleanup.push(() => dir.remove());
+    // A private CA and the relay's certificate signed by it (rustls, Deno's TLS, refuses a
+    // self-signed CA certificate as the server's own: CaUsedAsEndEntity).
+    const ca = join(dir.path, "ca.pem");
     const cert = join(dir.path, "cloud.pem");
     const key = join(dir.path, "cloud.key");
-    const made = Bun.spawnSync([
-      "openssl",
+    const openssl = (...args: string[]) => expect(Bun.spawnSync(["openssl", ...args]).exitCode).toBe(0);
+    const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    openssl(
       "req",
       "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
+      ...ec,
       "-keyout",
-      key,
+      join(dir.path, "ca.key"),
+      "-out",
+      ca,
+      "-days",
+      "2",
+      "-subj",
+      "/CN=private-ca",
+    );
+    openssl("req", ...ec, "-keyout", key, "-out", join(dir.path, "cloud.csr"), "-subj", "/CN=private-cloud");
+    writeFileSync(join(dir.path, "ext.cnf"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n");
+    openssl(
+      "x509",
+      "-req",
+      "-in",
+      join(dir.path, "cloud.csr"),
+      "-CA",
+      ca,
+      "-CAkey",
+      join(dir.path, "ca.key"),
+      "-CAcreateserial",
       "-out",
       cert,
       "-days",
       "2",
-      "-subj",
-      "/CN=private-cloud",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-    ]);
-    expect(made.exitCode).toBe(0);
+      "-extfile",
+      join(dir.path, "ext.cnf"),
+    );
     const cloud = await cloudAt({
       claimSecret: "s3cret",
       tls: { cert: readFileSync(cert, "utf8"), key: readFileSync(key, "utf8") },
@@ -226,7 +246,7 @@ describe("cloud link: claim and authenticate", () => {
     expect(cloud.connections).toHaveLength(0);
     await untrusting.stop();
 
-    await station({ env: { ...env, OPENGENIE_CLOUD_CA: cert } });
+    await station({ env: { ...env, OPENGENIE_CLOUD_CA: ca } });
     await cloud.station();
   });
 });

@@ -11,7 +11,7 @@ import { createCloudLink } from "./cloud-link.ts";
  * to do on demand is swallow pings, which is what this test needs (the fake cloud in tests/
  * covers everything else over a real socket).
  */
-function scriptedCloud() {
+function scriptedCloud(options: { pingFrames: boolean } = { pingFrames: true }) {
   const sockets: { handlers: OutboundSocketHandlers; sent: string[]; pings: number; closed?: number }[] = [];
   const connect = (
     _url: string,
@@ -23,7 +23,8 @@ function scriptedCloud() {
     queueMicrotask(() => handlers.open());
     return {
       send: (t) => entry.sent.push(t),
-      ping: () => entry.pings++,
+      // Deno's client has no ping frames: its socket has no ping().
+      ...(options.pingFrames ? { ping: () => entry.pings++ } : {}),
       bufferedAmount: 0,
       close: (code = 1000, reason = "") => {
         if (entry.closed !== undefined) return;
@@ -89,7 +90,7 @@ test("a relay that accepts TCP but never completes the upgrade is given up on an
     url: `ws://127.0.0.1:${port}/ws/station`,
     chipId: () => "chip",
     tokens: { read: async () => "token-for-tests-0123456789", store: async () => undefined },
-    connect: createBunPlatform().connectWebSocket!,
+    connect: createBunPlatform().connectWebSocket,
     clock: createSystemClock(),
     logger,
     pingIntervalMs: 200,
@@ -118,7 +119,7 @@ test("a URL the client refuses to dial is reported in the status and retried, no
     url: "ws://127.0.0.1:99999/ws/station", // passes the config's pattern; Bun's client throws on it
     chipId: () => "chip",
     tokens: { read: async () => "token-for-tests-0123456789", store: async () => undefined },
-    connect: createBunPlatform().connectWebSocket!,
+    connect: createBunPlatform().connectWebSocket,
     clock,
     logger: createMemoryLogger(),
     random: () => 0.5,
@@ -134,4 +135,55 @@ test("a URL the client refuses to dial is reported in the status and retried, no
   } finally {
     link.stop();
   }
+});
+
+test("without ping frames (Deno): station.ping every 30 s, any answer keeps the link, none ends it", async () => {
+  const clock = createManualClock();
+  const cloud = scriptedCloud({ pingFrames: false });
+  const link = createCloudLink({
+    url: "wss://cloud.example/ws/station",
+    chipId: () => "chip",
+    tokens: { read: async () => "token-for-tests-0123456789", store: async () => undefined },
+    connect: cloud.connect,
+    clock,
+    logger: createMemoryLogger(),
+    random: () => 0.5,
+    onAuthenticated: () => undefined,
+    onPlainMessage: () => undefined,
+  });
+  link.start();
+  await Bun.sleep(0);
+  await Bun.sleep(0);
+  const first = cloud.sockets[0]!;
+  first.handlers.message('{"type":"auth_ok"}');
+  await Bun.sleep(0);
+  const probes = () => first.sent.map((t) => JSON.parse(t)).filter((m) => m.method === "station.ping");
+
+  clock.advance(30_000);
+  expect(probes()).toEqual([{ jsonrpc: "2.0", id: 1, method: "station.ping" }]);
+  // A relay that does not know the method still answers (JSON-RPC 2.0): alive.
+  first.handlers.message('{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"Method not found"}}');
+  await Bun.sleep(0);
+  clock.advance(30_000);
+  expect(first.closed).toBeUndefined();
+  expect(probes()).toHaveLength(2);
+  first.handlers.message('{"jsonrpc":"2.0","id":2,"result":null}');
+  await Bun.sleep(0);
+  clock.advance(30_000);
+  expect(first.closed).toBeUndefined();
+  expect(probes()).toHaveLength(3);
+  // No answer this time: the next tick gives up on the connection and the link reconnects.
+  await Bun.sleep(0);
+  clock.advance(30_000);
+  expect(first.closed).toBe(4000);
+  expect(link.status()).toMatchObject({
+    connected: false,
+    lastError: "no answer to station.ping from the cloud",
+  });
+  expect(first.pings).toBe(0);
+  clock.advance(2000);
+  await Bun.sleep(0);
+  await Bun.sleep(0);
+  expect(cloud.sockets).toHaveLength(2);
+  link.stop();
 });

@@ -4,9 +4,16 @@ import type { Logger } from "../logging/index.ts";
 import type { OutboundSocket, Platform } from "../platform/index.ts";
 import { cloudHandshakeReplySchema } from "../protocol/index.ts";
 import { cloudReconnectDelay } from "./cloud-backoff.ts";
-import { createJsonRpcPeer, type JsonRpcPeer, type PlainMessage } from "./json-rpc-peer.ts";
+import { createJsonRpcPeer, JsonRpcError, type JsonRpcPeer, type PlainMessage } from "./json-rpc-peer.ts";
 
 export const PING_INTERVAL_MS = 30_000;
+/**
+ * Where the runtime's client cannot send ping frames (Deno), the station calls this method on
+ * the cloud instead: JSON-RPC 2.0 runs both ways and a server must answer every request, so any
+ * answer, result or error (-32601 from a relay that does not know the method), proves the relay
+ * alive; none by the next tick ends the connection as a missing pong does.
+ */
+export const LIVENESS_METHOD = "station.ping";
 /** Larger messages are dropped unread: a cloud cannot make the station parse megabytes. */
 export const MAX_CLOUD_MESSAGE_CHARS = 1_048_576;
 
@@ -23,7 +30,7 @@ export interface CloudLinkDeps {
   claimSecret?: string;
   chipId(): string | undefined;
   tokens: StationTokenStore;
-  connect: NonNullable<Platform["connectWebSocket"]>;
+  connect: Platform["connectWebSocket"];
   clock: Clock;
   logger: Logger;
   random?: () => number;
@@ -44,7 +51,8 @@ export interface CloudLinkStatus {
  * The outbound link to the cloud relay (CONTRACT.md section 7): claim once, then `station_auth`
  * first on every connection, then JSON-RPC both ways. Any failure (refused token included) is
  * recorded in the status and retried after a capped, jittered backoff, forever, so a revoked
- * token costs the cloud one attempt a minute. A dead connection is found by a missing pong.
+ * token costs the cloud one attempt a minute. A dead connection is found by a missing pong (or,
+ * without ping frames, a missing answer to `station.ping`).
  */
 export function createCloudLink(deps: CloudLinkDeps) {
   const { clock, logger } = deps;
@@ -208,14 +216,26 @@ export function createCloudLink(deps: CloudLinkDeps) {
       // No pong since the last ping (or not open and authenticated by now): the connection is dead.
       if (awaitingPong || !authenticated) {
         ending = authenticated
-          ? "no pong from the cloud"
+          ? s.ping
+            ? "no pong from the cloud"
+            : `no answer to ${LIVENESS_METHOD} from the cloud`
           : opened
             ? "no answer to station_auth"
             : "the cloud did not accept the connection in time";
         return s.close(4000, "no pong");
       }
       awaitingPong = true;
-      s.ping();
+      if (s.ping) return s.ping();
+      // A client without ping frames (Deno): a JSON-RPC request, whose answer is the pong.
+      connPeer?.call(LIVENESS_METHOD, undefined, { timeoutMs: pingEvery }).then(
+        () => {
+          awaitingPong = false;
+        },
+        (err) => {
+          // An error the cloud answered with is an answer; a timeout or a lost link is not.
+          if (err instanceof JsonRpcError) awaitingPong = false;
+        },
+      );
     }, pingEvery);
   }
 

@@ -136,15 +136,13 @@ export function createCloudModule(deps: CloudModuleDeps) {
     ],
     start() {
       if (!config.cloudUrl) return;
-      const connect = deps.platform.connectWebSocket;
-      if (!connect) return logger.warn("cloud link: this runtime cannot open WebSockets; link disabled");
       link = createCloudLink({
         url: config.cloudUrl,
         caFile: config.cloudCa,
         claimSecret: config.cloudClaimSecret,
         chipId: deps.chipId ?? (() => readChipId()),
         tokens,
-        connect,
+        connect: deps.platform.connectWebSocket,
         clock,
         logger: logger.child({ service: "cloud" }),
         pingIntervalMs: deps.pingIntervalMs,

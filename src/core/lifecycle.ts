@@ -40,16 +40,19 @@ export function createLifecycle<C>(logger: Logger) {
   };
 }
 
-/** Resolves when `work` does or after `ms`, whichever is first (a stop must not hang). */
+/**
+ * Resolves when `work` does or after `ms`, whichever is first (a stop must not hang). The timer
+ * ends with `work`: a stop that finished in time neither reports itself late afterwards nor keeps
+ * the process alive (Deno's timers have no `unref`).
+ */
 export function withDeadline(work: Promise<void>, ms: number, onLate: () => void): Promise<void> {
-  return Promise.race([
-    work,
-    new Promise<void>((resolve) => {
-      const t = setTimeout(() => {
-        onLate();
-        resolve();
-      }, ms);
-      (t as { unref?: () => void }).unref?.();
-    }),
-  ]);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      onLate();
+      resolve();
+    }, ms);
+    (timer as { unref?: () => void }).unref?.();
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }

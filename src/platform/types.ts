@@ -97,7 +97,11 @@ export interface EmbeddedFiles {
 /** An outbound WebSocket (the cloud link): what the station calls on it. */
 export interface OutboundSocket {
   send(text: string): void;
-  ping(): void;
+  /**
+   * Sends a ping frame; its pong arrives as `OutboundSocketHandlers.pong`. Absent where the
+   * runtime's client cannot send pings (Deno): the caller then checks liveness its own way.
+   */
+  ping?(): void;
   /** Bytes queued and not yet written. */
   readonly bufferedAmount: number;
   close(code?: number, reason?: string): void;
@@ -106,6 +110,7 @@ export interface OutboundSocket {
 export interface OutboundSocketHandlers {
   open(): void;
   message(text: string): void;
+  /** The answer to `OutboundSocket.ping` (never called where there is no `ping`). */
   pong(): void;
   /** Once per socket, however it ended (also after a failed connect or a TLS error). */
   close(code: number, reason: string): void;
@@ -121,7 +126,8 @@ export interface Platform {
   verifyPassword(password: string, hash: string): Promise<boolean>;
   /**
    * Opens a WebSocket to `url`; `wss://` verifies the server's certificate against the system
-   * roots, or against `ca` (PEM) when given. Optional: a runtime without it has no cloud link.
+   * roots, or against `ca` (PEM) when given (Bun trusts only `ca` then; Deno adds it to the
+   * system roots). Failures, TLS ones included, arrive as `handlers.close`, never as a throw.
    */
-  connectWebSocket?(url: string, options: { ca?: string }, handlers: OutboundSocketHandlers): OutboundSocket;
+  connectWebSocket(url: string, options: { ca?: string }, handlers: OutboundSocketHandlers): OutboundSocket;
 }

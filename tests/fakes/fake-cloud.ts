@@ -78,6 +78,10 @@ export async function startFakeCloud(options: FakeCloudOptions = {}) {
     } else if ("id" in msg && ("result" in msg || "error" in msg)) {
       pending.get(msg.id as number)?.(msg as RpcAnswer);
       pending.delete(msg.id as number);
+    } else if (typeof msg.method === "string" && "id" in msg && conn.authenticated) {
+      // A request from the station (its station.ping where there are no ping frames): this
+      // relay serves no methods, so it answers as JSON-RPC 2.0 requires, with -32601.
+      send({ jsonrpc: "2.0", id: msg.id, error: { code: -32601, message: "Method not found" } });
     }
     changed();
   }

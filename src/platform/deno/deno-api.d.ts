@@ -48,6 +48,13 @@ declare namespace Deno {
     options?: UpgradeWebSocketOptions,
   ): { socket: WebSocket; response: Response };
 
+  /** A custom client for fetch and WebSocket (`caCerts` are trusted besides the system roots). */
+  class HttpClient {
+    close(): void;
+  }
+
+  function createHttpClient(options: { caCerts?: string[] }): HttpClient;
+
   type Signal = "SIGTERM" | "SIGINT" | "SIGKILL" | "SIGHUP" | "SIGQUIT" | "SIGUSR1" | "SIGUSR2";
 
   interface CommandOptions {

@@ -8,6 +8,7 @@ import { denoEmbeddedFiles } from "./deno-embedded.ts";
 import { denoServe } from "./deno-serve.ts";
 import { denoSpawn } from "./deno-spawn.ts";
 import { openDenoSqlite } from "./deno-sqlite.ts";
+import { connectDenoWebSocket } from "./deno-websocket-client.ts";
 
 export function createDenoPlatform(): Platform {
   const argon2 = createArgon2Pool();
@@ -19,5 +20,6 @@ export function createDenoPlatform(): Platform {
     spawn: denoSpawn,
     hashPassword: argon2.hash,
     verifyPassword: argon2.verify,
+    connectWebSocket: connectDenoWebSocket,
   };
 }
