@@ -6,6 +6,7 @@ import type { SimulatedDevice } from "../firmware-sim/index.ts";
 import { addDevice, simFor } from "./helpers/devices.ts";
 import { discoveryProblems, parseConfigTopic } from "./helpers/ha-schema.ts";
 import { type Mosquitto, mosquittoPath, startMosquitto } from "./helpers/mosquitto.ts";
+import { spawnStation } from "./helpers/spawn-station.ts";
 import { makeTempDir } from "./helpers/temp-dir.ts";
 import { cli, startTestStation, type TestStation } from "./helpers/test-station.ts";
 import { waitFor } from "./helpers/wait-for.ts";
@@ -62,13 +63,13 @@ describe.each(modes)("Home Assistant discovery (%s broker)", (mode) => {
   let admin: string;
   const sims = new Map<string, SimulatedDevice>();
   const ids = new Map<string, string>();
+  let login: { username: string; password: string } | undefined;
   const env = (): Record<string, string> => (mosquitto ? { OPENGENIE_MQTT_URL: mosquitto.url } : {});
 
   beforeAll(async () => {
     if (mode === "mosquitto") mosquitto = await startMosquitto();
     s = await startTestStation({ dataDir: dir.path, env: env() });
     admin = await s.userToken("admin1", "admin");
-    let login: { username: string; password: string } | undefined;
     if (mode === "embedded") {
       const added = await cli(dir.path, ["integration", "add", "home-assistant", "--json"], "", {
         OPENGENIE_ADVERTISE_HOST: "127.0.0.1",
@@ -277,19 +278,53 @@ describe.each(modes)("Home Assistant discovery (%s broker)", (mode) => {
     const lightConfig = configsOf("light").find(([t]) => t.includes("/light/"))!;
     await waitFor(() => ha.latest.get(bridgeAvailability()) === "online");
     await s.stop();
-    if (mode === "embedded") return; // the broker stops with the station; the retained state goes with it
+    // Embedded: said before the broker closes the connection; Mosquitto: retained.
     await waitFor(() => ha.latest.get(bridgeAvailability()) === "offline");
     // While stopped, the sensor is deleted from the database (as a restore of an older backup would).
     const db = new Database(join(dir.path, "opengenie.db"));
-    db.run("PRAGMA foreign_keys = ON");
     db.run("DELETE FROM device_state WHERE device_id = ?", [ids.get("sensor")!]);
     db.run("DELETE FROM devices WHERE id = ?", [ids.get("sensor")!]);
     db.close();
     const sensorTopics = configsOf("sensor").map(([t]) => t);
     s = await startTestStation({ dataDir: dir.path, env: env() });
+    if (mode === "embedded") {
+      // A new broker on a new port: Home Assistant logs in again with the same stored login.
+      ha.client.end(true);
+      ha = playHomeAssistant(`mqtt://127.0.0.1:${s.info.mqttPort}`, login);
+      await ha.ready;
+      await ha.client.subscribeAsync(["homeassistant/#", `opengenie/${s.config.stationId}/#`], { qos: 1 });
+    }
     await waitFor(() => ha.latest.get(bridgeAvailability()) === "online");
-    await waitFor(() => sensorTopics.every((t) => ha.latest.get(t) === ""));
+    await waitFor(() => ha.latest.has(lightConfig[0]));
     const again = JSON.parse(ha.latest.get(lightConfig[0])!) as { unique_id: string };
     expect(again.unique_id).toBe((JSON.parse(lightConfig[1]) as { unique_id: string }).unique_id);
+    // The embedded broker kept no retained config over the restart; Mosquitto did, and it is cleared.
+    if (mode === "mosquitto") await waitFor(() => sensorTopics.every((t) => ha.latest.get(t) === ""));
+    else expect(sensorTopics.some((t) => ha.latest.get(t))).toBe(false);
   });
+
+  test.if(mode === "mosquitto")(
+    "a station that dies leaves its last will: the bridge goes offline",
+    async () => {
+      await s.stop();
+      const spawned = await spawnStation(dir.path, {
+        args: [],
+        env: {
+          OPENGENIE_HOST: "127.0.0.1",
+          OPENGENIE_PORT: "0",
+          OPENGENIE_MQTT_URL: mosquitto!.url,
+          OPENGENIE_ADVERTISE_HOST: "127.0.0.1",
+        },
+      });
+      try {
+        await waitFor(() => ha.latest.get(bridgeAvailability()) === "online");
+        spawned.proc.kill("SIGKILL");
+        await spawned.proc.exited;
+        await waitFor(() => ha.latest.get(bridgeAvailability()) === "offline", 10_000, "the will");
+      } finally {
+        spawned.proc.kill("SIGKILL");
+      }
+      s = await startTestStation({ dataDir: dir.path, env: env() });
+    },
+  );
 });

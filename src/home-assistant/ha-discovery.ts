@@ -112,7 +112,7 @@ export function deviceConfigs(ctx: HaContext, device: LiveDevice): DiscoveryConf
       name: null,
       schema: "json",
       command_topic: t.deviceSet(device.id),
-      brightness: true,
+      // Brightness support is implied by the color mode (the `brightness` flag is deprecated).
       brightness_scale: 100,
       supported_color_modes: ["brightness"],
     });
