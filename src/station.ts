@@ -34,6 +34,7 @@ import { createDriversModule } from "./drivers/index.ts";
 import {
   createHomeAssistantModule,
   createIntegrationStore,
+  createIntegrationsModule,
   homeAssistantWill,
 } from "./home-assistant/index.ts";
 import { createDeviceApiModule, createHostAllowList, createHttpModule } from "./http/index.ts";
@@ -192,6 +193,10 @@ export function createStation(config: StationConfig, platform: Platform, options
       createMetricsModule({ auth, bus, uptimeMs: () => clock.now() - startedAt }),
       createSetupModule({ auth, dataDir: config.dataDir, clock, logger: child("setup") }),
       createAdminModule({ config, platform, version: VERSION, clock, startedAt, mqtt }),
+      createIntegrationsModule({
+        store: integrations,
+        homeAssistant: { enabled: homeAssistant, prefix: config.haPrefix },
+      }),
       // The listener: the modules above are ready before anyone connects, those below start after.
       http,
       mqtt,

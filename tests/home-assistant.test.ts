@@ -260,19 +260,69 @@ describe.each(modes)("Home Assistant discovery (%s broker)", (mode) => {
     },
   );
 
-  test.if(mode === "embedded")("a wrong password or a removed login is refused", async () => {
-    const bad = playHomeAssistant(`mqtt://127.0.0.1:${s.info.mqttPort}`, {
-      username: "integration-home-assistant",
-      password: "wrong",
-    });
-    await expect(bad.ready).rejects.toThrow();
-    bad.client.end(true);
-    const list = await cli(dir.path, ["integrations", "--json"]);
-    expect(JSON.parse(list.stdout)).toMatchObject([
-      { name: "home-assistant", username: "integration-home-assistant" },
-    ]);
-    expect(list.stdout).not.toContain("password");
-  });
+  test.if(mode === "embedded")(
+    "GET /api/integrations lists logins for admins only, without secrets",
+    async () => {
+      expect((await s.api("/api/integrations")).status).toBe(401);
+      expect((await s.api("/api/integrations", { token: "not-a-token" })).status).toBe(401);
+      const member = await s.userToken("member1", "member");
+      expect((await s.api("/api/integrations", { token: member })).status).toBe(403);
+      const res = await s.api("/api/integrations", { token: admin });
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      expect(JSON.parse(text)).toMatchObject({
+        homeAssistant: { enabled: true, prefix: "homeassistant" },
+        integrations: [{ name: "home-assistant", username: "integration-home-assistant" }],
+      });
+      expect(text).not.toContain(login!.password);
+      expect(text).not.toContain("hash");
+    },
+  );
+
+  test.if(mode === "embedded")(
+    "a wrong password or a removed login is refused; bad names change nothing",
+    async () => {
+      const url = `mqtt://127.0.0.1:${s.info.mqttPort}`;
+      const bad = playHomeAssistant(url, { username: "integration-home-assistant", password: "wrong" });
+      await expect(bad.ready).rejects.toThrow();
+      bad.client.end(true);
+      const env = { OPENGENIE_ADVERTISE_HOST: "127.0.0.1" };
+      const temp = await cli(dir.path, ["integration", "add", "temp", "--json"], "", env);
+      const tempLogin = JSON.parse(temp.stdout) as { username: string; password: string };
+      const ok = playHomeAssistant(url, tempLogin);
+      await ok.ready;
+      ok.client.end(true);
+      expect((await cli(dir.path, ["integration", "remove", "temp"])).code).toBe(0);
+      const removed = playHomeAssistant(url, tempLogin);
+      await expect(removed.ready).rejects.toThrow();
+      removed.client.end(true);
+      // A device's client id stays the device's: an integration cannot squat it.
+      // (One that never connected, so the broker has no session of it to protect.)
+      const { device: idle } = await addDevice(s, admin, "Never connected", "switch");
+      const squat = connect(url, { clientId: `${idle.id}-x`, reconnectPeriod: 0, ...login });
+      const outcome = await new Promise<string>((resolve) => {
+        squat.once("connect", () => resolve("connected"));
+        squat.once("error", (err) => resolve(err.message));
+      });
+      expect(outcome).toContain("Not authorized");
+      squat.end(true);
+      for (const args of [
+        ["add", "Bad Name"],
+        ["add", "home-assistant"],
+        ["add", "-x"],
+        ["remove", "nobody"],
+      ]) {
+        const result = await cli(dir.path, ["integration", ...args], "", env);
+        expect(result.code).toBe(1);
+        expect(result.stderr).toStartWith("error: ");
+      }
+      const list = await cli(dir.path, ["integrations", "--json"]);
+      expect(JSON.parse(list.stdout)).toEqual([
+        expect.objectContaining({ name: "home-assistant", username: "integration-home-assistant" }),
+      ]);
+      expect(list.stdout).not.toContain("password");
+    },
+  );
 
   test("the station's stop makes everything unavailable; a restart keeps unique ids and clears configs of devices gone", async () => {
     const lightConfig = configsOf("light").find(([t]) => t.includes("/light/"))!;

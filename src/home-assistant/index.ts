@@ -4,3 +4,4 @@ export type { HomeAssistantModuleDeps } from "./home-assistant-module.ts";
 export { createHomeAssistantModule, homeAssistantWill } from "./home-assistant-module.ts";
 export type { IntegrationInfo, IntegrationStore } from "./integration-store.ts";
 export { createIntegrationStore, INTEGRATION_NAME_RULE, integrationUsername } from "./integration-store.ts";
+export { createIntegrationsModule } from "./integrations-module.ts";

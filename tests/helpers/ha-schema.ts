@@ -73,7 +73,10 @@ export function discoveryProblems(component: Component, c: Record<string, unknow
   need(Array.isArray(availability) && availability.every((a) => isTopic(a.topic)), "availability[].topic");
   need(["all", "any", "latest"].includes(c.availability_mode as string), "availability_mode");
   // Deprecated by Home Assistant: object_id (now default_entity_id), the JSON light's feature flags.
-  for (const key of ["object_id", ...(component === "light" ? ["brightness", "color_mode", "color_temp"] : [])])
+  for (const key of [
+    "object_id",
+    ...(component === "light" ? ["brightness", "color_mode", "color_temp"] : []),
+  ])
     need(!(key in c), `deprecated ${key}`);
   if ("entity_category" in c)
     need(["config", "diagnostic"].includes(c.entity_category as string), "entity_category");
