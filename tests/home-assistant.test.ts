@@ -1,10 +1,10 @@
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { connect, type MqttClient } from "mqtt";
 import type { SimulatedDevice } from "../firmware-sim/index.ts";
 import { addDevice, simFor } from "./helpers/devices.ts";
 import { discoveryProblems, parseConfigTopic } from "./helpers/ha-schema.ts";
+import { granted, type Ha, playHomeAssistant } from "./helpers/home-assistant.ts";
 import { type Mosquitto, mosquittoPath, startMosquitto } from "./helpers/mosquitto.ts";
 import { spawnStation } from "./helpers/spawn-station.ts";
 import { makeTempDir } from "./helpers/temp-dir.ts";
@@ -15,45 +15,6 @@ import { waitFor } from "./helpers/wait-for.ts";
 // Mosquitto, with an MQTT.js client playing Home Assistant. No real Home Assistant can run here
 // (no PyPI, no network): configs are checked against tests/helpers/ha-schema.ts.
 const modes = mosquittoPath() ? (["embedded", "mosquitto"] as const) : (["embedded"] as const);
-
-/** Home Assistant's side: every message it sees, the latest per topic, and how many. */
-function playHomeAssistant(url: string, login?: { username: string; password: string }) {
-  const latest = new Map<string, string>();
-  const counts = new Map<string, number>();
-  const client: MqttClient = connect(url, {
-    clientId: `ha-${Math.random().toString(16).slice(2)}`,
-    reconnectPeriod: 0,
-    ...(login ?? {}),
-  });
-  client.on("message", (topic, payload) => {
-    latest.set(topic, payload.toString("utf8"));
-    counts.set(topic, (counts.get(topic) ?? 0) + 1);
-  });
-  client.on("error", () => {});
-  return {
-    client,
-    latest,
-    counts,
-    ready: new Promise<void>((resolve, reject) => {
-      client.once("connect", () => resolve());
-      client.once("error", reject);
-    }),
-    json: (topic: string) => JSON.parse(latest.get(topic) ?? "null") as Record<string, unknown> | null,
-    configs(prefix = "homeassistant") {
-      return [...latest].filter(([t, p]) => p !== "" && parseConfigTopic(prefix, t));
-    },
-  };
-}
-type Ha = ReturnType<typeof playHomeAssistant>;
-
-async function granted(client: MqttClient, filter: string): Promise<boolean> {
-  try {
-    const result = await client.subscribeAsync(filter, { qos: 1 });
-    return result.every((g) => g.qos !== 128);
-  } catch {
-    return false;
-  }
-}
 
 describe.each(modes)("Home Assistant discovery (%s broker)", (mode) => {
   const dir = makeTempDir();
@@ -257,70 +218,6 @@ describe.each(modes)("Home Assistant discovery (%s broker)", (mode) => {
       await ha.client.publishAsync(availabilityTopic("light"), "offline", { qos: 1, retain: true });
       await ha.client.publishAsync("homeassistant/status", "online", { qos: 1 });
       await waitFor(() => ha.latest.get(availabilityTopic("light")) === "online");
-    },
-  );
-
-  test.if(mode === "embedded")(
-    "GET /api/integrations lists logins for admins only, without secrets",
-    async () => {
-      expect((await s.api("/api/integrations")).status).toBe(401);
-      expect((await s.api("/api/integrations", { token: "not-a-token" })).status).toBe(401);
-      const member = await s.userToken("member1", "member");
-      expect((await s.api("/api/integrations", { token: member })).status).toBe(403);
-      const res = await s.api("/api/integrations", { token: admin });
-      expect(res.status).toBe(200);
-      const text = await res.text();
-      expect(JSON.parse(text)).toMatchObject({
-        homeAssistant: { enabled: true, prefix: "homeassistant" },
-        integrations: [{ name: "home-assistant", username: "integration-home-assistant" }],
-      });
-      expect(text).not.toContain(login!.password);
-      expect(text).not.toContain("hash");
-    },
-  );
-
-  test.if(mode === "embedded")(
-    "a wrong password or a removed login is refused; bad names change nothing",
-    async () => {
-      const url = `mqtt://127.0.0.1:${s.info.mqttPort}`;
-      const bad = playHomeAssistant(url, { username: "integration-home-assistant", password: "wrong" });
-      await expect(bad.ready).rejects.toThrow();
-      bad.client.end(true);
-      const env = { OPENGENIE_ADVERTISE_HOST: "127.0.0.1" };
-      const temp = await cli(dir.path, ["integration", "add", "temp", "--json"], "", env);
-      const tempLogin = JSON.parse(temp.stdout) as { username: string; password: string };
-      const ok = playHomeAssistant(url, tempLogin);
-      await ok.ready;
-      ok.client.end(true);
-      expect((await cli(dir.path, ["integration", "remove", "temp"])).code).toBe(0);
-      const removed = playHomeAssistant(url, tempLogin);
-      await expect(removed.ready).rejects.toThrow();
-      removed.client.end(true);
-      // A device's client id stays the device's: an integration cannot squat it.
-      // (One that never connected, so the broker has no session of it to protect.)
-      const { device: idle } = await addDevice(s, admin, "Never connected", "switch");
-      const squat = connect(url, { clientId: `${idle.id}-x`, reconnectPeriod: 0, ...login });
-      const outcome = await new Promise<string>((resolve) => {
-        squat.once("connect", () => resolve("connected"));
-        squat.once("error", (err) => resolve(err.message));
-      });
-      expect(outcome).toContain("Not authorized");
-      squat.end(true);
-      for (const args of [
-        ["add", "Bad Name"],
-        ["add", "home-assistant"],
-        ["add", "-x"],
-        ["remove", "nobody"],
-      ]) {
-        const result = await cli(dir.path, ["integration", ...args], "", env);
-        expect(result.code).toBe(1);
-        expect(result.stderr).toStartWith("error: ");
-      }
-      const list = await cli(dir.path, ["integrations", "--json"]);
-      expect(JSON.parse(list.stdout)).toEqual([
-        expect.objectContaining({ name: "home-assistant", username: "integration-home-assistant" }),
-      ]);
-      expect(list.stdout).not.toContain("password");
     },
   );
 

@@ -17,6 +17,7 @@ import {
   haState,
   haTopics,
   stationConfigs,
+  topicId,
 } from "./ha-discovery.ts";
 
 export interface HaBridgeDeps extends HaContext {
@@ -114,8 +115,10 @@ export function createHaBridge(deps: HaBridgeDeps) {
     published.delete(deviceId);
   }
 
-  async function onCommand(deviceId: string, field: string | undefined, payload: string) {
-    const device = devices.registry.get(deviceId);
+  async function onCommand(level: string, field: string | undefined, payload: string) {
+    const device =
+      devices.registry.get(level) ?? [...devices.registry.all()].find((d) => topicId(d.id) === level);
+    const deviceId = device?.id ?? level;
     if (!device) {
       logger.warn("home assistant command for no device", { deviceId });
       return;

@@ -29,11 +29,12 @@ export const haTopics = (stationId: string) => {
   return {
     bridgeAvailability: `${base}/bridge/availability`,
     bridgeState: `${base}/bridge/state`,
-    deviceState: (deviceId: string) => `${base}/device/${deviceId}/state`,
-    deviceAvailability: (deviceId: string) => `${base}/device/${deviceId}/availability`,
-    deviceSet: (deviceId: string) => `${base}/device/${deviceId}/set`,
+    // A driver's device id may hold '/', '+' or '#': one safe topic level stands for it.
+    deviceState: (deviceId: string) => `${base}/device/${topicId(deviceId)}/state`,
+    deviceAvailability: (deviceId: string) => `${base}/device/${topicId(deviceId)}/availability`,
+    deviceSet: (deviceId: string) => `${base}/device/${topicId(deviceId)}/set`,
     /** Climate's target temperature command. */
-    deviceSetTarget: (deviceId: string) => `${base}/device/${deviceId}/set/target_temperature`,
+    deviceSetTarget: (deviceId: string) => `${base}/device/${topicId(deviceId)}/set/target_temperature`,
   };
 };
 
