@@ -19,6 +19,7 @@ import {
   stationConfigs,
   topicId,
 } from "./ha-discovery.ts";
+import { createPending } from "./ha-pending.ts";
 
 export interface HaBridgeDeps extends HaContext {
   client: StationMqttClient;
@@ -28,6 +29,9 @@ export interface HaBridgeDeps extends HaContext {
   clock: Clock;
   logger: Logger;
 }
+
+/** Home Assistant commands being handed to the device core at once, at most. */
+const MAX_COMMANDS_IN_FLIGHT = 64;
 
 /** The station's record in `ha_discovery` (its device id is no device's). */
 const STATION_ROW = "";
@@ -39,13 +43,7 @@ export function createHaBridge(deps: HaBridgeDeps) {
   /** Config topic → payload last published, per device, so only changes are sent again. */
   const published = new Map<string, Map<string, string>>();
   const offs: (() => void)[] = [];
-  // Publishes run one after another, so a removal's empty config never overtakes the config.
-  let queue: Promise<unknown> = Promise.resolve();
-  const serial = (task: () => Promise<void>) => {
-    const next = queue.then(task).catch((err) => logger.warn("home assistant publish failed", { err }));
-    queue = next;
-    return next;
-  };
+  let inflight = 0;
   const retained = (topic: string, payload: object | string) =>
     client.publish(topic, payload, { qos: 1, retain: true });
 
@@ -144,58 +142,77 @@ export function createHaBridge(deps: HaBridgeDeps) {
     if (topic === `${prefix}/status`) {
       if (payload.toString("utf8").trim() === "online") {
         logger.info("home assistant is online; publishing discovery again");
-        void serial(publishAll);
+        void pending.all();
       }
       return;
     }
     if (!topic.startsWith(`${base}/device/`)) return;
     const [deviceId, set, field, ...extra] = topic.slice(base.length + "/device/".length).split("/");
     if (!deviceId || set !== "set" || extra.length > 0) return;
-    void onCommand(deviceId, field, payload.toString("utf8"));
+    // A flood of commands is cut off here rather than piling up in memory.
+    if (inflight >= MAX_COMMANDS_IN_FLIGHT) {
+      logger.warn("home assistant command dropped: too many in flight", { deviceId });
+      return;
+    }
+    inflight++;
+    void onCommand(deviceId, field, payload.toString("utf8")).finally(() => inflight--);
   }
+
+  const pending = createPending(
+    {
+      all: publishAll,
+      device: async (id) => {
+        const d = devices.registry.get(id);
+        if (d) await publishDevice(d, false); // configs only when changed: a new key, new firmware
+      },
+      removed: clearDevice,
+      station: publishStationState,
+    },
+    () => client.connected,
+    logger,
+  );
 
   return {
     async start() {
-      offs.push(client.onMessage(onMessage));
       offs.push(
-        bus.on("device.added", ({ device }) => {
-          const d = devices.registry.get(device.id);
-          if (d) void serial(() => publishDevice(d, false));
-        }),
-        bus.on("device.state", ({ deviceId }) => {
-          const d = devices.registry.get(deviceId);
-          if (!d) return;
-          void serial(async () => {
-            await publishConfigs(d.id, deviceConfigs(deps, d), false); // a new sensor key is a new entity
-            await retained(t.deviceState(d.id), haState(d));
-          });
-        }),
-        bus.on("device.status", ({ deviceId, online }) => {
-          const d = devices.registry.get(deviceId);
-          void serial(async () => {
-            if (d) await publishConfigs(d.id, deviceConfigs(deps, d), false); // firmware may have changed
-            await retained(t.deviceAvailability(deviceId), online ? "online" : "offline");
-            await publishStationState();
-          });
-        }),
-        bus.on("device.removed", ({ deviceId }) => void serial(() => clearDevice(deviceId))),
+        client.onMessage(onMessage),
+        bus.on("device.added", ({ device }) => void pending.device(device.id)),
+        bus.on("device.state", ({ deviceId }) => void pending.device(deviceId)),
+        bus.on("device.status", ({ deviceId }) => void pending.device(deviceId)),
+        bus.on("device.removed", ({ deviceId }) => void pending.removed(deviceId)),
         // An external broker connection that comes back: the will said offline meanwhile.
         client.onStatus((connected) => {
-          if (connected) void serial(publishAll);
+          if (connected) void pending.all();
         }),
       );
       await client.subscribe([`${prefix}/status`, `${base}/device/+/set`, `${base}/device/+/set/+`]);
-      if (client.connected) await serial(publishAll);
+      await pending.all();
     },
     /** Says the bridge is offline (retained) while the connection is still up. */
     async stop() {
       for (const off of offs.splice(0)) off();
-      await queue;
-      if (client.connected) await retained(t.bridgeAvailability, "offline").catch(() => undefined);
+      // A broker that stopped answering must not hold the station's stop.
+      await firstOf(pending.idle(), clock, 2000);
+      if (client.connected)
+        await firstOf(
+          retained(t.bridgeAvailability, "offline").catch(() => undefined),
+          clock,
+          2000,
+        );
     },
-    /** For tests and health: publishes settled. */
-    idle: () => queue,
   };
+}
+
+/** Waits for `promise` at most `ms` on the injected clock. */
+function firstOf(promise: Promise<unknown>, clock: Clock, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = clock.setTimeout(resolve, ms);
+    const done = () => {
+      clock.clearTimeout(timer);
+      resolve();
+    };
+    promise.then(done, done);
+  });
 }
 
 export type HaBridge = ReturnType<typeof createHaBridge>;
