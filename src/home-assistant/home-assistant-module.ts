@@ -39,8 +39,15 @@ export function createHomeAssistantModule(deps: HomeAssistantModuleDeps): Statio
     async start() {
       const client = deps.mqtt.client();
       if (!client) throw new Error("the MQTT module is not running");
-      bridge = createHaBridge({ ...deps, client });
-      await bridge.start();
+      const started = createHaBridge({ ...deps, client });
+      try {
+        await started.start();
+      } catch (err) {
+        // A module that fails to start is never stopped: undo its listeners here.
+        await started.stop();
+        throw err;
+      }
+      bridge = started;
       deps.logger.info("home assistant discovery on", { prefix: deps.prefix });
     },
     async stop() {
