@@ -31,6 +31,12 @@ import {
 } from "./core/index.ts";
 import { createDeviceService, type DeviceService, type Transport } from "./devices/index.ts";
 import { createDriversModule } from "./drivers/index.ts";
+import {
+  createHomeAssistantModule,
+  createIntegrationStore,
+  createIntegrationsModule,
+  homeAssistantWill,
+} from "./home-assistant/index.ts";
 import { createDeviceApiModule, createHostAllowList, createHttpModule } from "./http/index.ts";
 import { createIotWsModule } from "./iot-ws/index.ts";
 import type { Logger } from "./logging/index.ts";
@@ -93,7 +99,14 @@ export function createStation(config: StationConfig, platform: Platform, options
   /** The modules around the core, in start order. */
   function createModules({ database, auth, devices }: Core) {
     const child = (service: string) => logger.child({ service });
+    const homeAssistant = config.haDiscovery === "on";
+    const integrations = createIntegrationStore(database.db, clock);
     const mqtt = createMqttModule({
+      integrations: {
+        scope: { stationId: config.stationId, prefix: config.haPrefix },
+        authenticate: (username, password) => integrations.verify(username, password),
+      },
+      ...(homeAssistant ? { will: homeAssistantWill(config.stationId) } : {}),
       stationId: config.stationId,
       url: config.mqttUrl,
       host: config.host,
@@ -180,9 +193,29 @@ export function createStation(config: StationConfig, platform: Platform, options
       createMetricsModule({ auth, bus, uptimeMs: () => clock.now() - startedAt }),
       createSetupModule({ auth, dataDir: config.dataDir, clock, logger: child("setup") }),
       createAdminModule({ config, platform, version: VERSION, clock, startedAt, mqtt }),
+      createIntegrationsModule({
+        store: integrations,
+        homeAssistant: { enabled: homeAssistant, prefix: config.haPrefix },
+      }),
       // The listener: the modules above are ready before anyone connects, those below start after.
       http,
       mqtt,
+      // After mqtt: it publishes through the station's MQTT client, and stops before it.
+      ...(homeAssistant
+        ? [
+            createHomeAssistantModule({
+              stationId: config.stationId,
+              prefix: config.haPrefix,
+              version: VERSION,
+              mqtt,
+              db: database.db,
+              devices,
+              bus,
+              clock,
+              logger: child("home-assistant"),
+            }),
+          ]
+        : []),
     ];
     return { modules, http, mqtt };
   }

@@ -24,6 +24,9 @@ function aclFromDocs(): string {
   return block;
 }
 
+/** Home Assistant's account, as the ACL names it (`user homeassistant`). */
+const HA = { username: "homeassistant", password: "home-assistant-password" };
+
 /** The station's account, as the ACL names it (`user opengenie`). */
 const STATION = { username: "opengenie", password: "station-account-password" };
 
@@ -157,5 +160,53 @@ describe.skipIf(!mosquittoPath() || !mosquittoPasswdPath())("Mosquitto with docs
       (topics) => topics.length > 0,
     );
     expect(seen).toEqual([topic(a.credentials, "command")]);
+  }, 30_000);
+
+  test("Home Assistant's account sees discovery, commands a device through the station, and reaches no device topic", async () => {
+    const c = await addDevice(s, admin, "Lamp C", "light");
+    mosquitto.addUsers({ [c.device.id]: c.credentials.mqttPassword, [HA.username]: HA.password });
+    await eventually(
+      () => accepted(c.credentials),
+      (ok) => ok,
+    );
+    const simC = simFor(c.credentials, "light");
+    sims.push(simC);
+    await simC.start();
+    const ha = await eventually(
+      () =>
+        connectAsync(`mqtt://127.0.0.1:${mosquitto.port}`, { ...HA, reconnectPeriod: 0 }).catch(
+          () => undefined,
+        ),
+      (client) => client !== undefined,
+    );
+    cleanups.push(() => ha!.endAsync());
+    const latest = new Map<string, string>();
+    ha!.on("message", (t, payload) => latest.set(t, payload.toString()));
+    await ha!.subscribeAsync(["homeassistant/#", "opengenie/#", "station/#"], { qos: 1 });
+    const configTopic = [
+      ...(await eventually(
+        async () => [...latest.keys()],
+        (topics) => topics.some((t) => t.startsWith("homeassistant/light/") && t.includes(c.device.id)),
+      )),
+    ].find((t) => t.startsWith("homeassistant/light/") && t.includes(c.device.id))!;
+    const config = JSON.parse(latest.get(configTopic)!) as { command_topic: string; state_topic: string };
+    // A forged device command is dropped by the ACL; the command through the bridge arrives.
+    await ha!.publishAsync(
+      topic(c.credentials, "command"),
+      JSON.stringify({ action: "turn_off", requestId: "forged" }),
+      { qos: 1 },
+    );
+    await ha!.publishAsync(config.command_topic, JSON.stringify({ state: "ON", brightness: 40 }), { qos: 1 });
+    await eventually(
+      async () => simC.received.map((r) => r.command.action),
+      (actions) => actions.includes("set_brightness"),
+    );
+    expect(simC.received.map((r) => r.command.requestId)).not.toContain("forged");
+    await eventually(
+      async () => JSON.parse(latest.get(config.state_topic) ?? "{}") as { brightness?: number },
+      (state) => state.brightness === 40,
+    );
+    // `station/#` was granted by Mosquitto, but none of its messages were delivered.
+    expect([...latest.keys()].filter((t) => t.startsWith("station/"))).toEqual([]);
   }, 30_000);
 });

@@ -46,6 +46,7 @@ const expectedRoutes: Record<string, Access> = {
   "POST /api/setup": "public",
   "GET /api/station": "admin",
   "POST /api/doctor": "admin",
+  "GET /api/integrations": "admin",
   "GET /api/connections": "admin",
   "GET /api/device-types": "guest",
   "GET /api/devices": "guest",

@@ -9,7 +9,7 @@ import {
   type WatchedPage,
 } from "./helpers/browser.ts";
 import { addDevice } from "./helpers/devices.ts";
-import { startTestStation, type TestStation } from "./helpers/test-station.ts";
+import { cli, startTestStation, type TestStation } from "./helpers/test-station.ts";
 
 // The administration pages in the browser: users (a user added here can sign in, and is signed
 // out when removed), tokens shown once, station facts and diagnostics; none for a member.
@@ -84,8 +84,11 @@ describe.skipIf(!hasChromium)("web app: administration", () => {
     expect((await s.api("/api/devices", { token: secret })).status).toBe(401);
   }, 30_000);
 
-  test("the station page shows version, uptime, the MQTT address for firmware, cloud and connections", async () => {
+  test("the station page shows version, uptime, the MQTT address for firmware, cloud, integrations and connections", async () => {
+    expect((await cli(s.dataDir, ["integration", "add", "ha-test"])).code).toBe(0);
     await nav("Station").click();
+    await page.getByText("on, prefix homeassistant").waitFor();
+    await page.getByText(/MQTT user integration-ha-test/).waitFor();
     const mqttPort = String(s.info.mqttPort);
     await page.getByText(`127.0.0.1:${mqttPort}`).waitFor();
     await page.getByText("Version").waitFor();

@@ -5,6 +5,7 @@ import { backupCommand, restoreCommand } from "./commands/backup-command.ts";
 import { deviceCommand, devicesCommand } from "./commands/device-command.ts";
 import { doctorCommand } from "./commands/doctor-command.ts";
 import { driverCommand, driversCommand } from "./commands/driver-command.ts";
+import { integrationCommand, integrationsCommand } from "./commands/integration-command.ts";
 import { pairCommand } from "./commands/pair-command.ts";
 import { serveCommand } from "./commands/serve-command.ts";
 import { tokenCommand } from "./commands/token-command.ts";
@@ -28,6 +29,11 @@ const commands: Record<string, { run: Command; summary: string }> = {
   drivers: { run: driversCommand, summary: "list drivers and their devices [--json]" },
   automations: { run: automationsCommand, summary: "list automations [--json]" },
   automation: { run: automationCommand, summary: "automation run <id>: run an automation's actions now" },
+  integration: {
+    run: integrationCommand,
+    summary: "integration add|remove <name> [--json]: MQTT login for Home Assistant",
+  },
+  integrations: { run: integrationsCommand, summary: "list integration logins [--json]" },
   pair: { run: pairCommand, summary: "pair a new ESP32 over Bluetooth (interactive, or --address … --json)" },
   doctor: { run: doctorCommand, summary: "check the data dir, station, ports and Bluetooth [--json]" },
   backup: { run: backupCommand, summary: "backup --out <file>: database and identity in one file" },

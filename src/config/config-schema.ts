@@ -78,6 +78,12 @@ export const configSchema = z.object({
     .string()
     .refine(isTimeZone, "must be an IANA time zone such as Europe/Berlin or UTC")
     .optional(),
+  /** Home Assistant MQTT discovery (src/home-assistant, CONTRACT.md section 9). */
+  haDiscovery: z.enum(["on", "off"]).default("on"),
+  haPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, "MQTT topic levels of A-Z, a-z, 0-9, '_' and '-'")
+    .default("homeassistant"),
   logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
   logFormat: z.enum(["pretty", "json"]).optional(),
 });
@@ -114,6 +120,8 @@ export const configSources: Record<keyof ConfigInput, { flag?: string; env?: str
   modulesCommands: { env: "OPENGENIE_MODULES_COMMANDS" },
   driversTrustLoopback: { env: "OPENGENIE_DRIVERS_TRUST_LOOPBACK" },
   timeZone: { env: "OPENGENIE_TIMEZONE" },
+  haDiscovery: { env: "OPENGENIE_HA_DISCOVERY" },
+  haPrefix: { env: "OPENGENIE_HA_PREFIX" },
   logLevel: { env: "LOG_LEVEL" },
   logFormat: { env: "LOG_FORMAT" },
 };

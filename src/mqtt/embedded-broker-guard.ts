@@ -12,6 +12,12 @@ import {
   mayDevicePublish,
   mayDeviceSubscribe,
 } from "./mqtt-device-acl.ts";
+import {
+  INTEGRATION_USERNAME_PREFIX,
+  type IntegrationScope,
+  mayIntegrationPublish,
+  mayIntegrationSubscribe,
+} from "./mqtt-integration-acl.ts";
 
 export type { BrokerIdentity } from "./mqtt-client-sessions.ts";
 
@@ -23,6 +29,13 @@ export interface BrokerGuardDeps {
   sessions: Pick<ClientSessions, "claim" | "closed">;
   /** A device published a payload over the size limit (it is refused, and counted there). */
   onOversizedPublish?(deviceId: string): void;
+  /** Integration logins (`integration-<name>`); without it every such login is refused. */
+  integrations?: {
+    scope: IntegrationScope;
+    authenticate(username: string, password: string): Promise<boolean>;
+    /** A client id some device may use: an integration may not take it. */
+    isDeviceClientId(clientId: string): boolean;
+  };
 }
 
 export type RefusalKind = "connect" | "publish" | "subscribe";
@@ -70,12 +83,34 @@ function refusal(returnCode: number, reason: RefusalReason, message: string): Re
 export function createBrokerGuard(deps: BrokerGuardDeps): BrokerGuard {
   const { logger, stationId } = deps;
   // Client → deviceId. WeakMap, not cleared on socket close: aedes authorizes the last will
-  // after the socket is gone.
+  // after the socket is gone. Integration logins are kept apart, in `integrationClients`.
   const identities = new WeakMap<Client, string>();
+  const integrationClients = new WeakMap<Client, string>();
   const live = new Set<Client>();
   const counts = new Map<`${RefusalKind}:${RefusalReason}`, number>();
   const count = (kind: RefusalKind, reason: RefusalReason) =>
     counts.set(`${kind}:${reason}`, (counts.get(`${kind}:${reason}`) ?? 0) + 1);
+
+  /** An integration's login: any client id no device may use; the first login to use one owns it. */
+  async function identifyIntegration(client: Client, username: string, password: Buffer | undefined) {
+    const integrations = deps.integrations;
+    if (!integrations || !password || password.length === 0)
+      throw refusal(BAD_USERNAME_OR_PASSWORD, "bad_credentials", "wrong or revoked integration credential");
+    if (!client.id || integrations.isDeviceClientId(client.id))
+      throw refusal(NOT_AUTHORIZED, "client_id", "client id not allowed");
+    let ok: boolean;
+    try {
+      ok = await integrations.authenticate(username, password.toString("utf8"));
+    } catch (error) {
+      logger.error("mqtt integration authentication failed", { username, error });
+      throw refusal(SERVER_UNAVAILABLE, "auth_unavailable", "authentication unavailable");
+    }
+    if (!ok)
+      throw refusal(BAD_USERNAME_OR_PASSWORD, "bad_credentials", "wrong or revoked integration credential");
+    if (!deps.sessions.claim(client.id, { kind: "integration", name: username }))
+      throw refusal(NOT_AUTHORIZED, "client_id", "client id owned by another login");
+    return username;
+  }
 
   async function identify(client: Client, username: string | undefined, password: Buffer | undefined) {
     if (!username) throw refusal(BAD_USERNAME_OR_PASSWORD, "bad_credentials", "missing username");
@@ -101,9 +136,14 @@ export function createBrokerGuard(deps: BrokerGuardDeps): BrokerGuard {
   }
 
   const authenticate: BrokerHooks["authenticate"] = (client, username, password, done) => {
-    identify(client, username, password).then(
-      (deviceId) => {
-        identities.set(client, deviceId);
+    const integration = username?.startsWith(INTEGRATION_USERNAME_PREFIX) ?? false;
+    (integration
+      ? identifyIntegration(client, username!, password)
+      : identify(client, username, password)
+    ).then(
+      (id) => {
+        if (integration) integrationClients.set(client, id);
+        else identities.set(client, id);
         live.add(client);
         const gone = () => {
           live.delete(client);
@@ -126,6 +166,18 @@ export function createBrokerGuard(deps: BrokerGuardDeps): BrokerGuard {
   const MAX_DEVICE_PAYLOAD_BYTES = 64 * 1024;
 
   const authorizePublish: BrokerHooks["authorizePublish"] = (client, packet, done) => {
+    const integration = client ? integrationClients.get(client) : undefined;
+    if (integration !== undefined) {
+      const scope = deps.integrations!.scope;
+      if (packet.payload.length <= MAX_DEVICE_PAYLOAD_BYTES && mayIntegrationPublish(scope, packet.topic))
+        return done(null);
+      count("publish", packet.payload.length > MAX_DEVICE_PAYLOAD_BYTES ? "too_large" : "topic");
+      logger.warn("mqtt publish refused", { clientId: client?.id, integration, topic: packet.topic });
+      // Acknowledged and dropped, as for a device (see REFUSED_SINK_TOPIC).
+      packet.topic = REFUSED_SINK_TOPIC;
+      packet.retain = false;
+      return done(null);
+    }
     const deviceId = client ? identities.get(client) : undefined;
     const tooLarge = packet.payload.length > MAX_DEVICE_PAYLOAD_BYTES;
     const ownTopic = deviceId !== undefined && mayDevicePublish(stationId, deviceId, packet.topic);
@@ -151,6 +203,10 @@ export function createBrokerGuard(deps: BrokerGuardDeps): BrokerGuard {
     if (deviceId && mayDeviceSubscribe(stationId, deviceId, subscription.topic)) {
       return done(null, subscription);
     }
+    const integration = integrationClients.get(client) !== undefined;
+    if (integration && mayIntegrationSubscribe(deps.integrations!.scope, subscription.topic)) {
+      return done(null, subscription);
+    }
     count("subscribe", "topic");
     logger.warn("mqtt subscribe refused", { clientId: client.id, topic: subscription.topic });
     // A null subscription makes aedes answer SUBACK 0x80 instead of dropping the connection.
@@ -163,6 +219,8 @@ export function createBrokerGuard(deps: BrokerGuardDeps): BrokerGuard {
     if (packet.topic === REFUSED_SINK_TOPIC) return null;
     const deviceId = identities.get(client);
     if (deviceId !== undefined && !mayDeviceSubscribe(stationId, deviceId, packet.topic)) return null;
+    if (integrationClients.has(client) && !mayIntegrationSubscribe(deps.integrations!.scope, packet.topic))
+      return null;
     return packet;
   };
 

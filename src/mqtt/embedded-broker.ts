@@ -5,7 +5,12 @@
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import { Aedes } from "aedes";
 import type { Logger } from "../logging/index.ts";
-import { type BrokerGuard, createBrokerGuard, type RefusalCount } from "./embedded-broker-guard.ts";
+import {
+  type BrokerGuard,
+  type BrokerGuardDeps,
+  createBrokerGuard,
+  type RefusalCount,
+} from "./embedded-broker-guard.ts";
 import { createInProcessClient } from "./in-process-client.ts";
 import {
   type ClientSessionStats,
@@ -24,7 +29,10 @@ export interface EmbeddedBrokerDeps {
   stationId: string;
   authenticateDevice(deviceId: string, password: string): Promise<boolean>;
   /** A device published a payload over 64 KiB on its own topic (refused; the core counts it). */
-  onOversizedPublish?(deviceId: string): void;
+  onOversizedPublish?(
+    deviceId: string,
+  ): void /** Integration logins (Home Assistant): their scope and credential check. */;
+  integrations?: BrokerGuardDeps["integrations"];
 }
 
 export interface EmbeddedBrokerStats extends ClientSessionStats {

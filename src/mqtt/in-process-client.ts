@@ -65,7 +65,7 @@ export function createInProcessClient(aedes: () => Aedes | undefined): StationMq
         topic,
         payload: body,
         qos: options?.qos ?? 1,
-        retain: false,
+        retain: options?.retain ?? false,
         dup: false,
       } as PublishPacket;
       return new Promise<void>((resolve, reject) =>

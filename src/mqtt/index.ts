@@ -8,6 +8,13 @@ export {
 } from "./mqtt-device-acl.ts";
 export type { DeviceMessageHandler, MqttDeviceBridge } from "./mqtt-device-bridge.ts";
 export { createMqttDeviceBridge } from "./mqtt-device-bridge.ts";
+export type { IntegrationScope } from "./mqtt-integration-acl.ts";
+export {
+  bridgeBase,
+  INTEGRATION_USERNAME_PREFIX,
+  mayIntegrationPublish,
+  mayIntegrationSubscribe,
+} from "./mqtt-integration-acl.ts";
 export type { MqttModule, MqttModuleDeps } from "./mqtt-module.ts";
 export { createMqttModule } from "./mqtt-module.ts";
 export type { MqttService, MqttServiceDeps } from "./mqtt-service.ts";
@@ -29,6 +36,7 @@ export type { MqttUrl } from "./mqtt-url.ts";
 export { parseMqttUrl, redactMqttUrl } from "./mqtt-url.ts";
 export type {
   MessageHandler,
+  PublishOptions,
   StationMqttClient,
   StationMqttClientDeps,
   StatusHandler,

@@ -11,8 +11,11 @@ import { Readable } from "node:stream";
 import type { AedesPublishPacket, Client, Subscription } from "aedes";
 import aedesMemoryPersistence from "aedes-persistence";
 
-/** Who logged in: the station's own credential, or a device. */
-export type BrokerIdentity = { kind: "station" } | { kind: "device"; deviceId: string };
+/** Who logged in: the station's own credential, a device, or an integration (Home Assistant). */
+export type BrokerIdentity =
+  | { kind: "station" }
+  | { kind: "device"; deviceId: string }
+  | { kind: "integration"; name: string };
 
 export const MAX_STORED_SESSIONS_PER_DEVICE = 8;
 /** Per client id: QoS 1 commands waiting for an offline device, or unacknowledged. */
@@ -212,11 +215,7 @@ export function createClientSessions(deps: ClientSessionsDeps) {
     /** Records who logged in with a client id; false when another login owns it. */
     claim(clientId: string, identity: BrokerIdentity): boolean {
       const owner = owners.get(clientId);
-      const same =
-        owner === undefined ||
-        (owner.kind === "station"
-          ? identity.kind === "station"
-          : identity.kind === "device" && identity.deviceId === owner.deviceId);
+      const same = owner === undefined || JSON.stringify(owner) === JSON.stringify(identity);
       if (!same) return false;
       owners.set(clientId, identity);
       liveConnections.set(clientId, (liveConnections.get(clientId) ?? 0) + 1);

@@ -2,10 +2,18 @@ import { ConfigError } from "../config/index.ts";
 import type { EventBus, StationEvents } from "../core/index.ts";
 import type { DeviceService } from "../devices/index.ts";
 import type { StationModule } from "../station-module.ts";
+import type { IntegrationScope } from "./mqtt-integration-acl.ts";
 import { createMqttService, MqttPortInUseError, type MqttServiceDeps } from "./mqtt-service.ts";
+import type { StationMqttClient } from "./station-mqtt-client.ts";
 
-export interface MqttModuleDeps extends Omit<MqttServiceDeps, "devices" | "authenticateDevice"> {
+export interface MqttModuleDeps
+  extends Omit<MqttServiceDeps, "devices" | "authenticateDevice" | "integrations"> {
   devices: DeviceService;
+  /** Integration logins (`opengenie integration add`) on the embedded broker and what they may reach. */
+  integrations?: {
+    scope: IntegrationScope;
+    authenticate(username: string, password: string): Promise<boolean>;
+  };
   bus: EventBus<StationEvents>;
   /** The host devices are told to connect to (CONTRACT.md: station.json's mqttUrl). */
   advertisedHost: string;
@@ -20,14 +28,29 @@ export interface MqttModule extends StationModule {
   /** Where devices reach the broker; the port is known once started. */
   deviceAddress(): { host: string; port: number };
   readonly port: number;
+  readonly mode: "embedded" | "external";
+  /** The station's own MQTT client while the module runs (other modules publish through it). */
+  client(): StationMqttClient | undefined;
 }
 
 export function createMqttModule(deps: MqttModuleDeps): MqttModule {
   const { devices } = deps;
+  const { integrations, ...rest } = deps;
   const mqtt = createMqttService({
-    ...deps,
+    ...rest,
     devices,
     authenticateDevice: (id, password) => devices.registry.verifyCredential(id, password),
+    ...(integrations
+      ? {
+          integrations: {
+            ...integrations,
+            // `<deviceId>` or `<deviceId>-<suffix>` of a registered device stays that device's.
+            isDeviceClientId: (clientId: string) =>
+              devices.registry.get(clientId) !== undefined ||
+              devices.registry.get(clientId.split("-")[0]!) !== undefined,
+          },
+        }
+      : {}),
   });
   let offs: (() => void)[] = [];
   return {
@@ -86,6 +109,8 @@ export function createMqttModule(deps: MqttModuleDeps): MqttModule {
       },
     ],
     deviceAddress: () => ({ host: deps.advertisedHost, port: mqtt.port }),
+    mode: mqtt.mode,
+    client: () => mqtt.client(),
     get port() {
       return mqtt.port;
     },

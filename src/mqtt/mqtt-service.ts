@@ -1,6 +1,6 @@
 import { type Clock, MAX_TIMER_MS, type Service } from "../core/index.ts";
 import type { Logger } from "../logging/index.ts";
-import { createEmbeddedBroker, type EmbeddedBroker } from "./embedded-broker.ts";
+import { createEmbeddedBroker, type EmbeddedBroker, type EmbeddedBrokerDeps } from "./embedded-broker.ts";
 import {
   createMqttDeviceBridge,
   type DeviceMessageHandler,
@@ -20,7 +20,10 @@ export interface MqttServiceDeps {
   devices: DeviceMessageHandler;
   authenticateDevice(deviceId: string, password: string): Promise<boolean>;
   /** External mode: how long start() waits for the first connection before going on. */
-  firstConnectWaitMs?: number;
+  firstConnectWaitMs?: number /** The station client's retained last will on an external broker (the Home Assistant bridge). */;
+  will?: { topic: string; payload: string };
+  /** Integration logins on the embedded broker. */
+  integrations?: EmbeddedBrokerDeps["integrations"];
 }
 
 /** A port the embedded broker could not bind: the CLI turns it into the contract's one-line error. */
@@ -74,6 +77,7 @@ export function createMqttService(deps: MqttServiceDeps) {
           clock: deps.clock,
           // Keep trying for as long as the station runs; start() below waits only briefly.
           connectTimeoutMs: MAX_TIMER_MS,
+          ...(deps.will ? { will: deps.will } : {}),
         });
         client.onStatus((connected) =>
           logger.info(connected ? "connected to MQTT broker" : "MQTT broker connection lost"),
@@ -86,6 +90,7 @@ export function createMqttService(deps: MqttServiceDeps) {
           stationId: deps.stationId,
           authenticateDevice: deps.authenticateDevice,
           onOversizedPublish: (deviceId) => deps.devices.countDropped(deviceId, "size"),
+          ...(deps.integrations ? { integrations: deps.integrations } : {}),
         });
         try {
           port = (await broker.start()).port;
@@ -138,6 +143,8 @@ export function createMqttService(deps: MqttServiceDeps) {
       broker?.disconnectDevice(deviceId);
     },
     brokerStats: () => broker?.stats(),
+    /** The station's own client while running (in-process for the embedded broker). */
+    client: (): StationMqttClient | undefined => client,
   };
 }
 

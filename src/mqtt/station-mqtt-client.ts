@@ -26,6 +26,14 @@ export interface StationMqttClientDeps {
   /** How long start() waits for the first connection. Default 10 s. */
   connectTimeoutMs?: number;
   backoff?: BackoffOptions;
+  /** A retained last will the broker publishes if the connection drops without a DISCONNECT. */
+  will?: { topic: string; payload: string };
+}
+
+export interface PublishOptions {
+  qos?: 0 | 1;
+  /** Kept by the broker for later subscribers; an empty payload clears a retained message. */
+  retain?: boolean;
 }
 
 export type MessageHandler = (topic: string, payload: Buffer) => void;
@@ -42,7 +50,7 @@ export interface StationMqttClient {
   onStatus(handler: StatusHandler): () => void;
   /** Remembered and re-sent after reconnects; rejects if the broker refuses a topic. */
   subscribe(topics: string[]): Promise<void>;
-  publish(topic: string, payload: object | string, options?: { qos?: 0 | 1 }): Promise<void>;
+  publish(topic: string, payload: object | string, options?: PublishOptions): Promise<void>;
 }
 
 const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 30_000, jitter: 0.2 };
@@ -154,6 +162,7 @@ export function createStationMqttClient(deps: StationMqttClientDeps): StationMqt
       reconnectPeriod: 0, // reconnects come from onClose, with backoff and the injected clock
       resubscribe: false, // onConnect resubscribes only when the session was lost
       connectTimeout: 10_000,
+      ...(deps.will ? { will: { ...deps.will, qos: 1 as const, retain: true } } : {}),
       ...stores,
     });
     client = mqtt;
@@ -224,7 +233,7 @@ export function createStationMqttClient(deps: StationMqttClientDeps): StationMqt
     async publish(topic, payload, options) {
       if (!client) throw new Error("MQTT client not started");
       const body = typeof payload === "string" ? payload : JSON.stringify(payload);
-      await client.publishAsync(topic, body, { qos: options?.qos ?? 1 });
+      await client.publishAsync(topic, body, { qos: options?.qos ?? 1, retain: options?.retain ?? false });
     },
   };
 }

@@ -245,6 +245,8 @@ export {
 } from "./driver-frames.ts";
 export type { ErrorBody, ErrorCode } from "./errors.ts";
 export { errorBodySchema, errorStatus } from "./errors.ts";
+export type { IntegrationList } from "./integrations.ts";
+export { integrationListSchema } from "./integrations.ts";
 export type {
   ModuleEvent,
   ModuleIdentity,

@@ -151,6 +151,27 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0007_integrations": {
+    async up(db: Kysely<unknown>) {
+      // MQTT logins for integrations such as Home Assistant on the embedded broker
+      // (src/home-assistant, docs/home-assistant.md): the password is stored hashed only.
+      await db.schema
+        .createTable("integrations")
+        .addColumn("name", "text", (c) => c.primaryKey())
+        .addColumn("username", "text", (c) => c.notNull().unique())
+        .addColumn("credential_hash", "text", (c) => c.notNull())
+        .addColumn("created_at", "integer", (c) => c.notNull())
+        .execute();
+      // Every Home Assistant discovery config the station has published (retained), so configs
+      // of devices deleted while it was stopped are cleared at the next start.
+      await db.schema
+        .createTable("ha_discovery")
+        .addColumn("topic", "text", (c) => c.primaryKey())
+        .addColumn("device_id", "text", (c) => c.notNull())
+        .addColumn("published_at", "integer", (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 export const inCodeMigrations: MigrationProvider = {

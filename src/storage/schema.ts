@@ -86,6 +86,10 @@ export interface Database {
     claimed_at: number | null;
     updated_at: number;
   };
+  /** Integration MQTT logins (migration 0007_integrations). */
+  integrations: { name: string; username: string; credential_hash: string; created_at: number };
+  /** Home Assistant discovery configs published (retained), per device (0007_integrations). */
+  ha_discovery: { topic: string; device_id: string; published_at: number };
 }
 
 export type UserRow = Selectable<Database["users"]>;

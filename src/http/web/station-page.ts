@@ -2,7 +2,7 @@
  * The station (admin): version, uptime, the MQTT address firmware authors put in devices,
  * remote access, the cloud link, and who is connected right now.
  */
-import { stationInfoSchema } from "../../protocol/index.ts";
+import { integrationListSchema, stationInfoSchema } from "../../protocol/index.ts";
 import type { CloudStatus, ConnectionInfo } from "./admin-types.ts";
 import { api, messageOf } from "./api.ts";
 import { ago, h } from "./dom.ts";
@@ -38,7 +38,12 @@ export const stationPage: Page = {
       { class: "card", "aria-labelledby": "conn-h" },
       h("h3", { id: "conn-h" }, "Connections"),
     );
-    view.append(h("h2", {}, "Station"), info, cloud, conns);
+    const integrations = h(
+      "section",
+      { class: "card", "aria-labelledby": "integrations-h" },
+      h("h3", { id: "integrations-h" }, "Home Assistant and integrations"),
+    );
+    view.append(h("h2", {}, "Station"), info, cloud, integrations, conns);
     const fail = (box: HTMLElement) => (err: unknown) =>
       box.append(h("p", { class: "error" }, messageOf(err)));
 
@@ -55,6 +60,31 @@ export const stationPage: Page = {
         ]),
       );
     }, fail(info));
+
+    api("/api/integrations", { schema: integrationListSchema }).then((list) => {
+      const ha = list.homeAssistant;
+      integrations.append(
+        pairs([["Home Assistant discovery", ha.enabled ? `on, prefix ${ha.prefix}` : "off"]]),
+        list.integrations.length
+          ? h(
+              "ul",
+              { class: "rows" },
+              ...list.integrations.map((i) =>
+                h(
+                  "li",
+                  {},
+                  `${i.name}`,
+                  h("small", { class: "muted" }, ` · MQTT user ${i.username}, added ${ago(i.createdAt)}`),
+                ),
+              ),
+            )
+          : h(
+              "p",
+              { class: "muted" },
+              "No integration logins. Make one with: opengenie integration add <name>",
+            ),
+      );
+    }, fail(integrations));
 
     api<CloudStatus>("/api/cloud/status").then((c) => {
       const state = !c.configured ? "not configured" : c.connected ? "connected" : "not connected";
