@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
 import type { SimulatedDevice } from "../firmware-sim/index.ts";
 import type { DeviceType } from "../src/protocol/index.ts";
-import { automationService, createAutomation, getAutomation, runs } from "./helpers/automations.ts";
+import { createAutomation, getAutomation, runs } from "./helpers/automations.ts";
 import {
   checkPage,
   hasChromium,
@@ -12,6 +12,7 @@ import {
   type WatchedPage,
 } from "./helpers/browser.ts";
 import { addDevice, eventually, getDevice, simFor } from "./helpers/devices.ts";
+import { readMetric } from "./helpers/metrics.ts";
 import { startTestStation, type TestStation } from "./helpers/test-station.ts";
 
 // Issue 16's web page: an admin builds "when the PIR sees motion, turn the light on" in the
@@ -126,12 +127,12 @@ describe.skipIf(!hasChromium)("web app: automations", () => {
     await row.getByText("Disabled", { exact: true }).waitFor();
     expect((await getAutomation(s, admin, automationId)).enabled).toBe(false);
 
-    const started = automationService(s).counters.runs;
+    const started = await readMetric(s, "opengenie_automation_runs_total");
     await pir.sim.publishState({ motion: false });
     await reported(pir.id, "motion", false);
     await pir.sim.publishState({ motion: true });
     await reported(pir.id, "motion", true);
-    expect(automationService(s).counters.runs).toBe(started);
+    expect(await readMetric(s, "opengenie_automation_runs_total")).toBe(started);
     expect(await runs(s, admin, automationId)).toHaveLength(1);
     expect(light.sim.received.map((r) => r.command.action)).toEqual(["turn_on"]);
   }, 30_000);
