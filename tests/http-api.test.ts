@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { gunzipSync } from "node:zlib";
 import { startTestStation, type TestStation } from "./helpers/test-station.ts";
 
 let s: TestStation;
@@ -47,6 +48,29 @@ describe("health and routing", () => {
     const script = await s.api("/app.js");
     expect(script.status).toBe(200);
     expect(await script.text()).toContain("Sign in");
+  });
+
+  test("the web app is served gzipped to browsers that take it, and revalidated by ETag", async () => {
+    const plain = await fetch(`${s.url}/app.js`, { headers: { "accept-encoding": "identity" } });
+    expect(plain.headers.get("content-encoding")).toBeNull();
+    const body = await plain.text();
+    const etag = plain.headers.get("etag");
+    expect(etag).toMatch(/^"[\w-]+"$/);
+    const gzipped = await fetch(`${s.url}/app.js`, {
+      headers: { "accept-encoding": "gzip, deflate, br" },
+      decompress: false,
+    } as RequestInit);
+    expect(gzipped.headers.get("content-encoding")).toBe("gzip");
+    expect(gzipped.headers.get("vary")).toBe("accept-encoding");
+    const bytes = new Uint8Array(await gzipped.arrayBuffer());
+    expect(bytes.length).toBeLessThan(body.length / 2);
+    expect(gunzipSync(bytes).toString("utf8")).toBe(body);
+    const again = await fetch(`${s.url}/app.js`, { headers: { "if-none-match": etag ?? "" } });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe("");
+    const page = await fetch(`${s.url}/`, { headers: { "if-none-match": etag ?? "" } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-security-policy")).toContain("script-src 'self'");
   });
 
   test("OpenAPI 3.1 document is generated from the route schemas (for signed-in users)", async () => {

@@ -58,6 +58,6 @@ export function createFrontDoor<T>(deps: FrontDoorDeps<T>) {
     if (path.startsWith("/ws") || path === "/driver") {
       return new StationError("NOT_FOUND", `no WebSocket endpoint at ${path}`).toResponse();
     }
-    return webAppResponse(deps.webApp, path);
+    return webAppResponse(deps.webApp, path, request.headers);
   };
 }

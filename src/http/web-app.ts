@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import { gzipSync } from "node:zlib";
 import type { EmbeddedFiles } from "../platform/index.ts";
 
 /** The web app's files, which the executable carries (`platform.embedded`). */
@@ -32,17 +34,50 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join("; ");
 
-export function webAppResponse(files: WebAppFiles, path: string): Response {
-  if (path === "/app.js") {
-    return new Response(files.webAppScript, {
-      headers: { ...common, "content-type": "text/javascript; charset=utf-8" },
-    });
+/** One file as served: its bytes, gzipped once, and an ETag, made on the first request. */
+interface Prepared {
+  body: Uint8Array<ArrayBuffer>;
+  gzipped: Uint8Array<ArrayBuffer>;
+  etag: string;
+}
+const prepared = new WeakMap<WebAppFiles, { html: Prepared; script: Prepared }>();
+
+function prepare(text: string): Prepared {
+  const body = new TextEncoder().encode(text);
+  return {
+    body,
+    gzipped: new Uint8Array(gzipSync(body, { level: 9 })),
+    etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`,
+  };
+}
+
+/**
+ * The page or the script. Revalidated on every load (`no-cache`), answered 304 when the ETag
+ * still matches, and gzipped for browsers that take it: a phone on a weak Wi-Fi fetches the
+ * script (about 165 KB) as about 50 KB, and after an upgrade never runs a stale one.
+ */
+export function webAppResponse(files: WebAppFiles, path: string, requestHeaders?: Headers): Response {
+  let both = prepared.get(files);
+  if (!both) {
+    both = { html: prepare(files.webAppHtml), script: prepare(files.webAppScript) };
+    prepared.set(files, both);
   }
-  return new Response(files.webAppHtml, {
-    headers: {
-      ...common,
-      "content-type": "text/html; charset=utf-8",
-      "content-security-policy": CONTENT_SECURITY_POLICY,
-    },
-  });
+  const isScript = path === "/app.js";
+  const file = isScript ? both.script : both.html;
+  const headers: Record<string, string> = {
+    ...common,
+    etag: file.etag,
+    vary: "accept-encoding",
+    ...(isScript
+      ? { "content-type": "text/javascript; charset=utf-8" }
+      : { "content-type": "text/html; charset=utf-8", "content-security-policy": CONTENT_SECURITY_POLICY }),
+  };
+  const ifNoneMatch = requestHeaders?.get("if-none-match");
+  if (ifNoneMatch?.split(",").some((tag) => tag.trim() === file.etag)) {
+    return new Response(null, { status: 304, headers });
+  }
+  if (/\bgzip\b/.test(requestHeaders?.get("accept-encoding") ?? "")) {
+    return new Response(file.gzipped, { headers: { ...headers, "content-encoding": "gzip" } });
+  }
+  return new Response(file.body, { headers });
 }
