@@ -24,7 +24,10 @@ export async function openJsonSocket(url: string, options: { acceptSuperjson?: b
     if (options.acceptSuperjson && typeof frame.type !== "string" && "json" in frame)
       frame = superjson.deserialize(frame as unknown as Parameters<typeof superjson.deserialize>[0]);
     if (typeof frame.type !== "string") problems.push(`not a plain JSON event: ${String(event.data)}`);
-    const schema = moduleServerEventData[frame.type as keyof typeof moduleServerEventData];
+    // Own keys only: a routed event may be named like an Object.prototype member ("toString").
+    const schema = Object.hasOwn(moduleServerEventData, frame.type)
+      ? moduleServerEventData[frame.type as keyof typeof moduleServerEventData]
+      : undefined;
     const parsed = schema?.safeParse(frame.data);
     if (
       parsed &&

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { describeEvent, powerIsOn, readings } from "./device-state.ts";
+import { describeEvent, powerIsOn, readings, typeHeading } from "./device-state.ts";
 
 test("power reads as CONTRACT.md section 3 spells it: 'on'/'off' and true/false mean the same", () => {
   expect([powerIsOn("on"), powerIsOn(true)]).toEqual([true, true]);
@@ -27,4 +27,10 @@ test("history lines say what happened, with either spelling of power", () => {
   expect(describeEvent("state", { power: true })).toBe("State: power on");
   expect(describeEvent("state", { power: "off", brightness: 3 })).toBe("State: power off, brightness 3");
   expect(describeEvent("status", { online: false })).toBe("Went offline");
+});
+
+test("a device type named like an Object member gets its own heading, not the member", () => {
+  expect(typeHeading("light")).toBe("Lights");
+  expect(typeHeading("constructor")).toBe("Constructor");
+  expect(typeHeading("toString")).toBe("ToString");
 });

@@ -50,7 +50,7 @@ export function typeHeading(type: string): string {
     pir: "Motion sensors",
     climate: "Climate",
   };
-  return known[type] ?? capitalize(type);
+  return Object.hasOwn(known, type) ? (known[type] as string) : capitalize(type);
 }
 
 /** What an event in a device's history says, in a line. */
