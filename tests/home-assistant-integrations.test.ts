@@ -81,6 +81,32 @@ describe("integration logins", () => {
     ]);
     expect(list.stdout).not.toContain("password");
   });
+
+  test("an integration login keeps at most 8 stored sessions, like a device: the oldest goes", async () => {
+    const url = `mqtt://127.0.0.1:${s.info.mqttPort}`;
+    const session = async (clientId: string) => {
+      const client = connect(url, { clientId, clean: false, reconnectPeriod: 0, ...login });
+      const connack = await new Promise<{ sessionPresent: boolean }>((resolve, reject) => {
+        client.once("connect", resolve);
+        client.once("error", reject);
+      });
+      return { client, sessionPresent: connack.sessionPresent };
+    };
+    for (let i = 1; i <= 12; i++) {
+      const { client } = await session(`ha-stored-${i}`);
+      await client.subscribeAsync("homeassistant/#", { qos: 1 });
+      await client.endAsync();
+    }
+    const oldest = await session("ha-stored-1");
+    expect(oldest.sessionPresent).toBe(false);
+    await oldest.client.endAsync(true);
+    const newest = await session("ha-stored-12");
+    expect(newest.sessionPresent).toBe(true);
+    await newest.client.endAsync(true);
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    const stored = Number(/^opengenie_mqtt_stored_sessions (\d+)$/m.exec(metrics)?.[1]);
+    expect(stored).toBeLessThanOrEqual(8);
+  });
 });
 
 test("a Home Assistant command reaches a /ws/iot device through the device core too", async () => {

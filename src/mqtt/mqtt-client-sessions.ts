@@ -1,6 +1,6 @@
 /**
  * Who owns each MQTT client id on the embedded broker, and how much a session may keep:
- * at most 8 stored sessions per device and a bounded queue per client id (issue 9, finding 4:
+ * at most 8 stored sessions per device (and per integration login) and a bounded queue per client id (issue 9, finding 4:
  * 1,000 `<deviceId>-<random>` persistent sessions × 1,000 commands added 180 MiB).
  *
  * aedes keeps sessions in its persistence; `persistence` here wraps aedes' own in-memory one,
@@ -71,7 +71,10 @@ export function createClientSessions(deps: ClientSessionsDeps) {
   // id is a prefix of another's (`a` vs `a-b`) cannot take over that session or its queue.
   const owners = new Map<string, BrokerIdentity>();
   const liveConnections = new Map<string, number>();
-  /** deviceId → its stored sessions' client ids, least recently used first. */
+  /**
+   * deviceId (or `integration:<name>`) → its stored sessions' client ids, least recently used
+   * first: an integration login, which may pick any client id no device uses, is capped too.
+   */
   const storedByDevice = new Map<string, Set<string>>();
   const outgoing = new Map<string, Packet[]>();
   const counts = { evictedSessions: 0, droppedQueuedMessages: 0 };
@@ -80,9 +83,15 @@ export function createClientSessions(deps: ClientSessionsDeps) {
     const owner = owners.get(clientId);
     return owner?.kind === "device" ? owner.deviceId : undefined;
   };
+  /** Whose stored sessions a client id counts toward: its device's, or its integration login's. */
+  const storeGroupOf = (clientId: string) => {
+    const owner = owners.get(clientId);
+    if (owner?.kind === "device") return owner.deviceId;
+    return owner?.kind === "integration" ? `integration:${owner.name}` : undefined;
+  };
   const isStored = (clientId: string) => {
-    const deviceId = deviceOf(clientId);
-    return deviceId !== undefined && (storedByDevice.get(deviceId)?.has(clientId) ?? false);
+    const group = storeGroupOf(clientId);
+    return group !== undefined && (storedByDevice.get(group)?.has(clientId) ?? false);
   };
 
   /** Forgets who owned an id once nothing is left to take over: no connection, no stored session. */
@@ -98,7 +107,7 @@ export function createClientSessions(deps: ClientSessionsDeps) {
 
   /** Marks a device's session as stored and most recently used; past the cap the oldest goes. */
   function remember(clientId: string) {
-    const deviceId = deviceOf(clientId);
+    const deviceId = storeGroupOf(clientId);
     if (deviceId === undefined) return;
     const stored = storedByDevice.get(deviceId) ?? new Set<string>();
     storedByDevice.set(deviceId, stored);
@@ -116,7 +125,7 @@ export function createClientSessions(deps: ClientSessionsDeps) {
   }
 
   function forget(clientId: string) {
-    const deviceId = deviceOf(clientId);
+    const deviceId = storeGroupOf(clientId);
     const stored = deviceId === undefined ? undefined : storedByDevice.get(deviceId);
     stored?.delete(clientId);
     if (stored?.size === 0) storedByDevice.delete(deviceId!);
