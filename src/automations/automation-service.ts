@@ -32,6 +32,8 @@ function publicView({ lastFired: _lastFired, ...a }: StoredAutomation): Automati
 export function createAutomationService(deps: AutomationServiceDeps) {
   const { clock, bus, store, devices, zone, logger } = deps;
   const automations = new Map<string, StoredAutomation>();
+  /** Creates past the cap check whose insert has not finished yet. */
+  let creating = 0;
   /** Each device's state as last seen, so `device_state` triggers fire on a crossing only. */
   const lastState = new Map<string, Record<string, unknown>>();
   let offs: (() => void)[] = [];
@@ -155,7 +157,9 @@ export function createAutomationService(deps: AutomationServiceDeps) {
     get: (id: string) => publicView(require(id)),
     async create(input: AutomationInput): Promise<Automation> {
       await validateDefinition(input, devices);
-      if (automations.size >= MAX_AUTOMATIONS) {
+      // Counted with the creates still being stored: the check and the insert are apart by an
+      // await, and concurrent creates at the cap must not all pass it.
+      if (automations.size + creating >= MAX_AUTOMATIONS) {
         throw new StationError(
           "CONFLICT",
           `a station keeps at most ${MAX_AUTOMATIONS} automations; delete one first`,
@@ -169,7 +173,12 @@ export function createAutomationService(deps: AutomationServiceDeps) {
         updatedAt: now,
         lastFired: {},
       };
-      await store.insert(a);
+      creating++;
+      try {
+        await store.insert(a);
+      } finally {
+        creating--;
+      }
       automations.set(a.id, a);
       schedule(a);
       return publicView(a);
