@@ -1,7 +1,6 @@
 import { hostname } from "node:os";
 import { createAdminModule } from "./admin/index.ts";
 import {
-  type AuthService,
   createAuthService,
   createLoginRateLimiter,
   createPasswordCheckGate,
@@ -21,7 +20,6 @@ import {
   writeRunFile,
 } from "./config/index.ts";
 import {
-  type Clock,
   createEventBus,
   createLifecycle,
   createSystemClock,
@@ -29,7 +27,7 @@ import {
   type StationEvents,
   withDeadline,
 } from "./core/index.ts";
-import { createDeviceService, type DeviceService, type Transport } from "./devices/index.ts";
+import { createDeviceService, type Transport } from "./devices/index.ts";
 import { createDriversModule } from "./drivers/index.ts";
 import {
   createHomeAssistantModule,
@@ -39,45 +37,17 @@ import {
 } from "./home-assistant/index.ts";
 import { createDeviceApiModule, createHostAllowList, createHttpModule } from "./http/index.ts";
 import { createIotWsModule } from "./iot-ws/index.ts";
-import type { Logger } from "./logging/index.ts";
 import { createMetricsModule } from "./metrics/index.ts";
 import { createModuleHubModule } from "./modules/index.ts";
 import { createMqttModule } from "./mqtt/index.ts";
 import type { Platform } from "./platform/index.ts";
 import { createSetupModule } from "./setup/index.ts";
 import type { StationContext, StationModule } from "./station-module.ts";
-import { openDatabase, type StationDatabase } from "./storage/index.ts";
+import type { Core, Running, StationOptions } from "./station-parts.ts";
+import { openDatabase } from "./storage/index.ts";
 import { VERSION } from "./version.ts";
 import { createAppSocketsModule } from "./ws/index.ts";
 
-export interface StationOptions {
-  logger: Logger;
-  /** This process's id, recorded in station.json (the caller owns the process). */
-  pid: number;
-  clock?: Clock;
-  /** Grace period announced to apps in the shutdown notice. */
-  shutdownGraceMs?: number;
-}
-
-/** The core every module builds on: storage, accounts and the device core. */
-interface Core {
-  database: StationDatabase;
-  auth: AuthService;
-  devices: DeviceService;
-}
-
-/** What has been started so far, so a failed start stops exactly that. */
-interface Running {
-  database: StationDatabase;
-  devices?: DeviceService;
-  modules: readonly StationModule[];
-}
-
-/**
- * The composition root, the only place services are constructed and wired (STYLE.md,
- * docs/architecture.md): the core, then a plain list of station modules, started in order and
- * stopped in reverse. A new transport or consumer is one line in that list.
- */
 export function createStation(config: StationConfig, platform: Platform, options: StationOptions) {
   const { logger, pid } = options;
   const clock = options.clock ?? createSystemClock();
@@ -307,4 +277,5 @@ export function createStation(config: StationConfig, platform: Platform, options
   };
 }
 
+export type { StationOptions } from "./station-parts.ts";
 export type Station = ReturnType<typeof createStation>;
