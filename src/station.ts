@@ -10,6 +10,7 @@ import {
 import { createAutomationsModule } from "./automations/index.ts";
 import { createProvisioningModule } from "./ble/index.ts";
 import { createCloudModule } from "./cloud/index.ts";
+import { createClusterModule } from "./cluster/index.ts";
 import {
   createInstanceLock,
   describeRun,
@@ -58,6 +59,8 @@ export function createStation(config: StationConfig, platform: Platform, options
   const lifecycle = createLifecycle<StationContext>(logger);
   const instanceLock = createInstanceLock(config.dataDir, pid);
   let running: Running | undefined;
+  // The presence sweep and event pruning run on one instance of the station (docs/scale-out.md).
+  let leader = () => true;
   let runInfo: RunInfo | undefined;
   let stopping: Promise<void> | undefined;
   // A module may ask the process to exit with a code (the cloud's station_reset); bin/ does it.
@@ -78,6 +81,7 @@ export function createStation(config: StationConfig, platform: Platform, options
       },
       ...(homeAssistant ? { will: homeAssistantWill(config.stationId) } : {}),
       stationId: config.stationId,
+      instanceId: config.instanceId,
       url: config.mqttUrl,
       host: config.host,
       port: config.mqttPort,
@@ -87,6 +91,17 @@ export function createStation(config: StationConfig, platform: Platform, options
       bus,
       devices,
     });
+    const cluster = createClusterModule({
+      ...config,
+      db: database.db,
+      bus,
+      devices,
+      auth,
+      mqtt,
+      clock,
+      logger,
+    });
+    leader = () => cluster.leader;
     const http = createHttpModule({
       platform,
       host: config.host,
@@ -103,6 +118,7 @@ export function createStation(config: StationConfig, platform: Platform, options
         status: "ok",
         version: VERSION,
         stationId: config.stationId,
+        instanceId: config.instanceId,
         uptimeMs: clock.now() - startedAt,
         storage: devices.writer.status(),
       }),
@@ -158,6 +174,7 @@ export function createStation(config: StationConfig, platform: Platform, options
         bus,
         clock,
         logger: child("automations"),
+        cluster: { remoteFact: () => cluster.applyingRemoteFact, leader: () => cluster.leader },
         ...(config.timeZone ? { timeZone: config.timeZone } : {}),
       }),
       createMetricsModule({ auth, bus, uptimeMs: () => clock.now() - startedAt }),
@@ -170,6 +187,8 @@ export function createStation(config: StationConfig, platform: Platform, options
       // The listener: the modules above are ready before anyone connects, those below start after.
       http,
       mqtt,
+      // After mqtt: facts to and from the station's other instances go through its client.
+      cluster,
       // After mqtt: it publishes through the station's MQTT client, and stops before it.
       ...(homeAssistant
         ? [
@@ -211,6 +230,7 @@ export function createStation(config: StationConfig, platform: Platform, options
       clock,
       bus,
       logger: logger.child({ service: "devices" }),
+      leader: () => leader(),
     });
     await devices.start();
     running.devices = devices;

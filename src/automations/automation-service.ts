@@ -19,6 +19,12 @@ export const MAX_AUTOMATIONS = 256;
 export interface AutomationServiceDeps extends Omit<RunnerDeps, "suspend" | "devices"> {
   devices: DeviceService;
   zone: Zone;
+  /**
+   * Several instances of one station (docs/scale-out.md): device-triggered runs happen on the
+   * instance that processed the message (not on a fact another instance relayed), time
+   * triggers on the leader only.
+   */
+  cluster?: { remoteFact(): boolean; leader(): boolean };
 }
 
 function publicView({ lastFired: _lastFired, ...a }: StoredAutomation): Automation {
@@ -47,6 +53,7 @@ export function createAutomationService(deps: AutomationServiceDeps) {
     fire(id, index, scheduledAt, firedThrough) {
       const a = automations.get(id);
       if (!a?.enabled) return;
+      if (deps.cluster && !deps.cluster.leader()) return;
       a.lastFired = { ...a.lastFired, [String(index)]: firedThrough };
       store.saveLastFired(id, a.lastFired).catch((err) => logger.error("saving a fire time failed", { err }));
       fireIfConditions(a, { type: "time", scheduledAt });
@@ -76,6 +83,7 @@ export function createAutomationService(deps: AutomationServiceDeps) {
 
   /** Each enabled automation with a matching trigger runs once per event. */
   function dispatch(deviceId: string, match: (t: Automation["triggers"][number]) => RunTrigger | undefined) {
+    if (deps.cluster?.remoteFact()) return;
     for (const a of automations.values()) {
       for (const t of a.triggers) {
         if (t.type === "time" || t.deviceId !== deviceId) continue;

@@ -20,6 +20,8 @@ export interface AutomationsModuleDeps {
   /** Loop protection's limit (tests lower it). */
   maxRunsPerMinute?: number;
   commandWaitMs?: number;
+  /** Where runs happen when several instances form the station (docs/scale-out.md). */
+  cluster?: { remoteFact(): boolean; leader(): boolean };
 }
 
 /**
@@ -37,6 +39,7 @@ export function createAutomationsModule(deps: AutomationsModuleDeps) {
     zone,
     ...(deps.maxRunsPerMinute ? { maxRunsPerMinute: deps.maxRunsPerMinute } : {}),
     ...(deps.commandWaitMs ? { commandWaitMs: deps.commandWaitMs } : {}),
+    ...(deps.cluster ? { cluster: deps.cluster } : {}),
   });
   const counter = (name: string, help: string, read: () => number) => ({
     name,

@@ -52,6 +52,11 @@ export const configSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, '-' and '_' only (MQTT topic segment)")
     .optional(),
   jwtSecret: z.string().min(32, "must be at least 32 characters").optional(),
+  /** This process among several forming one station (docs/scale-out.md); unset = generated once per data dir. */
+  instanceId: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, '-' and '_' only (MQTT topic segment)")
+    .optional(),
   remoteAccess: z.enum(["on", "off"]).default("on"),
   cloudUrl: z
     .string()
@@ -92,8 +97,12 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type ParsedConfig = z.infer<typeof configSchema>;
 
 /** What the station runs with once the data dir has given it an id and a secret. */
-export type StationConfig = Omit<ParsedConfig, "stationId" | "jwtSecret" | "advertiseHost" | "logFormat"> & {
+export type StationConfig = Omit<
+  ParsedConfig,
+  "stationId" | "jwtSecret" | "instanceId" | "advertiseHost" | "logFormat"
+> & {
   stationId: string;
+  instanceId: string;
   jwtSecret: string;
   advertiseHost: string;
   logFormat: "pretty" | "json";
@@ -109,6 +118,7 @@ export const configSources: Record<keyof ConfigInput, { flag?: string; env?: str
   advertiseHost: { flag: "advertise-host", env: "OPENGENIE_ADVERTISE_HOST" },
   stationId: { env: "OPENGENIE_STATION_ID" },
   jwtSecret: { env: "OPENGENIE_JWT_SECRET" },
+  instanceId: { flag: "instance-id", env: "OPENGENIE_INSTANCE_ID" },
   remoteAccess: { env: "OPENGENIE_REMOTE_ACCESS" },
   cloudUrl: { env: "OPENGENIE_CLOUD_URL" },
   cloudClaimSecret: { env: "OPENGENIE_CLOUD_CLAIM_SECRET" },

@@ -80,10 +80,15 @@ export function completeConfig(parsed: ParsedConfig, isTTY: boolean): StationCon
   const jwtSecret =
     parsed.jwtSecret ??
     persisted(parsed.dataDir, "jwt-secret", () => randomBytes(32).toString("base64url"), true);
+  // Per data dir, not per station: each of several instances of one station keeps its own.
+  const instanceId =
+    parsed.instanceId ??
+    persisted(parsed.dataDir, "instance-id", () => `in-${randomBytes(6).toString("hex")}`, false);
   return {
     ...parsed,
     stationId,
     jwtSecret,
+    instanceId,
     advertiseHost: parsed.advertiseHost ?? lanIPv4() ?? "127.0.0.1",
     logFormat: parsed.logFormat ?? (isTTY ? "pretty" : "json"),
   };

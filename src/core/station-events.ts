@@ -18,6 +18,9 @@ export interface StationEvents extends Record<string, unknown> {
   "device.state": PushData<"device.state">;
   "device.status": PushData<"device.status">;
   "device.event": PushData<"device.event">;
+  /** A device's `command/result`, processed and stored here (other instances settle `?wait` with it). */
+  "device.command_result": { deviceId: string; requestId: string; ok: boolean; error?: string };
+  "device.renamed": { deviceId: string; name: string };
   /** A device seen by the BLE scan that can be paired. */
   "provisioning.candidate": PushData<"provisioning.candidate">;
   /** How a pairing ended: joined (`ok`), or why not. */

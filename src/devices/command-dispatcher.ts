@@ -111,6 +111,14 @@ export function createCommandDispatcher(deps: DispatcherDeps) {
         { requestId: result.requestId, ok: result.ok, error: result.error },
         clock.now(),
       );
+      this.settle(deviceId, result);
+    },
+
+    /**
+     * Completes a waiting command without storing anything: the result another instance of the
+     * station processed (and stored) settles a `?wait` issued here (docs/scale-out.md).
+     */
+    settle(deviceId: string, result: { requestId: string; ok: boolean; error?: string }) {
       const p = pending.get(result.requestId);
       if (!p || p.deviceId !== deviceId) return;
       pending.delete(result.requestId);

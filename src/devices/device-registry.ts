@@ -170,6 +170,18 @@ export function createDeviceRegistry(deps: RegistryDeps) {
       const d = await this.require(id);
       await db.updateTable("devices").set({ name }).where("id", "=", id).execute();
       d.name = name;
+      bus.emit("device.renamed", { deviceId: id, name });
+      return d;
+    },
+
+    /** Another instance of the station added or changed a device and stored it: read it again. */
+    reload: (id: string) => loadOne(id),
+
+    /** Another instance removed a device (and its rows): forget it here, writing nothing. */
+    async forget(id: string): Promise<LiveDevice | undefined> {
+      const d = devices.get(id);
+      devices.delete(id);
+      await writer.forgetDevice(id);
       return d;
     },
 

@@ -21,6 +21,8 @@ export interface DeviceServiceDeps {
   logger: Logger;
   writer?: BatchedWriter;
   sweepMs?: number;
+  /** False on all but one of several instances of a station: the sweep and pruning run there. */
+  leader?: () => boolean;
 }
 
 const EVENT_RETENTION_MS = 30 * 86_400_000;
@@ -48,6 +50,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
 
   /** The event log is a rolling window, so a Pi's SD card never fills with history. */
   function pruneEvents() {
+    if (deps.leader && !deps.leader()) return;
     try {
       deps.runBatch([
         { sql: "DELETE FROM events WHERE at < ?", rows: [[clock.now() - EVENT_RETENTION_MS]] },
@@ -109,6 +112,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
         logger.warn("dropped device messages", { deviceId, droppedSinceLastLine: last.suppressed });
       dropLogs.delete(deviceId);
     }
+    if (deps.leader && !deps.leader()) return;
     for (const d of registry.all()) {
       if (!d.online || d.transport === "driver" || d.lastSeen === null) continue;
       if (now - d.lastSeen > 3 * d.heartbeatSec * 1000) setOnline(d, false, now);
@@ -193,6 +197,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
         case "command/result": {
           seen(device, transport, now);
           commands.onResult(deviceId, msg.payload);
+          bus.emit("device.command_result", { deviceId, ...msg.payload });
           return undefined;
         }
       }

@@ -27,7 +27,7 @@ export interface HttpModuleDeps {
   tokens: TokenAdmin;
   loginLimiter: LoginRateLimiter;
   /** The core's own health fields; modules add theirs. */
-  health(): Pick<Health, "status" | "version" | "stationId" | "uptimeMs" | "storage">;
+  health(): Pick<Health, "status" | "version" | "stationId" | "instanceId" | "uptimeMs" | "storage">;
 }
 
 type TaggedSocket = { kind: string };

@@ -1,5 +1,5 @@
 import type { Logger } from "../logging/index.ts";
-import { deviceTopic, deviceToStationFilters, parseDeviceTopic } from "./mqtt-topics.ts";
+import { deviceTopic, deviceToStationFilters, parseDeviceTopic, sharedFilters } from "./mqtt-topics.ts";
 import type { StationMqttClient } from "./station-mqtt-client.ts";
 
 /** What the bridge needs of the device core: one call per message, maybe an ack back. */
@@ -14,6 +14,8 @@ export interface MqttDeviceBridgeDeps {
   stationId: string;
   devices: DeviceMessageHandler;
   logger: Logger;
+  /** Subscribe through `$share/<group>/…` so instances of one station split the messages. */
+  shared?: boolean;
 }
 
 /**
@@ -45,7 +47,8 @@ export function createMqttDeviceBridge(deps: MqttDeviceBridgeDeps) {
     },
     async start() {
       this.attach();
-      await client.subscribe(deviceToStationFilters(stationId));
+      const filters = deviceToStationFilters(stationId);
+      await client.subscribe(deps.shared ? sharedFilters(stationId, filters) : filters);
     },
     async stop() {
       off?.();

@@ -11,6 +11,8 @@ import { createStationMqttClient, type StationMqttClient } from "./station-mqtt-
 
 export interface MqttServiceDeps {
   stationId: string;
+  /** This instance among several forming the station (docs/scale-out.md); part of the client id. */
+  instanceId?: string;
   /** External broker URL; unset = run the embedded broker. */
   url?: string;
   host: string;
@@ -71,8 +73,10 @@ export function createMqttService(deps: MqttServiceDeps) {
         client = createStationMqttClient({
           url: deps.url,
           // A stable client id with clean:false keeps the session, so QoS 1 messages sent while
-          // the station restarts wait at the broker.
-          clientId: `opengenie-${deps.stationId}`,
+          // the station restarts wait at the broker; one per instance when several form the station.
+          clientId: deps.instanceId
+            ? `opengenie-${deps.stationId}-${deps.instanceId}`
+            : `opengenie-${deps.stationId}`,
           logger,
           clock: deps.clock,
           // Keep trying for as long as the station runs; start() below waits only briefly.
@@ -101,7 +105,15 @@ export function createMqttService(deps: MqttServiceDeps) {
         }
         client = broker.localClient();
       }
-      bridge = createMqttDeviceBridge({ client, stationId: deps.stationId, devices: deps.devices, logger });
+      bridge = createMqttDeviceBridge({
+        client,
+        stationId: deps.stationId,
+        devices: deps.devices,
+        logger,
+        // On an external broker the instances of one station share the device topics: each
+        // message goes to exactly one of them (docs/scale-out.md).
+        shared: mode === "external",
+      });
       // Listen before connecting: a persistent session delivers queued messages right after CONNACK.
       bridge.attach();
       const connected = client.start();

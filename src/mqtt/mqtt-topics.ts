@@ -26,6 +26,16 @@ export function deviceToStationFilters(stationId: string): string[] {
   return DEVICE_TO_STATION_SUFFIXES.map((suffix) => `station/${stationId}/device/+/${suffix}`);
 }
 
+/** The shared-subscription group of one station's instances: every message goes to one of them. */
+export function shareGroup(stationId: string): string {
+  return `opengenie-${stationId}`;
+}
+
+/** `$share/<group>/<filter>` (MQTT 5 shared subscriptions, also accepted by Mosquitto and EMQX on 3.1.1). */
+export function sharedFilters(stationId: string, filters: readonly string[]): string[] {
+  return filters.map((filter) => `$share/${shareGroup(stationId)}/${filter}`);
+}
+
 function isSuffix(value: string): value is DeviceTopicSuffix {
   return ALL_SUFFIXES.includes(value);
 }

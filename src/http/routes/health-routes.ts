@@ -8,6 +8,8 @@ export const healthSchema = z
     status: z.literal("ok"),
     version: z.string(),
     stationId: z.string(),
+    /** This process among the instances forming the station (docs/scale-out.md). */
+    instanceId: z.string(),
     uptimeMs: z.number(),
     mqtt: z.object({ mode: z.enum(["embedded", "external"]), connected: z.boolean() }),
     /** Whether device data reaches the disk; `error` while it is held back (disk full, I/O error). */
