@@ -61,7 +61,8 @@ export function createClusterModule(deps: ClusterModuleDeps) {
   const { bus, devices, auth, clock, stationId, instanceId } = deps;
   const logger = deps.logger.child({ component: "cluster" });
   const key = deriveFactKey(deps.jwtSecret);
-  const counts = { sent: 0, applied: 0, publishFailed: 0 };
+  const counts = { sent: 0, publishFailed: 0 };
+  const applied = new Map<FactKind, number>();
   const rejected = new Map<string, number>();
   // Set while a fact from another instance is emitted on the bus (synchronously), so it is not
   // relayed back and consumers that act once per station (automations) can skip it.
@@ -197,7 +198,7 @@ export function createClusterModule(deps: ClusterModuleDeps) {
       return;
     }
     if (fact.instanceId === instanceId) return; // our own, already applied
-    counts.applied++;
+    applied.set(fact.kind, (applied.get(fact.kind) ?? 0) + 1);
     apply(fact.kind, fact.body.data).catch((err) =>
       logger.error("applying a fact failed", { kind: fact.kind, err }),
     );
@@ -227,15 +228,21 @@ export function createClusterModule(deps: ClusterModuleDeps) {
         read: () => (module.leader ? 1 : 0),
       },
       {
-        name: "opengenie_cluster_facts_total",
-        help: "Facts published to, and applied from, the other instances of the station",
+        name: "opengenie_cluster_facts_sent_total",
+        help: "Facts this instance published for the other instances of the station",
         type: "counter",
-        labelNames: ["direction"],
+        labelNames: ["outcome"],
         read: () => [
-          { labels: { direction: "sent" }, value: counts.sent },
-          { labels: { direction: "applied" }, value: counts.applied },
-          { labels: { direction: "publish_failed" }, value: counts.publishFailed },
+          { labels: { outcome: "sent" }, value: counts.sent },
+          { labels: { outcome: "failed" }, value: counts.publishFailed },
         ],
+      },
+      {
+        name: "opengenie_cluster_facts_applied_total",
+        help: "Facts from the other instances of the station applied here, by kind",
+        type: "counter",
+        labelNames: ["kind"],
+        read: () => [...applied].map(([kind, value]) => ({ labels: { kind }, value })),
       },
       {
         name: "opengenie_cluster_facts_rejected_total",
