@@ -30,6 +30,9 @@ const MAX_EVENTS = 1_000_000;
 const EPOCH_MS_FLOOR = 1e12;
 /** A flooding device gets one log line a minute, not one per dropped message. */
 const DROP_LOG_INTERVAL_MS = 60_000;
+/** Deferred MQTT acks (docs/scale-out.md): flush once this many wait, or after this long. */
+const ACK_FLUSH_AT = 16;
+const ACK_FLUSH_MS = 50;
 
 /**
  * The device core: one service whatever the transport. Transports hand it raw payloads; it
@@ -47,6 +50,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
   const dropLogs = new Map<string, { at: number; suppressed: number }>();
   let sweep: TimerHandle | undefined;
   let prune: TimerHandle | undefined;
+  let ackFlush: TimerHandle | undefined;
 
   /** The event log is a rolling window, so a Pi's SD card never fills with history. */
   function pruneEvents() {
@@ -203,6 +207,24 @@ export function createDeviceService(deps: DeviceServiceDeps) {
       }
     },
 
+    /**
+     * Resolves once what the messages handled so far wrote is committed, so a transport can
+     * acknowledge them only then (a broker redelivers what a crash left unacknowledged).
+     */
+    durable(): Promise<void> {
+      const written = writer.whenWritten();
+      if (writer.waiting >= ACK_FLUSH_AT) {
+        clock.clearTimeout(ackFlush);
+        ackFlush = undefined;
+        void writer.flush();
+      } else
+        ackFlush ??= clock.setTimeout(() => {
+          ackFlush = undefined;
+          void writer.flush();
+        }, ACK_FLUSH_MS);
+      return written;
+    },
+
     /** A transport lost a device's connection without a last will (e.g. /ws/iot socket closed). */
     disconnected(deviceId: string) {
       const d = registry.get(deviceId);
@@ -255,6 +277,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
     async stop() {
       clock.clearInterval(sweep);
       clock.clearInterval(prune);
+      clock.clearTimeout(ackFlush);
       commands.stop();
       const now = clock.now();
       for (const d of registry.all())

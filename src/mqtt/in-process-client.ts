@@ -16,7 +16,7 @@ export function createInProcessClient(aedes: () => Aedes | undefined): StationMq
 
   const deliver: Deliver = (packet, done) => {
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    for (const handler of messageHandlers) handler(packet.topic, payload);
+    for (const handler of messageHandlers) handler(packet.topic, payload, { redelivered: false });
     done();
   };
 

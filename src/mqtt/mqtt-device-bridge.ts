@@ -1,4 +1,5 @@
 import type { Logger } from "../logging/index.ts";
+import { createDuplicateWindow } from "./duplicate-window.ts";
 import { deviceTopic, deviceToStationFilters, parseDeviceTopic, sharedFilters } from "./mqtt-topics.ts";
 import type { StationMqttClient } from "./station-mqtt-client.ts";
 
@@ -7,6 +8,8 @@ export interface DeviceMessageHandler {
   handle(deviceId: string, transport: "mqtt", suffix: string, raw: string): Promise<object | undefined>;
   /** A message the broker refused before it reached the core, counted with the core's drops. */
   countDropped(deviceId: string, reason: "size"): void;
+  /** Resolves once what was handled so far is stored: the PUBACK waits for it (deferAcks). */
+  durable?(): Promise<void>;
 }
 
 export interface MqttDeviceBridgeDeps {
@@ -25,22 +28,29 @@ export interface MqttDeviceBridgeDeps {
  */
 export function createMqttDeviceBridge(deps: MqttDeviceBridgeDeps) {
   const { client, stationId, devices, logger } = deps;
+  const duplicates = createDuplicateWindow();
   let off: (() => void) | undefined;
 
-  function onMessage(topic: string, payload: Buffer) {
+  function onMessage(topic: string, payload: Buffer, info: { redelivered: boolean }) {
     const parsed = parseDeviceTopic(topic);
     if (!parsed || parsed.stationId !== stationId) return;
     const { deviceId, suffix } = parsed;
     if (suffix === "handshake/ack" || suffix === "command") return;
-    devices
+    // At least once: a message handled but not yet acknowledged when the connection dropped
+    // comes again. Seen here before: not handled twice; after a restart: handled, and counted.
+    if (!duplicates.admit(deviceId, suffix, payload, info.redelivered)) return devices.durable?.();
+    const handled = devices
       .handle(deviceId, "mqtt", suffix, payload.toString("utf8"))
       .then((ack) => {
         if (ack) return client.publish(deviceTopic(stationId, deviceId, "handshake/ack"), ack, { qos: 1 });
       })
       .catch((err) => logger.error("handling a device message failed", { deviceId, suffix, err }));
+    // The state and events it produced are in the writer once handle() resolved.
+    return devices.durable ? handled.then(() => devices.durable?.()) : undefined;
   }
 
   return {
+    duplicates: () => duplicates.counts(),
     /** Attach before the client connects: a persistent session delivers queued messages right after CONNACK. */
     attach() {
       off ??= client.onMessage(onMessage);

@@ -76,6 +76,14 @@ export function createMqttModule(deps: MqttModuleDeps): MqttModule {
             value: count,
           })),
       },
+      {
+        name: "opengenie_device_messages_duplicate_total",
+        help: "Device messages the broker delivered again: skipped (handled before) or possible (handled again after a restart)",
+        type: "counter",
+        labelNames: ["outcome"],
+        read: () =>
+          Object.entries(mqtt.duplicates()).map(([outcome, value]) => ({ labels: { outcome }, value })),
+      },
       // The embedded broker's limits (docs/security.md, "MQTT and device limits"); 0 with an external broker.
       {
         name: "opengenie_mqtt_oversized_packets_total",

@@ -81,6 +81,8 @@ export function createMqttService(deps: MqttServiceDeps) {
           clock: deps.clock,
           // Keep trying for as long as the station runs; start() below waits only briefly.
           connectTimeoutMs: MAX_TIMER_MS,
+          // A device message is acknowledged once stored: a crash leaves it at the broker.
+          deferAcks: true,
           ...(deps.will ? { will: deps.will } : {}),
         });
         client.onStatus((connected) =>
@@ -155,6 +157,7 @@ export function createMqttService(deps: MqttServiceDeps) {
       broker?.disconnectDevice(deviceId);
     },
     brokerStats: () => broker?.stats(),
+    duplicates: () => bridge?.duplicates() ?? { skipped: 0, possible: 0 },
     /** The station's own client while running (in-process for the embedded broker). */
     client: (): StationMqttClient | undefined => client,
   };

@@ -2,7 +2,7 @@
  * The station's own MQTT connection (to the embedded broker or `--mqtt-url`), wrapping MQTT.js
  * with a persistent session, QoS 1 and capped jittered reconnects driven by the injected clock.
  */
-import { connect, type IConnackPacket, type MqttClient, Store } from "mqtt";
+import { connect, type IConnackPacket, type IPublishPacket, type MqttClient, Store } from "mqtt";
 import {
   type BackoffOptions,
   backoffDelay,
@@ -28,6 +28,11 @@ export interface StationMqttClientDeps {
   backoff?: BackoffOptions;
   /** A retained last will the broker publishes if the connection drops without a DISCONNECT. */
   will?: { topic: string; payload: string };
+  /**
+   * Hold each QoS 1 PUBACK until the promises the message handlers returned settle (the
+   * message is durably stored), so the broker redelivers what a crash left unacknowledged.
+   */
+  deferAcks?: boolean;
 }
 
 export interface PublishOptions {
@@ -36,7 +41,8 @@ export interface PublishOptions {
   retain?: boolean;
 }
 
-export type MessageHandler = (topic: string, payload: Buffer) => void;
+/** `redelivered`: the broker sent it before and had no PUBACK (the MQTT DUP flag). */
+export type MessageHandler = (topic: string, payload: Buffer, info: { redelivered: boolean }) => unknown;
 export type StatusHandler = (connected: boolean) => void;
 
 export interface StationMqttClient {
@@ -74,6 +80,8 @@ export function createStationMqttClient(deps: StationMqttClientDeps): StationMqt
   let lastLoggedError: string | undefined;
   let isConnected = false;
   let stopping = false;
+  /** Counts CONNACKs: a PUBACK held across a reconnect is not sent on the new connection. */
+  let connections = 0;
 
   function setStatus(connected: boolean) {
     if (connected === isConnected) return;
@@ -104,6 +112,7 @@ export function createStationMqttClient(deps: StationMqttClientDeps): StationMqt
   }
 
   function onConnect(connack: IConnackPacket) {
+    connections++;
     attempt = 0;
     lastLoggedError = undefined;
     if (!connack.sessionPresent) confirmed.clear();
@@ -137,15 +146,47 @@ export function createStationMqttClient(deps: StationMqttClientDeps): StationMqt
     logger[level]("mqtt client error", { url: target.brokerUrl, error: error.message });
   }
 
-  function onMessageEvent(topic: string, payload: Buffer) {
+  // QoS 1 messages whose PUBACK waits for their handlers (deferAcks), by packet id.
+  const heldAcks = new Map<number, Promise<unknown>>();
+
+  function onMessageEvent(topic: string, payload: Buffer, packet?: IPublishPacket) {
+    const info = { redelivered: packet?.dup ?? false };
+    const waits: Promise<unknown>[] = [];
     for (const handler of messageHandlers) {
       try {
-        handler(topic, payload);
+        const result = handler(topic, payload, info);
+        if (result instanceof Promise) waits.push(result);
       } catch (error) {
         // A consumer bug must not stop delivery to the others or break the connection.
         logger.error("mqtt message handler threw", { topic, error });
       }
     }
+    if (deps.deferAcks && packet?.qos === 1 && packet.messageId !== undefined && waits.length > 0)
+      heldAcks.set(packet.messageId, Promise.allSettled(waits));
+  }
+
+  /**
+   * MQTT.js sends the PUBACK right after the 'message' event, and its own hook for deferring it
+   * (customHandleAcks) stops reading the socket until then: one message at a time. Instead the
+   * PUBACK packet itself waits here while the stream goes on reading.
+   */
+  function holdAcks(mqtt: MqttClient) {
+    const internal = mqtt as unknown as {
+      _sendPacket(packet: { cmd: string; messageId?: number }, cb?: () => void, ...rest: unknown[]): void;
+    };
+    const send = internal._sendPacket.bind(mqtt);
+    internal._sendPacket = (packet, cb, ...rest) => {
+      const held =
+        packet.cmd === "puback" && packet.messageId !== undefined && heldAcks.get(packet.messageId);
+      if (!held) return send(packet, cb, ...rest);
+      heldAcks.delete(packet.messageId!);
+      cb?.();
+      const connection = connections;
+      void held.then(() => {
+        // After a reconnect the broker redelivers it (same session), maybe reusing the id: stale.
+        if (client === mqtt && mqtt.connected && connection === connections) send(packet, undefined, ...rest);
+      });
+    };
   }
 
   function start(): Promise<void> {
@@ -166,6 +207,7 @@ export function createStationMqttClient(deps: StationMqttClientDeps): StationMqt
       ...stores,
     });
     client = mqtt;
+    if (deps.deferAcks) holdAcks(mqtt);
     mqtt.on("connect", onConnect);
     mqtt.on("close", onClose);
     mqtt.on("error", onError);

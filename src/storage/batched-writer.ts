@@ -57,6 +57,8 @@ export function createBatchedWriter(deps: BatchedWriterDeps) {
   let inFlight: Promise<void> = Promise.resolve();
   let status: StorageStatus = { ok: true };
   const failures = { rejected: 0, dropped: 0 };
+  // Callers waiting for what is pending now to be committed (a deferred MQTT PUBACK).
+  let waiters: (() => void)[] = [];
 
   function setEvents(list: PendingEvent[]) {
     events = list;
@@ -130,9 +132,12 @@ export function createBatchedWriter(deps: BatchedWriterDeps) {
 
   function flush(): Promise<void> {
     inFlight = inFlight.then(async () => {
+      const due = waiters;
+      waiters = [];
       if (states.size === 0 && patches.size === 0 && events.length === 0) {
         // Nothing is held back any more (e.g. its device was deleted), so nothing is at risk.
         if (!status.ok) recovered();
+        for (const resolve of due) resolve();
         return;
       }
       const units = toWriteUnits(patches, states, events);
@@ -140,6 +145,9 @@ export function createBatchedWriter(deps: BatchedWriterDeps) {
       patches = new Map();
       setEvents([]);
       write(units);
+      // Held back (storage down): they wait for the flush that lands these rows.
+      if (status.ok) for (const resolve of due) resolve();
+      else waiters = [...due, ...waiters];
     });
     return inFlight;
   }
@@ -168,6 +176,17 @@ export function createBatchedWriter(deps: BatchedWriterDeps) {
       await inFlight;
     },
     flush,
+    /**
+     * Resolves once everything pending now is committed (or set aside as refused): by a later
+     * flush, which the caller may ask for. Not while storage is down.
+     */
+    whenWritten(): Promise<void> {
+      return new Promise((resolve) => waiters.push(resolve));
+    },
+    /** How many callers wait in whenWritten(). */
+    get waiting() {
+      return waiters.length;
+    },
     get pending() {
       return states.size + patches.size + events.length;
     },
