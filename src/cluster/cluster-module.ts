@@ -39,6 +39,9 @@ export interface ClusterModuleDeps {
   seenIntervalMs?: number;
 }
 
+/** Facts published and not yet acknowledged by the broker, at most. */
+const MAX_OUTSTANDING_FACTS = 10_000;
+
 /** Bus events that are facts: produced here, told to the others. */
 const RELAYED = [
   "device.state",
@@ -61,7 +64,8 @@ export function createClusterModule(deps: ClusterModuleDeps) {
   const { bus, devices, auth, clock, stationId, instanceId } = deps;
   const logger = deps.logger.child({ component: "cluster" });
   const key = deriveFactKey(deps.jwtSecret);
-  const counts = { sent: 0, publishFailed: 0 };
+  const counts = { sent: 0, publishFailed: 0, dropped: 0 };
+  let outstanding = 0;
   const applied = new Map<FactKind, number>();
   const rejected = new Map<string, number>();
   // Set while a fact from another instance is emitted on the bus (synchronously), so it is not
@@ -87,13 +91,25 @@ export function createClusterModule(deps: ClusterModuleDeps) {
 
   function publish(kind: FactKind, data: Record<string, unknown>) {
     if (!client) return;
+    // Memory stays bounded when the broker falls behind: past the cap a fact is dropped and
+    // counted (the others catch up with the device's next message), never queued without end.
+    if (outstanding >= MAX_OUTSTANDING_FACTS) {
+      counts.dropped++;
+      return;
+    }
     const topic = factTopic(stationId, instanceId, kind);
     const body: FactBody = { instanceId, at: clock.now(), data };
     counts.sent++;
-    client.publish(topic, encodeFact(key, topic, body), { qos: 1 }).catch((err: Error) => {
-      counts.publishFailed++;
-      logger.warn("publishing a fact to the other instances failed", { kind, error: err.message });
-    });
+    outstanding++;
+    client
+      .publish(topic, encodeFact(key, topic, body), { qos: 1 })
+      .catch((err: Error) => {
+        counts.publishFailed++;
+        logger.warn("publishing a fact to the other instances failed", { kind, error: err.message });
+      })
+      .finally(() => {
+        outstanding--;
+      });
   }
 
   function tellSeen() {
@@ -235,6 +251,7 @@ export function createClusterModule(deps: ClusterModuleDeps) {
         read: () => [
           { labels: { outcome: "sent" }, value: counts.sent },
           { labels: { outcome: "failed" }, value: counts.publishFailed },
+          { labels: { outcome: "dropped" }, value: counts.dropped },
         ],
       },
       {
