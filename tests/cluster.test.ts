@@ -4,6 +4,7 @@
  * one of them, and what one processed seen by every other's clients.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import mqtt from "mqtt";
 import type { SimulatedDevice } from "../firmware-sim/index.ts";
 import { createdDeviceSchema } from "../src/protocol/index.ts";
 import { type Cluster, metricValue, startCluster } from "./helpers/cluster.ts";
@@ -38,7 +39,8 @@ async function storedEvents(id: string): Promise<{ kind: string; data: Record<st
 
 describe.skipIf(!mosquittoPath() || onDeno)("three instances, one station", () => {
   beforeAll(async () => {
-    cluster = await startCluster({ instances: 3 });
+    // Home Assistant discovery on: its commands must reach a device once, not once per instance.
+    cluster = await startCluster({ instances: 3, env: { OPENGENIE_HA_DISCOVERY: "on" } });
     admin = await cluster.userToken("admin", "admin");
     const [a, b] = cluster.instances;
     for (let i = 0; i < DEVICES; i++) {
@@ -164,6 +166,23 @@ describe.skipIf(!mosquittoPath() || onDeno)("three instances, one station", () =
       Promise.race([socket.closed.then((c) => c.code), Bun.sleep(5000).then(() => "still open")]);
     expect(await closed(onA)).toBe(4003);
     expect(await closed(onC)).toBe(4003);
+  });
+
+  test("a Home Assistant command reaches the device once, whichever instance takes it", async () => {
+    const ha = mqtt.connect(cluster.broker.url, { protocolVersion: 4 });
+    await new Promise((resolve) => ha.once("connect", resolve));
+    const sim = sims[3]!;
+    const before = sim.received.length;
+    await ha.publishAsync(`opengenie/${cluster.stationId}/device/${ids[3]}/set`, '{"state":"OFF"}', {
+      qos: 1,
+    });
+    await eventually(
+      async () => sim.received.length,
+      (n) => n > before,
+    );
+    await Bun.sleep(500);
+    expect(sim.received.length - before).toBe(1);
+    await ha.endAsync();
   });
 
   test("a fact forged by a device on the broker is ignored and counted", async () => {

@@ -28,6 +28,8 @@ export interface HaBridgeDeps extends HaContext {
   bus: EventBus<StationEvents>;
   clock: Clock;
   logger: Logger;
+  /** Several instances of one station (docs/scale-out.md): each HA command goes to one of them. */
+  shareGroup?: string;
 }
 
 /** Home Assistant commands being handed to the device core at once, at most. */
@@ -185,7 +187,12 @@ export function createHaBridge(deps: HaBridgeDeps) {
           if (connected) void pending.all();
         }),
       );
-      await client.subscribe([`${prefix}/status`, `${base}/device/+/set`, `${base}/device/+/set/+`]);
+      const share = deps.shareGroup ? `$share/${deps.shareGroup}/` : "";
+      await client.subscribe([
+        `${prefix}/status`,
+        `${share}${base}/device/+/set`,
+        `${share}${base}/device/+/set/+`,
+      ]);
       await pending.all();
     },
     /** Says the bridge is offline (retained) while the connection is still up. */

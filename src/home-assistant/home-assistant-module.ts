@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import type { Clock, EventBus, StationEvents } from "../core/index.ts";
 import type { DeviceService } from "../devices/index.ts";
 import type { Logger } from "../logging/index.ts";
-import type { MqttModule } from "../mqtt/index.ts";
+import { type MqttModule, shareGroup } from "../mqtt/index.ts";
 import type { StationModule } from "../station-module.ts";
 import type { Database } from "../storage/index.ts";
 import { createHaBridge, type HaBridge } from "./ha-bridge.ts";
@@ -39,7 +39,11 @@ export function createHomeAssistantModule(deps: HomeAssistantModuleDeps): Statio
     async start() {
       const client = deps.mqtt.client();
       if (!client) throw new Error("the MQTT module is not running");
-      const started = createHaBridge({ ...deps, client });
+      const started = createHaBridge({
+        ...deps,
+        client,
+        ...(deps.mqtt.mode === "external" ? { shareGroup: shareGroup(deps.stationId) } : {}),
+      });
       try {
         await started.start();
       } catch (err) {

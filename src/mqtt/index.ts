@@ -31,6 +31,8 @@ export {
   deviceToStationFilters,
   parseDeviceTopic,
   STATION_TO_DEVICE_SUFFIXES,
+  sharedFilters,
+  shareGroup,
 } from "./mqtt-topics.ts";
 export type { MqttUrl } from "./mqtt-url.ts";
 export { parseMqttUrl, redactMqttUrl } from "./mqtt-url.ts";
