@@ -231,6 +231,7 @@ export function createStation(config: StationConfig, platform: Platform, options
       bus,
       logger: logger.child({ service: "devices" }),
       leader: () => leader(),
+      sharedPresence: config.mqttUrl !== undefined,
     });
     await devices.start();
     running.devices = devices;

@@ -73,6 +73,8 @@ export function createClusterModule(deps: ClusterModuleDeps) {
   let applying = false;
   // Last-seen times already told (or heard): only newer ones go out with the next `seen` fact.
   const toldSeen = new Map<string, number>();
+  // When each device's presence last changed, here or as told: an older `seen` cannot undo it.
+  const statusAt = new Map<string, number>();
   let client: StationMqttClient | undefined;
   const offs: (() => void)[] = [];
   let seenTimer: TimerHandle | undefined;
@@ -138,6 +140,7 @@ export function createClusterModule(deps: ClusterModuleDeps) {
       case "device.status": {
         const e = data as StationEvents["device.status"];
         if (!d) return;
+        statusAt.set(d.id, Math.max(statusAt.get(d.id) ?? 0, e.at));
         d.online = e.online;
         if (e.online) d.lastSeen = Math.max(d.lastSeen ?? 0, e.at);
         asRemote(() => bus.emit("device.status", e));
@@ -197,6 +200,17 @@ export function createClusterModule(deps: ClusterModuleDeps) {
           if (!dev || typeof at !== "number") continue;
           if (at > (dev.lastSeen ?? 0)) dev.lastSeen = at;
           toldSeen.set(dev.id, Math.max(toldSeen.get(dev.id) ?? 0, at));
+          // Online here too (e.g. after this instance restarted, when every device starts
+          // offline), unless a later status change said otherwise.
+          if (
+            !dev.online &&
+            at > (statusAt.get(dev.id) ?? 0) &&
+            clock.now() - at < 3 * dev.heartbeatSec * 1000
+          ) {
+            dev.online = true;
+            statusAt.set(dev.id, at);
+            asRemote(() => bus.emit("device.status", { deviceId: dev.id, online: true, at }));
+          }
         }
         return;
     }
@@ -275,6 +289,11 @@ export function createClusterModule(deps: ClusterModuleDeps) {
       client = deps.mqtt.client();
       if (!client) return;
       offs.push(client.onMessage(onMessage));
+      offs.push(
+        bus.on("device.status", ({ deviceId, at }) =>
+          statusAt.set(deviceId, Math.max(statusAt.get(deviceId) ?? 0, at)),
+        ),
+      );
       for (const event of RELAYED) {
         offs.push(
           bus.on(event, (payload) => {

@@ -23,6 +23,8 @@ export interface DeviceServiceDeps {
   sweepMs?: number;
   /** False on all but one of several instances of a station: the sweep and pruning run there. */
   leader?: () => boolean;
+  /** Other instances go on serving the devices: stop() leaves their stored presence alone. */
+  sharedPresence?: boolean;
 }
 
 const EVENT_RETENTION_MS = 30 * 86_400_000;
@@ -280,8 +282,9 @@ export function createDeviceService(deps: DeviceServiceDeps) {
       clock.clearTimeout(ackFlush);
       commands.stop();
       const now = clock.now();
-      for (const d of registry.all())
-        if (d.online) writer.patchDevice(d.id, { online: 0, last_seen: d.lastSeen ?? now });
+      if (!deps.sharedPresence)
+        for (const d of registry.all())
+          if (d.online) writer.patchDevice(d.id, { online: 0, last_seen: d.lastSeen ?? now });
       await writer.stop();
     },
   };
