@@ -117,4 +117,19 @@ describe.skipIf(!mosquittoPath() || onDeno)("an instance killed with kill -9", (
       `kill -9 mid-stream: ${duplicates} duplicates stored, ${possible} redelivered to A after restart`,
     );
   }, 120_000);
+
+  test("an instance restarted while the devices are idle knows they are online and commands them", async () => {
+    const [, b] = cluster.instances;
+    await b!.stop();
+    await b!.restart();
+    const res = await b!.api("/api/devices", { token: admin });
+    const { devices } = (await res.json()) as { devices: { id: string; online: boolean }[] };
+    expect(devices.filter((d) => ids.includes(d.id)).map((d) => d.online)).toEqual(ids.map(() => true));
+    const sent = await b!.api(`/api/devices/${ids[0]}/commands?wait=5000`, {
+      method: "POST",
+      token: admin,
+      body: JSON.stringify({ action: "turn_on" }),
+    });
+    expect(sent.status).toBe(200);
+  }, 60_000);
 });

@@ -216,6 +216,23 @@ export function createClusterModule(deps: ClusterModuleDeps) {
     }
   }
 
+  /**
+   * A (re)started instance begins with every device offline; the other instances kept the
+   * stored presence up to date, so a device stored online and seen lately is online here too.
+   */
+  async function adoptStoredPresence() {
+    const now = clock.now();
+    const rows = await deps.db.selectFrom("devices").select(["id", "online", "last_seen"]).execute();
+    for (const row of rows) {
+      const d = devices.registry.get(row.id);
+      if (!d || d.online || row.online !== 1 || row.last_seen === null) continue;
+      if (now - row.last_seen >= 3 * d.heartbeatSec * 1000) continue;
+      d.online = true;
+      d.lastSeen = row.last_seen;
+      asRemote(() => bus.emit("device.status", { deviceId: d.id, online: true, at: now }));
+    }
+  }
+
   function onMessage(topic: string, payload: Buffer) {
     if (!topic.startsWith(`station/${stationId}/internal/`)) return;
     const fact = decodeFact(key, stationId, topic, payload);
@@ -285,6 +302,7 @@ export function createClusterModule(deps: ClusterModuleDeps) {
     ],
     async start() {
       if (!clustered) return;
+      await adoptStoredPresence();
       await lease.start();
       client = deps.mqtt.client();
       if (!client) return;
