@@ -9,7 +9,6 @@ import { createdDeviceSchema } from "../src/protocol/index.ts";
 import { type Cluster, metricValue, startCluster } from "./helpers/cluster.ts";
 import { eventually, simFor } from "./helpers/devices.ts";
 import { mosquittoPath } from "./helpers/mosquitto.ts";
-import { onDeno } from "./helpers/station-runtime.ts";
 
 const DEVICES = 6;
 const EVENTS = 150;
@@ -38,7 +37,7 @@ async function storedSeqs(id: string): Promise<number[]> {
   }
 }
 
-describe.skipIf(!mosquittoPath() || onDeno)("an instance killed with kill -9", () => {
+describe.skipIf(!mosquittoPath())("an instance killed with kill -9", () => {
   beforeAll(async () => {
     cluster = await startCluster({ instances: 3 });
     admin = await cluster.userToken("admin", "admin");

@@ -10,7 +10,6 @@ import { createdDeviceSchema } from "../src/protocol/index.ts";
 import { type Cluster, metricValue, startCluster } from "./helpers/cluster.ts";
 import { eventually, simFor } from "./helpers/devices.ts";
 import { mosquittoPath } from "./helpers/mosquitto.ts";
-import { onDeno } from "./helpers/station-runtime.ts";
 import { openSocket } from "./helpers/ws-client.ts";
 
 const DEVICES = 10;
@@ -37,7 +36,7 @@ async function storedEvents(id: string): Promise<{ kind: string; data: Record<st
   }
 }
 
-describe.skipIf(!mosquittoPath() || onDeno)("three instances, one station", () => {
+describe.skipIf(!mosquittoPath())("three instances, one station", () => {
   beforeAll(async () => {
     // Home Assistant discovery on: its commands must reach a device once, not once per instance.
     cluster = await startCluster({ instances: 3, env: { OPENGENIE_HA_DISCOVERY: "on" } });
