@@ -205,4 +205,23 @@ describe.skipIf(!mosquittoPath())("three instances, one station", () => {
       expect(device.state.brightness).not.toBe(-99);
     }
   });
+
+  test("a device's last will is decided once: one offline status, seen offline on every instance", async () => {
+    const id = ids[9]!;
+    const offline = async () =>
+      (await storedEvents(id)).filter((e) => e.kind === "status" && e.data.online === false).length;
+    expect(await offline()).toBe(0);
+    await sims[9]!.stop({ graceful: false });
+    for (const i of cluster.instances) {
+      await eventually(
+        async () => {
+          const res = await i.api(`/api/devices/${id}`, { token: admin });
+          return ((await res.json()) as { device: { online: boolean } }).device.online;
+        },
+        (online) => online === false,
+      );
+    }
+    await Bun.sleep(1500); // past the writers' flush
+    expect(await offline()).toBe(1);
+  });
 });
