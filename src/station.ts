@@ -146,17 +146,20 @@ export function createStation(config: StationConfig, platform: Platform, options
         logger,
         broker: mqtt.deviceAddress,
       }),
-      createCloudModule({
-        db: database.db,
-        config,
-        platform,
-        devices,
-        auth,
-        bus,
-        clock,
-        logger: child("cloud"),
-        requestExit,
-      }),
+      // One cloud connection per station: on the leader when several instances form it.
+      cluster.whileLeader(
+        createCloudModule({
+          db: database.db,
+          config,
+          platform,
+          devices,
+          auth,
+          bus,
+          clock,
+          logger: child("cloud"),
+          requestExit,
+        }),
+      ),
       createModuleHubModule({
         stationId: config.stationId,
         token: config.modulesToken,

@@ -21,6 +21,7 @@ import {
   factTopic,
 } from "./cluster-facts.ts";
 import { createFactApplier } from "./fact-applier.ts";
+import { runWhileLeader } from "./leader-gate.ts";
 import { createLeaderLease } from "./leader-lease.ts";
 
 export interface ClusterModuleDeps {
@@ -128,8 +129,15 @@ export function createClusterModule(deps: ClusterModuleDeps) {
       .catch((err) => logger.error("applying a fact failed", { kind: fact.kind, err }));
   }
 
-  const module: StationModule & { readonly applyingRemoteFact: boolean; readonly leader: boolean } = {
+  const module: StationModule & {
+    readonly applyingRemoteFact: boolean;
+    readonly leader: boolean;
+    whileLeader(inner: StationModule): StationModule;
+  } = {
     name: "cluster",
+    /** With several instances, `inner` runs on the leader only; alone, it runs as it is. */
+    whileLeader: (inner) =>
+      clustered ? runWhileLeader(inner, { leader: () => lease.leader, clock, logger }) : inner,
     get applyingRemoteFact() {
       return applier.applying;
     },
