@@ -184,6 +184,38 @@ describe.skipIf(!mosquittoPath())("three instances, one station", () => {
     await ha.endAsync();
   });
 
+  test("an automation created on A runs on whichever instance processes its trigger", async () => {
+    const [a, b] = cluster.instances;
+    const res = await a!.api("/api/automations", {
+      method: "POST",
+      token: admin,
+      body: JSON.stringify({
+        name: "bright 4 lights 5",
+        triggers: [{ type: "device_state", deviceId: ids[4], key: "brightness", op: "gt", value: 9000 }],
+        actions: [{ type: "device_command", deviceId: ids[5], action: "turn_on" }],
+      }),
+    });
+    expect(res.status).toBe(201);
+    const { automation } = (await res.json()) as { automation: { id: string } };
+    await Bun.sleep(300); // the other instances read it
+    // Three crossings, each processed by one instance (the broker spreads them over all three).
+    for (let n = 0; n < 3; n++) {
+      await sims[4]!.publishState({ brightness: 1 });
+      await Bun.sleep(100);
+      await sims[4]!.publishState({ brightness: 9500 });
+      await Bun.sleep(100);
+    }
+    const finished = await eventually(
+      async () => {
+        const r = await b!.api(`/api/automations/${automation.id}/runs`, { token: admin });
+        return ((await r.json()) as { runs: { finishedAt?: number }[] }).runs.filter((run) => run.finishedAt);
+      },
+      (runs) => runs.length >= 3,
+      10_000,
+    );
+    expect(finished).toHaveLength(3);
+  });
+
   test("a fact forged by a device on the broker is ignored and counted", async () => {
     const [a, b, c] = cluster.instances;
     const sim = sims[0]!;

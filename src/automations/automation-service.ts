@@ -69,6 +69,7 @@ export function createAutomationService(deps: AutomationServiceDeps) {
     scheduler.remove(id);
     bus.emit("automation.suspended", { automationId: id, reason, at: clock.now() });
     await store.update(a).catch((err) => logger.error("saving a suspension failed", { err }));
+    bus.emit("automation.changed", { automationId: id });
   }
 
   function fireIfConditions(a: StoredAutomation, trigger: RunTrigger): RunStatus | undefined {
@@ -129,6 +130,18 @@ export function createAutomationService(deps: AutomationServiceDeps) {
     return a;
   }
 
+  async function reload(id: string) {
+    const stored = (await store.all()).find((a) => a.id === id);
+    if (!stored) {
+      runner.forget(id);
+      scheduler.remove(id);
+      automations.delete(id);
+      return;
+    }
+    automations.set(id, stored);
+    schedule(stored);
+  }
+
   function schedule(a: StoredAutomation, startup = false) {
     if (a.enabled) scheduler.add(a, startup);
     else scheduler.remove(a.id);
@@ -146,6 +159,11 @@ export function createAutomationService(deps: AutomationServiceDeps) {
         bus.on("device.event", onEvent),
         bus.on("device.status", onStatus),
         bus.on("device.removed", ({ deviceId }) => lastState.delete(deviceId)),
+        // Another instance of the station changed one (docs/scale-out.md): read it again.
+        bus.on("automation.changed", ({ automationId }) => {
+          if (deps.cluster?.remoteFact())
+            reload(automationId).catch((err) => logger.error("reloading an automation failed", { err }));
+        }),
       ];
       scheduler.start();
       for (const a of automations.values()) {
@@ -189,6 +207,7 @@ export function createAutomationService(deps: AutomationServiceDeps) {
       }
       automations.set(a.id, a);
       schedule(a);
+      bus.emit("automation.changed", { automationId: a.id });
       return publicView(a);
     },
     async update(id: string, patch: AutomationPatch): Promise<Automation> {
@@ -207,6 +226,7 @@ export function createAutomationService(deps: AutomationServiceDeps) {
       automations.set(id, next);
       if (!next.enabled || patch.actions || patch.mode) runner.cancel(id, "edited");
       schedule(next);
+      bus.emit("automation.changed", { automationId: id });
       return publicView(next);
     },
     async remove(id: string) {
@@ -215,6 +235,7 @@ export function createAutomationService(deps: AutomationServiceDeps) {
       scheduler.remove(id);
       automations.delete(id);
       await store.remove(id);
+      bus.emit("automation.changed", { automationId: id });
     },
     /** A member asked for a run: conditions are skipped (as Home Assistant's "run actions"). */
     run(id: string, userId: string): RunStatus {

@@ -16,6 +16,7 @@ export const FACT_KINDS = [
   "user.removed",
   "user.role_changed",
   "command.result",
+  "automation.changed",
   "seen",
 ] as const;
 export type FactKind = (typeof FACT_KINDS)[number];

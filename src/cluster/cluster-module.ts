@@ -55,6 +55,7 @@ const RELAYED = [
   "user.removed",
   "user.role_changed",
   "device.command_result",
+  "automation.changed",
 ] as const;
 
 function kindOf(event: (typeof RELAYED)[number]): FactKind {

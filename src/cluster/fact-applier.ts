@@ -106,6 +106,10 @@ export function createFactApplier(deps: FactApplierDeps) {
           });
         }
         return;
+      case "automation.changed":
+        if (typeof data.automationId === "string")
+          asRemote(() => bus.emit("automation.changed", data as StationEvents["automation.changed"]));
+        return;
       case "seen":
         for (const entry of Array.isArray(data.devices) ? data.devices : []) {
           const [id, at] = entry as [unknown, unknown];

@@ -21,6 +21,8 @@ export interface StationEvents extends Record<string, unknown> {
   /** A device's `command/result`, processed and stored here (other instances settle `?wait` with it). */
   "device.command_result": { deviceId: string; requestId: string; ok: boolean; error?: string };
   "device.renamed": { deviceId: string; name: string };
+  /** An automation was created, edited, suspended or deleted (other instances read it again). */
+  "automation.changed": { automationId: string };
   /** A device seen by the BLE scan that can be paired. */
   "provisioning.candidate": PushData<"provisioning.candidate">;
   /** How a pairing ended: joined (`ok`), or why not. */
