@@ -207,13 +207,14 @@ describe.skipIf(!mosquittoPath())("three instances, one station", () => {
     }
     const finished = await eventually(
       async () => {
-        const r = await b!.api(`/api/automations/${automation.id}/runs`, { token: admin });
+        const r = await a!.api(`/api/automations/${automation.id}/runs`, { token: admin });
         return ((await r.json()) as { runs: { finishedAt?: number }[] }).runs.filter((run) => run.finishedAt);
       },
       (runs) => runs.length >= 3,
       10_000,
     );
     expect(finished).toHaveLength(3);
+    expect((await b!.api(`/api/automations/${automation.id}`, { token: admin })).status).toBe(200);
   });
 
   test("a fact forged by a device on the broker is ignored and counted", async () => {
