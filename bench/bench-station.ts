@@ -221,7 +221,8 @@ export async function startBenchStation(
             headers: { "content-type": "application/json" },
             body: JSON.stringify({ username, password: PASSWORD }),
           });
-          if (res.status !== 200) throw new Error(`sign-in as ${username} → ${res.status}: ${await res.text()}`);
+          if (res.status !== 200)
+            throw new Error(`sign-in as ${username} → ${res.status}: ${await res.text()}`);
           return ((await res.json()) as { accessToken: string }).accessToken;
         });
       },

@@ -305,7 +305,9 @@ async function stationPhase(opts: Options) {
     // over as many member users as that takes, SOCKETS_PER_USER each, as a household of many apps.
     const users = Math.ceil(opts.clients / SOCKETS_PER_USER);
     const tokens = await station.memberTokens(users, "fanout");
-    console.log(`  ${opts.clients} clients over ${users} member users, at most ${SOCKETS_PER_USER} sockets each`);
+    console.log(
+      `  ${opts.clients} clients over ${users} member users, at most ${SOCKETS_PER_USER} sockets each`,
+    );
     const clients = await openClients(
       (i) => `${wsBase}/ws?token=${encodeURIComponent(tokens[Math.floor(i / SOCKETS_PER_USER)]!)}`,
       opts.clients,
