@@ -11,6 +11,7 @@ import type { StationMqttClient } from "../mqtt/index.ts";
 import type { Database } from "../storage/index.ts";
 import { toDeviceCommands } from "./ha-commands.ts";
 import {
+  configSignature,
   type DiscoveryConfig,
   deviceConfigs,
   type HaContext,
@@ -42,6 +43,9 @@ export function createHaBridge(deps: HaBridgeDeps) {
   const base = t.bridgeAvailability.replace(/\/bridge\/availability$/, "");
   /** Config topic → payload last published, per device, so only changes are sent again. */
   const published = new Map<string, Map<string, string>>();
+  /** Per device: the config signature and availability last published (profile of bench/ingest:
+   * rebuilding and stringifying every config on each state report was a sixth of the CPU). */
+  const lastSent = new Map<string, { signature: string; availability: string }>();
   const offs: (() => void)[] = [];
   let inflight = 0;
   const retained = (topic: string, payload: object | string) =>
@@ -72,9 +76,15 @@ export function createHaBridge(deps: HaBridgeDeps) {
   }
 
   async function publishDevice(device: LiveDevice, force: boolean) {
-    await publishConfigs(device.id, deviceConfigs(deps, device), force);
+    const signature = configSignature(device);
+    const availability = device.online ? "online" : "offline";
+    const last = lastSent.get(device.id);
+    if (force || last?.signature !== signature)
+      await publishConfigs(device.id, deviceConfigs(deps, device), force);
     await retained(t.deviceState(device.id), haState(device));
-    await retained(t.deviceAvailability(device.id), device.online ? "online" : "offline");
+    if (force || last?.availability !== availability)
+      await retained(t.deviceAvailability(device.id), availability);
+    lastSent.set(device.id, { signature, availability });
   }
 
   async function publishStationState() {
@@ -111,6 +121,7 @@ export function createHaBridge(deps: HaBridgeDeps) {
     await retained(t.deviceAvailability(deviceId), "");
     await db.deleteFrom("ha_discovery").where("device_id", "=", deviceId).execute();
     published.delete(deviceId);
+    lastSent.delete(deviceId);
   }
 
   async function onCommand(level: string, field: string | undefined, payload: string) {
