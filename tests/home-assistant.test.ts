@@ -171,7 +171,7 @@ describe.each(modes)("Home Assistant discovery (%s broker)", (mode) => {
     await waitFor(() => ha.json(stateTopic("climate"))?.target_celsius === 23.5);
   });
 
-  test("a state report with new values only sends the state again, not configs or availability", async () => {
+  test("a state report with new values only sends the state again, not configs, availability or the station's state", async () => {
     const light = JSON.parse(configsOf("light").find(([t]) => t.includes("/light/"))![1]) as {
       command_topic: string;
     };
@@ -180,6 +180,7 @@ describe.each(modes)("Home Assistant discovery (%s broker)", (mode) => {
     const before = {
       state: count(stateTopic("light")),
       availability: count(availabilityTopic("light")),
+      bridgeState: count(`opengenie/${s.config.stationId}/bridge/state`),
       configs: configTopics.map(count),
     };
     // The bridge publishes one device at a time, in order, on one connection: once the state of
@@ -190,6 +191,7 @@ describe.each(modes)("Home Assistant discovery (%s broker)", (mode) => {
     }
     expect(count(stateTopic("light"))).toBeGreaterThanOrEqual(before.state + 3);
     expect(count(availabilityTopic("light"))).toBe(before.availability);
+    expect(count(`opengenie/${s.config.stationId}/bridge/state`)).toBe(before.bridgeState);
     expect(configTopics.map(count)).toEqual(before.configs);
   });
 

@@ -87,15 +87,26 @@ export function createHaBridge(deps: HaBridgeDeps) {
     lastSent.set(device.id, { signature, availability });
   }
 
+  /** Only devices coming, going or changing presence change the station's state. */
+  let stationDirty = true;
   async function publishStationState() {
-    const online = [...devices.registry.all()].filter((d) => d.online).length;
-    await retained(t.bridgeState, { version: deps.version, devices_online: online });
+    if (!stationDirty) return;
+    stationDirty = false;
+    let online = 0;
+    for (const d of devices.registry.all()) if (d.online) online++;
+    try {
+      await retained(t.bridgeState, { version: deps.version, devices_online: online });
+    } catch (err) {
+      stationDirty = true;
+      throw err;
+    }
   }
 
   /** Everything, as after Home Assistant's restart; then clears configs of devices gone. */
   async function publishAll() {
     await retained(t.bridgeAvailability, "online");
     await publishConfigs(STATION_ROW, stationConfigs(deps), true);
+    stationDirty = true;
     await publishStationState();
     const list = await devices.registry.list();
     for (const device of list) await publishDevice(device, true);
@@ -187,10 +198,19 @@ export function createHaBridge(deps: HaBridgeDeps) {
     async start() {
       offs.push(
         client.onMessage(onMessage),
-        bus.on("device.added", ({ device }) => void pending.device(device.id)),
+        bus.on("device.added", ({ device }) => {
+          stationDirty = true;
+          void pending.device(device.id);
+        }),
         bus.on("device.state", ({ deviceId }) => void pending.device(deviceId)),
-        bus.on("device.status", ({ deviceId }) => void pending.device(deviceId)),
-        bus.on("device.removed", ({ deviceId }) => void pending.removed(deviceId)),
+        bus.on("device.status", ({ deviceId }) => {
+          stationDirty = true;
+          void pending.device(deviceId);
+        }),
+        bus.on("device.removed", ({ deviceId }) => {
+          stationDirty = true;
+          void pending.removed(deviceId);
+        }),
         // An external broker connection that comes back: the will said offline meanwhile.
         client.onStatus((connected) => {
           if (connected) void pending.all();
