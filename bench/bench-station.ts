@@ -92,6 +92,11 @@ export interface BenchStation {
     options?: { concurrency?: number; namePrefix?: string },
   ): Promise<DeviceCredentials[]>;
   rssMb(): number;
+  /**
+   * `count` access tokens of `count` member users made through POST /api/users and sign-in, for
+   * benches that open more app sockets than one user may hold (64, CONTRACT.md section 2).
+   */
+  memberTokens(count: number, prefix?: string): Promise<string[]>;
   /** SIGTERM (graceful: pending writes flushed); the data dir stays for inspection. */
   terminate(): Promise<number>;
   /** terminate(), then the temp dir is removed. */
@@ -207,6 +212,20 @@ export async function startBenchStation(
         return out;
       },
       rssMb: () => rssMb(pid),
+      async memberTokens(count, prefix = "bench-member") {
+        return mapPool(Array.from({ length: count }), 4, async (_, i) => {
+          const username = `${prefix}-${i + 1}`;
+          await api("POST", "/api/users", { username, password: PASSWORD, role: "member" }, [200, 201]);
+          const res = await fetch(`${httpUrl}/api/auth/login`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ username, password: PASSWORD }),
+          });
+          if (res.status !== 200)
+            throw new Error(`sign-in as ${username} → ${res.status}: ${await res.text()}`);
+          return ((await res.json()) as { accessToken: string }).accessToken;
+        });
+      },
       terminate,
       stop: () => terminate().finally(() => dir.remove()),
     };

@@ -3,7 +3,7 @@
  * Command round-trip bench: `POST /api/devices/:id/commands?wait=5000` until the device
  * confirms, against a bare MQTT request/response through a plain aedes broker.
  *
- *   bun bench/command-rtt.ts [--count 300] [--warmup 20]
+ *   bun bench/command-rtt.ts [--count 1000] [--warmup 20]
  *
  * Station: one firmware-sim light; N sequential `toggle` commands, each HTTP request → MQTT
  * command → device → command/result → HTTP 200. Baseline: a requester publishes to `req`
@@ -118,9 +118,9 @@ const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
 async function main() {
   const { values } = parseArgs({
     args: process.argv.slice(2),
-    options: { count: { type: "string", default: "300" }, warmup: { type: "string", default: "20" } },
+    options: { count: { type: "string", default: "1000" }, warmup: { type: "string", default: "20" } },
   });
-  const count = Math.max(1, Number.parseInt(values.count, 10) || 300);
+  const count = Math.max(1, Number.parseInt(values.count, 10) || 1000);
   const warmup = Math.max(0, Number.parseInt(values.warmup, 10) || 0);
 
   console.log(`command-rtt: ${count} sequential round trips each (after ${warmup} warm-up)`);

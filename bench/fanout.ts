@@ -33,6 +33,8 @@ import { paced } from "./raw-fanout-server.ts";
 
 const TARGET_RATIO = 0.5;
 const CONNECT_BATCH = 100;
+/** App sockets per user: under the station's cap of 64 per user, which the bench keeps. */
+const SOCKETS_PER_USER = 50;
 const CONNECT_TIMEOUT_MS = 15_000;
 /** Sockets and files besides the clients: station/raw server, device, fetches, stdio, Bun's own. */
 const FD_HEADROOM = 200;
@@ -191,11 +193,15 @@ function connectClient(url: string, index: number, audience: Audience): Promise<
 }
 
 /** Opens `count` clients, CONNECT_BATCH at a time. */
-async function openClients(url: string, count: number, audience: Audience): Promise<WebSocket[]> {
+async function openClients(
+  url: (index: number) => string,
+  count: number,
+  audience: Audience,
+): Promise<WebSocket[]> {
   const sockets: WebSocket[] = [];
   for (let first = 0; first < count; first += CONNECT_BATCH) {
     const batch = Array.from({ length: Math.min(CONNECT_BATCH, count - first) }, (_, i) => first + i);
-    const settled = await Promise.allSettled(batch.map((i) => connectClient(url, i, audience)));
+    const settled = await Promise.allSettled(batch.map((i) => connectClient(url(i), i, audience)));
     for (const s of settled) if (s.status === "fulfilled") sockets.push(s.value);
     const failed = settled.find((s) => s.status === "rejected");
     if (failed) {
@@ -295,8 +301,15 @@ async function stationPhase(opts: Options) {
     await device.waitFor(/^ready$/m, 15_000, "the /ws/iot device did not handshake");
 
     const audience = createAudience(opts.clients, opts.sampleClients);
+    // One user may hold 64 app sockets (CONTRACT.md section 2, issue 9): the clients are spread
+    // over as many member users as that takes, SOCKETS_PER_USER each, as a household of many apps.
+    const users = Math.ceil(opts.clients / SOCKETS_PER_USER);
+    const tokens = await station.memberTokens(users, "fanout");
+    console.log(
+      `  ${opts.clients} clients over ${users} member users, at most ${SOCKETS_PER_USER} sockets each`,
+    );
     const clients = await openClients(
-      `${wsBase}/ws?token=${encodeURIComponent(station.token)}`,
+      (i) => `${wsBase}/ws?token=${encodeURIComponent(tokens[Math.floor(i / SOCKETS_PER_USER)]!)}`,
       opts.clients,
       audience,
     );
@@ -329,7 +342,7 @@ async function rawPhase(opts: Options): Promise<PhaseResult> {
     const [, port] = await server.waitFor(/port (\d+)/, 15_000, "the raw fanout server did not listen");
     const base = `127.0.0.1:${port}`;
     const audience = createAudience(opts.clients, opts.sampleClients);
-    const clients = await openClients(`ws://${base}/`, opts.clients, audience);
+    const clients = await openClients(() => `ws://${base}/`, opts.clients, audience);
     life.defer(() => closeClients(clients));
     await Bun.sleep(SETTLE_MS);
 

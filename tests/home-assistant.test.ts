@@ -171,6 +171,30 @@ describe.each(modes)("Home Assistant discovery (%s broker)", (mode) => {
     await waitFor(() => ha.json(stateTopic("climate"))?.target_celsius === 23.5);
   });
 
+  test("a state report with new values only sends the state again, not configs, availability or the station's state", async () => {
+    const light = JSON.parse(configsOf("light").find(([t]) => t.includes("/light/"))![1]) as {
+      command_topic: string;
+    };
+    const configTopics = configsOf("light").map(([t]) => t);
+    const count = (topic: string) => ha.counts.get(topic) ?? 0;
+    const before = {
+      state: count(stateTopic("light")),
+      availability: count(availabilityTopic("light")),
+      bridgeState: count(`opengenie/${s.config.stationId}/bridge/state`),
+      configs: configTopics.map(count),
+    };
+    // The bridge publishes one device at a time, in order, on one connection: once the state of
+    // the last change is here, whatever it sent for the earlier ones has arrived too.
+    for (const brightness of [55, 65, 75, 85]) {
+      await ha.client.publishAsync(light.command_topic, JSON.stringify({ brightness }), { qos: 1 });
+      await waitFor(() => ha.json(stateTopic("light"))?.brightness === brightness);
+    }
+    expect(count(stateTopic("light"))).toBeGreaterThanOrEqual(before.state + 3);
+    expect(count(availabilityTopic("light"))).toBe(before.availability);
+    expect(count(`opengenie/${s.config.stationId}/bridge/state`)).toBe(before.bridgeState);
+    expect(configTopics.map(count)).toEqual(before.configs);
+  });
+
   test("a device's last will makes its entities unavailable", async () => {
     await sims.get("pir")!.stop({ graceful: false });
     await waitFor(() => ha.latest.get(availabilityTopic("pir")) === "offline");

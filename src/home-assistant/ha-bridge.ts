@@ -11,6 +11,7 @@ import type { StationMqttClient } from "../mqtt/index.ts";
 import type { Database } from "../storage/index.ts";
 import { toDeviceCommands } from "./ha-commands.ts";
 import {
+  configSignature,
   type DiscoveryConfig,
   deviceConfigs,
   type HaContext,
@@ -44,6 +45,9 @@ export function createHaBridge(deps: HaBridgeDeps) {
   const base = t.bridgeAvailability.replace(/\/bridge\/availability$/, "");
   /** Config topic → payload last published, per device, so only changes are sent again. */
   const published = new Map<string, Map<string, string>>();
+  /** Per device: the config signature and availability last published (profile of bench/ingest:
+   * rebuilding and stringifying every config on each state report was a sixth of the CPU). */
+  const lastSent = new Map<string, { signature: string; availability: string }>();
   const offs: (() => void)[] = [];
   let inflight = 0;
   const retained = (topic: string, payload: object | string) =>
@@ -74,20 +78,37 @@ export function createHaBridge(deps: HaBridgeDeps) {
   }
 
   async function publishDevice(device: LiveDevice, force: boolean) {
-    await publishConfigs(device.id, deviceConfigs(deps, device), force);
+    const signature = configSignature(device);
+    const availability = device.online ? "online" : "offline";
+    const last = lastSent.get(device.id);
+    if (force || last?.signature !== signature)
+      await publishConfigs(device.id, deviceConfigs(deps, device), force);
     await retained(t.deviceState(device.id), haState(device));
-    await retained(t.deviceAvailability(device.id), device.online ? "online" : "offline");
+    if (force || last?.availability !== availability)
+      await retained(t.deviceAvailability(device.id), availability);
+    lastSent.set(device.id, { signature, availability });
   }
 
+  /** Only devices coming, going or changing presence change the station's state. */
+  let stationDirty = true;
   async function publishStationState() {
-    const online = [...devices.registry.all()].filter((d) => d.online).length;
-    await retained(t.bridgeState, { version: deps.version, devices_online: online });
+    if (!stationDirty) return;
+    stationDirty = false;
+    let online = 0;
+    for (const d of devices.registry.all()) if (d.online) online++;
+    try {
+      await retained(t.bridgeState, { version: deps.version, devices_online: online });
+    } catch (err) {
+      stationDirty = true;
+      throw err;
+    }
   }
 
   /** Everything, as after Home Assistant's restart; then clears configs of devices gone. */
   async function publishAll() {
     await retained(t.bridgeAvailability, "online");
     await publishConfigs(STATION_ROW, stationConfigs(deps), true);
+    stationDirty = true;
     await publishStationState();
     const list = await devices.registry.list();
     for (const device of list) await publishDevice(device, true);
@@ -113,6 +134,7 @@ export function createHaBridge(deps: HaBridgeDeps) {
     await retained(t.deviceAvailability(deviceId), "");
     await db.deleteFrom("ha_discovery").where("device_id", "=", deviceId).execute();
     published.delete(deviceId);
+    lastSent.delete(deviceId);
   }
 
   async function onCommand(level: string, field: string | undefined, payload: string) {
@@ -178,10 +200,19 @@ export function createHaBridge(deps: HaBridgeDeps) {
     async start() {
       offs.push(
         client.onMessage(onMessage),
-        bus.on("device.added", ({ device }) => void pending.device(device.id)),
+        bus.on("device.added", ({ device }) => {
+          stationDirty = true;
+          void pending.device(device.id);
+        }),
         bus.on("device.state", ({ deviceId }) => void pending.device(deviceId)),
-        bus.on("device.status", ({ deviceId }) => void pending.device(deviceId)),
-        bus.on("device.removed", ({ deviceId }) => void pending.removed(deviceId)),
+        bus.on("device.status", ({ deviceId }) => {
+          stationDirty = true;
+          void pending.device(deviceId);
+        }),
+        bus.on("device.removed", ({ deviceId }) => {
+          stationDirty = true;
+          void pending.removed(deviceId);
+        }),
         // An external broker connection that comes back: the will said offline meanwhile.
         client.onStatus((connected) => {
           if (connected) void pending.all();

@@ -79,6 +79,21 @@ function sensorKeys(device: LiveDevice): string[] {
     .sort();
 }
 
+/**
+ * What a device's configs depend on besides the station's constants: `deviceConfigs` gives the
+ * same result for two devices with the same signature, so the bridge rebuilds and compares
+ * configs only when this changes (a state report with new values only does not change it).
+ */
+export function configSignature(device: LiveDevice): string {
+  return [
+    device.name,
+    device.type,
+    device.firmwareVersion ?? "",
+    typeof device.state.rssi,
+    ...sensorKeys(device),
+  ].join("\u0000");
+}
+
 /** A device's entities: one per capability, plus diagnostics (RSSI, firmware) where known. */
 export function deviceConfigs(ctx: HaContext, device: LiveDevice): DiscoveryConfig[] {
   const t = haTopics(ctx.stationId);

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { createServer } from "node:net";
 import type { MqttClient } from "mqtt";
+import mqttPacket from "mqtt-packet";
 import { createEmbeddedBroker } from "./embedded-broker.ts";
 import {
   createMqttHarness,
@@ -137,6 +138,18 @@ describe("embedded broker: device ACL", () => {
     expect(await will).toBe(offline);
     expect(seen).toHaveLength(1);
     expect(h.broker.stats().refusedPublishes).toBe(1);
+  });
+});
+
+describe("embedded broker: memory", () => {
+  test("no 65,536-buffer message-id cache; PUBACKs still carry each packet's own id", async () => {
+    expect(mqttPacket.writeToStream.cacheNumbers).toBe(false);
+    const lamp1 = await h.connectDevice("lamp1");
+    // Ids 1…300 cross a byte boundary: a wrong high or low byte would leave a publish unacked.
+    const acks = Array.from({ length: 300 }, (_, i) =>
+      lamp1.publishAsync(topic("lamp1", "state"), `{"state":{"seq":${i}}}`, { qos: 1 }),
+    );
+    expect((await Promise.all(acks)).length).toBe(300);
   });
 });
 

@@ -10,6 +10,7 @@
 import { Readable } from "node:stream";
 import type { AedesPublishPacket, Client, Subscription } from "aedes";
 import aedesMemoryPersistence from "aedes-persistence";
+import { createRetainedStore } from "./retained-store.ts";
 
 /** Who logged in: the station's own credential, a device, or an integration (Home Assistant). */
 export type BrokerIdentity =
@@ -208,7 +209,13 @@ export function createClientSessions(deps: ClientSessionsDeps) {
     },
   };
 
-  const overrides: Record<string, unknown> = { ...queueMethods, ...sessionMethods };
+  const retained = createRetainedStore();
+  const retainedMethods = {
+    storeRetained: retained.storeRetained,
+    createRetainedStreamCombi: retained.createRetainedStreamCombi,
+    createRetainedStream: retained.createRetainedStream,
+  };
+  const overrides: Record<string, unknown> = { ...queueMethods, ...sessionMethods, ...retainedMethods };
   // aedes checks that `setup` is an async function by its constructor's name.
   const persistence = new Proxy(inner, {
     get(target, property, receiver) {

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { PassThrough } from "node:stream";
 import fc from "fast-check";
+import mqttPacket from "mqtt-packet";
 import {
   createPacketSizeTracker,
   DEFAULT_PACKET_SIZE_LIMITS,
@@ -177,5 +178,23 @@ describe("PacketSizeLimitedSocket", () => {
         limit: maxRemainingLength,
       },
     ]);
+  });
+
+  test("packets aedes writes in one tick reach the socket as one write, byte for byte", async () => {
+    const raw = new PassThrough();
+    const writes: Buffer[] = [];
+    const write = raw.write.bind(raw);
+    raw.write = ((chunk: Buffer, ...rest: never[]) => {
+      writes.push(Buffer.from(chunk));
+      return write(chunk, ...rest);
+    }) as typeof raw.write;
+    const limited = new PacketSizeLimitedSocket(raw, () => {});
+    // aedes writes with mqtt-packet's writeToStream, which corks the stream for each packet
+    // until the next tick and writes the header, length and id as separate chunks.
+    const acks = [1, 2, 3].map((messageId) => ({ cmd: "puback" as const, messageId }));
+    for (const ack of acks) mqttPacket.writeToStream(ack, limited);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(Buffer.concat(writes).equals(Buffer.concat(acks.map((a) => mqttPacket.generate(a))))).toBe(true);
+    expect(writes.length).toBe(1);
   });
 });

@@ -1,3 +1,4 @@
+import { Buffer } from "node:buffer";
 import { Duplex } from "node:stream";
 import {
   createPacketSizeTracker,
@@ -56,8 +57,24 @@ export class PacketSizeLimitedSocket extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.#send(chunk, callback);
+  }
+
+  #send(chunk: Buffer, callback: (error?: Error | null) => void): void {
     if (this.#socket.write(chunk)) callback();
     else this.#socket.once("drain", () => callback());
+  }
+
+  /**
+   * Chunks written while the stream was corked (mqtt-packet corks for each packet until the
+   * next tick) go out as one socket write instead of one per chunk: a PUBACK was 2-3 writes.
+   */
+  override _writev(
+    chunks: { chunk: Buffer; encoding: BufferEncoding }[],
+    callback: (error?: Error | null) => void,
+  ): void {
+    const data = chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk));
+    this.#send(data, callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
