@@ -6,7 +6,6 @@ import type { Kysely } from "kysely";
 import type { AuthService } from "../auth/index.ts";
 import type { Clock, EventBus, StationEvents } from "../core/index.ts";
 import type { DeviceService } from "../devices/index.ts";
-import type { UserRecord } from "../protocol/index.ts";
 import type { Database } from "../storage/index.ts";
 import type { FactKind } from "./cluster-facts.ts";
 
@@ -90,13 +89,20 @@ export function createFactApplier(deps: FactApplierDeps) {
           asRemote(() => bus.emit("user.removed", data as StationEvents["user.removed"]));
         }
         return;
-      case "user.role_changed":
-        if (typeof data.userId === "string") {
-          auth.forgetCachedUser(data.userId);
-          const e = data as { userId: string; role: UserRecord["role"] };
-          asRemote(() => bus.emit("user.role_changed", e));
-        }
+      case "user.role_changed": {
+        if (typeof data.userId !== "string") return;
+        const userId = data.userId;
+        auth.forgetCachedUser(userId);
+        // The role as stored, not as told: a replayed old fact (say, from when the user was an
+        // admin) must not raise the role of their open sockets here.
+        const row = await deps.db
+          .selectFrom("users")
+          .select("role")
+          .where("id", "=", userId)
+          .executeTakeFirst();
+        if (row) asRemote(() => bus.emit("user.role_changed", { userId, role: row.role }));
         return;
+      }
       case "command.result":
         if (deviceId && typeof data.requestId === "string" && typeof data.ok === "boolean") {
           devices.commands.settle(deviceId, {
