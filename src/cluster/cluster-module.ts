@@ -69,7 +69,7 @@ export function createClusterModule(deps: ClusterModuleDeps) {
   const applied = new Map<FactKind, number>();
   const rejected = new Map<string, number>();
   const applier = createFactApplier({ bus, devices, auth, clock, db: deps.db });
-  const { toldSeen, statusAt } = applier;
+  const { toldSeen, statusAt, stateAt } = applier;
   let client: StationMqttClient | undefined;
   const offs: (() => void)[] = [];
   let seenTimer: TimerHandle | undefined;
@@ -192,6 +192,9 @@ export function createClusterModule(deps: ClusterModuleDeps) {
       offs.push(
         bus.on("device.status", ({ deviceId, at }) =>
           statusAt.set(deviceId, Math.max(statusAt.get(deviceId) ?? 0, at)),
+        ),
+        bus.on("device.state", ({ deviceId, at }) =>
+          stateAt.set(deviceId, Math.max(stateAt.get(deviceId) ?? 0, at)),
         ),
       );
       for (const event of RELAYED) {

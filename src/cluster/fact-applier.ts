@@ -26,6 +26,9 @@ export function createFactApplier(deps: FactApplierDeps) {
   const toldSeen = new Map<string, number>();
   // When each device's presence last changed, here or as told: an older `seen` cannot undo it.
   const statusAt = new Map<string, number>();
+  // When each device's state last changed, here or as told: a state fact older than that (two
+  // instances' facts crossing, or an old one replayed) is not applied, so all converge on the newest.
+  const stateAt = new Map<string, number>();
 
   function asRemote(fn: () => void) {
     applying = true;
@@ -42,7 +45,8 @@ export function createFactApplier(deps: FactApplierDeps) {
     switch (kind) {
       case "device.state": {
         const e = data as StationEvents["device.state"];
-        if (!d) return;
+        if (!d || e.at < (stateAt.get(d.id) ?? 0)) return;
+        stateAt.set(d.id, e.at);
         d.state = e.state;
         d.lastSeen = Math.max(d.lastSeen ?? 0, e.at);
         toldSeen.set(d.id, d.lastSeen);
@@ -161,6 +165,7 @@ export function createFactApplier(deps: FactApplierDeps) {
     adoptStoredPresence,
     toldSeen,
     statusAt,
+    stateAt,
     get applying() {
       return applying;
     },
