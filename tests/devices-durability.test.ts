@@ -200,3 +200,41 @@ test("kill -9 during a flood of state updates leaves a consistent database that 
   });
   expect(((await list.json()) as { devices: unknown[] }).devices).toHaveLength(4);
 }, 60_000);
+
+bunOnly(CLOCK_ONLY_IN_PROCESS)(
+  "the embedded broker's messages are written with the batch, not flushed early for acks (injected clock)",
+  async () => {
+    // Deferred PUBACKs (an external broker, docs/scale-out.md) flush the writer every 16
+    // messages; the embedded broker's in-process client acks nothing, so it must not.
+    const clock = createManualClock(Date.now());
+    const s = own(await startTestStation({ clock }));
+    const admin = await s.userToken("batch-admin", "admin");
+    const { device, credentials } = await addDevice(s, admin, "Busy", "light");
+    const sim: SimulatedDevice = own(simFor(credentials, "light"));
+    await sim.start();
+    clock.advance(1_000); // the pairing and the connection's rows land now
+    await Bun.sleep(50);
+    const file = new Database(join(s.dataDir, "opengenie.db"), { readonly: true });
+    cleanups.push(() => file.close());
+    const stateEvents = () =>
+      (
+        file
+          .query("SELECT COUNT(*) AS n FROM events WHERE device_id = ? AND kind = 'state'")
+          .get(device.id) as {
+          n: number;
+        }
+      ).n;
+    const before = stateEvents();
+    for (let i = 1; i <= 40; i++) await sim.publishState({ brightness: i });
+    await eventually(
+      () => getDevice(s, admin, device.id),
+      (d) => d.state.brightness === 40,
+    );
+    expect(stateEvents()).toBe(before);
+    clock.advance(1_000);
+    await eventually(
+      async () => stateEvents(),
+      (n) => n === before + 40,
+    );
+  },
+);

@@ -21,6 +21,7 @@ import {
   factTopic,
 } from "./cluster-facts.ts";
 import { createFactApplier } from "./fact-applier.ts";
+import { createFactBudget } from "./fact-budget.ts";
 import { runWhileLeader } from "./leader-gate.ts";
 import { createLeaderLease } from "./leader-lease.ts";
 
@@ -39,9 +40,6 @@ export interface ClusterModuleDeps {
   /** How often the devices seen here are told to the others (for the leader's presence sweep). */
   seenIntervalMs?: number;
 }
-
-/** Facts published and not yet acknowledged by the broker, at most. */
-const MAX_OUTSTANDING_FACTS = 10_000;
 
 /** Bus events that are facts: produced here, told to the others. */
 const RELAYED = [
@@ -67,11 +65,11 @@ export function createClusterModule(deps: ClusterModuleDeps) {
   const logger = deps.logger.child({ component: "cluster" });
   const key = deriveFactKey(deps.jwtSecret);
   const counts = { sent: 0, publishFailed: 0, dropped: 0 };
-  let outstanding = 0;
+  const budget = createFactBudget();
   const applied = new Map<FactKind, number>();
   const rejected = new Map<string, number>();
   const applier = createFactApplier({ bus, devices, auth, clock, db: deps.db });
-  const { toldSeen, statusAt } = applier;
+  const { toldSeen, statusAt, stateAt } = applier;
   let client: StationMqttClient | undefined;
   const offs: (() => void)[] = [];
   let seenTimer: TimerHandle | undefined;
@@ -81,25 +79,23 @@ export function createClusterModule(deps: ClusterModuleDeps) {
 
   function publish(kind: FactKind, data: Record<string, unknown>) {
     if (!client) return;
-    // Memory stays bounded when the broker falls behind: past the cap a fact is dropped and
-    // counted (the others catch up with the device's next message), never queued without end.
-    if (outstanding >= MAX_OUTSTANDING_FACTS) {
+    const topic = factTopic(stationId, instanceId, kind);
+    const body: FactBody = { instanceId, at: clock.now(), data };
+    const payload = encodeFact(key, topic, body);
+    // Memory stays bounded when the broker falls behind: past the budget (count and bytes) a
+    // device-caused fact is dropped and counted, never queued without end (fact-budget.ts).
+    if (!budget.take(kind, payload.length)) {
       counts.dropped++;
       return;
     }
-    const topic = factTopic(stationId, instanceId, kind);
-    const body: FactBody = { instanceId, at: clock.now(), data };
     counts.sent++;
-    outstanding++;
     client
-      .publish(topic, encodeFact(key, topic, body), { qos: 1 })
+      .publish(topic, payload, { qos: 1 })
       .catch((err: Error) => {
         counts.publishFailed++;
         logger.warn("publishing a fact to the other instances failed", { kind, error: err.message });
       })
-      .finally(() => {
-        outstanding--;
-      });
+      .finally(() => budget.give(payload.length));
   }
 
   function tellSeen() {
@@ -196,6 +192,9 @@ export function createClusterModule(deps: ClusterModuleDeps) {
       offs.push(
         bus.on("device.status", ({ deviceId, at }) =>
           statusAt.set(deviceId, Math.max(statusAt.get(deviceId) ?? 0, at)),
+        ),
+        bus.on("device.state", ({ deviceId, at }) =>
+          stateAt.set(deviceId, Math.max(stateAt.get(deviceId) ?? 0, at)),
         ),
       );
       for (const event of RELAYED) {

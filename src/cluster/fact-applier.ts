@@ -6,7 +6,6 @@ import type { Kysely } from "kysely";
 import type { AuthService } from "../auth/index.ts";
 import type { Clock, EventBus, StationEvents } from "../core/index.ts";
 import type { DeviceService } from "../devices/index.ts";
-import type { UserRecord } from "../protocol/index.ts";
 import type { Database } from "../storage/index.ts";
 import type { FactKind } from "./cluster-facts.ts";
 
@@ -27,6 +26,9 @@ export function createFactApplier(deps: FactApplierDeps) {
   const toldSeen = new Map<string, number>();
   // When each device's presence last changed, here or as told: an older `seen` cannot undo it.
   const statusAt = new Map<string, number>();
+  // When each device's state last changed, here or as told: a state fact older than that (two
+  // instances' facts crossing, or an old one replayed) is not applied, so all converge on the newest.
+  const stateAt = new Map<string, number>();
 
   function asRemote(fn: () => void) {
     applying = true;
@@ -43,7 +45,8 @@ export function createFactApplier(deps: FactApplierDeps) {
     switch (kind) {
       case "device.state": {
         const e = data as StationEvents["device.state"];
-        if (!d) return;
+        if (!d || e.at < (stateAt.get(d.id) ?? 0)) return;
+        stateAt.set(d.id, e.at);
         d.state = e.state;
         d.lastSeen = Math.max(d.lastSeen ?? 0, e.at);
         toldSeen.set(d.id, d.lastSeen);
@@ -90,13 +93,20 @@ export function createFactApplier(deps: FactApplierDeps) {
           asRemote(() => bus.emit("user.removed", data as StationEvents["user.removed"]));
         }
         return;
-      case "user.role_changed":
-        if (typeof data.userId === "string") {
-          auth.forgetCachedUser(data.userId);
-          const e = data as { userId: string; role: UserRecord["role"] };
-          asRemote(() => bus.emit("user.role_changed", e));
-        }
+      case "user.role_changed": {
+        if (typeof data.userId !== "string") return;
+        const userId = data.userId;
+        auth.forgetCachedUser(userId);
+        // The role as stored, not as told: a replayed old fact (say, from when the user was an
+        // admin) must not raise the role of their open sockets here.
+        const row = await deps.db
+          .selectFrom("users")
+          .select("role")
+          .where("id", "=", userId)
+          .executeTakeFirst();
+        if (row) asRemote(() => bus.emit("user.role_changed", { userId, role: row.role }));
         return;
+      }
       case "command.result":
         if (deviceId && typeof data.requestId === "string" && typeof data.ok === "boolean") {
           devices.commands.settle(deviceId, {
@@ -155,6 +165,7 @@ export function createFactApplier(deps: FactApplierDeps) {
     adoptStoredPresence,
     toldSeen,
     statusAt,
+    stateAt,
     get applying() {
       return applying;
     },

@@ -19,6 +19,12 @@ export interface MqttDeviceBridgeDeps {
   logger: Logger;
   /** Subscribe through `$share/<group>/…` so instances of one station split the messages. */
   shared?: boolean;
+  /**
+   * The client holds PUBACKs until `durable()` (an external broker): detect redeliveries and
+   * hand back the promise the ack waits for. Off on the embedded broker, whose in-process client
+   * acks nothing, so its messages pay neither a digest nor an early flush of the writer.
+   */
+  deferredAcks?: boolean;
 }
 
 /**
@@ -29,6 +35,7 @@ export interface MqttDeviceBridgeDeps {
 export function createMqttDeviceBridge(deps: MqttDeviceBridgeDeps) {
   const { client, stationId, devices, logger } = deps;
   const duplicates = createDuplicateWindow();
+  const durable = deps.deferredAcks ? devices.durable?.bind(devices) : undefined;
   let off: (() => void) | undefined;
 
   function onMessage(topic: string, payload: Buffer, info: { redelivered: boolean }) {
@@ -38,7 +45,7 @@ export function createMqttDeviceBridge(deps: MqttDeviceBridgeDeps) {
     if (suffix === "handshake/ack" || suffix === "command") return;
     // At least once: a message handled but not yet acknowledged when the connection dropped
     // comes again. Seen here before: not handled twice; after a restart: handled, and counted.
-    if (!duplicates.admit(deviceId, suffix, payload, info.redelivered)) return devices.durable?.();
+    if (durable && !duplicates.admit(deviceId, suffix, payload, info.redelivered)) return durable();
     const handled = devices
       .handle(deviceId, "mqtt", suffix, payload.toString("utf8"))
       .then((ack) => {
@@ -46,7 +53,7 @@ export function createMqttDeviceBridge(deps: MqttDeviceBridgeDeps) {
       })
       .catch((err) => logger.error("handling a device message failed", { deviceId, suffix, err }));
     // The state and events it produced are in the writer once handle() resolved.
-    return devices.durable ? handled.then(() => devices.durable?.()) : undefined;
+    return durable ? handled.then(durable) : undefined;
   }
 
   return {

@@ -115,6 +115,7 @@ export function createMqttService(deps: MqttServiceDeps) {
         // On an external broker the instances of one station share the device topics: each
         // message goes to exactly one of them (docs/scale-out.md).
         shared: mode === "external",
+        deferredAcks: mode === "external",
       });
       // Listen before connecting: a persistent session delivers queued messages right after CONNACK.
       bridge.attach();

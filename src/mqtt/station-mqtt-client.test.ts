@@ -129,3 +129,55 @@ describe("station MQTT client", () => {
     expect(client.connected).toBe(false);
   });
 });
+
+describe("deferred acks", () => {
+  function deferringClient() {
+    const client = createStationMqttClient({
+      url: `mqtt://${STATION_LOGIN.username}:${STATION_LOGIN.password}@127.0.0.1:${h.port}`,
+      clientId: "station-defer",
+      logger: h.logger,
+      deferAcks: true,
+    });
+    started.push(client);
+    return client;
+  }
+
+  test("a QoS 1 PUBACK waits for the handler's promise: unsettled at a stop, the broker sends it again", async () => {
+    const first = deferringClient();
+    const releases: (() => void)[] = [];
+    first.onMessage(() => new Promise<void>((resolve) => releases.push(resolve)));
+    await first.start();
+    await first.subscribe(deviceToStationFilters(STATION_ID));
+    const device = await h.connectDevice("lamp1");
+    const topic = deviceTopic(STATION_ID, "lamp1", "state");
+    await device.publishAsync(topic, "stored", { qos: 1 });
+    await device.publishAsync(topic, "not stored", { qos: 1 });
+    // Both reach the handler although the first is not acknowledged: the socket is still read.
+    await waitFor(() => releases.length === 2);
+    releases[0]!();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await first.stop();
+    const again = deferringClient();
+    const redelivered: { payload: string; redelivered: boolean }[] = [];
+    again.onMessage((_, payload, info) => {
+      redelivered.push({ payload: payload.toString(), redelivered: info.redelivered });
+    });
+    await again.start();
+    await waitFor(() => redelivered.length > 0);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // (aedes does not set DUP on it; Mosquitto does, tests/cluster-faults.test.ts.)
+    expect(redelivered.map((m) => m.payload)).toEqual(["not stored"]);
+  });
+
+  test("start() refuses, naming the cause, if MQTT.js no longer sends PUBACKs through _sendPacket", async () => {
+    const { MqttClient } = await import("mqtt");
+    const proto = MqttClient.prototype as unknown as { _sendPacket: unknown };
+    const original = proto._sendPacket;
+    proto._sendPacket = undefined;
+    try {
+      await expect(deferringClient().start()).rejects.toThrow(/_sendPacket/);
+    } finally {
+      proto._sendPacket = original;
+    }
+  });
+});

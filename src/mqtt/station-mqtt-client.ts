@@ -174,6 +174,10 @@ export function createStationMqttClient(deps: StationMqttClientDeps): StationMqt
     const internal = mqtt as unknown as {
       _sendPacket(packet: { cmd: string; messageId?: number }, cb?: () => void, ...rest: unknown[]): void;
     };
+    // A private method (MQTT.js 5.x sends PUBACKs through it, handlers/publish.js): if an upgrade
+    // renames it, refuse to start rather than acknowledge messages before they are stored.
+    if (typeof internal._sendPacket !== "function")
+      throw new Error("deferred MQTT acks need MQTT.js's _sendPacket, which this MQTT.js version lacks");
     const send = internal._sendPacket.bind(mqtt);
     internal._sendPacket = (packet, cb, ...rest) => {
       const held =
@@ -207,7 +211,15 @@ export function createStationMqttClient(deps: StationMqttClientDeps): StationMqt
       ...stores,
     });
     client = mqtt;
-    if (deps.deferAcks) holdAcks(mqtt);
+    if (deps.deferAcks) {
+      try {
+        holdAcks(mqtt);
+      } catch (error) {
+        client = undefined;
+        mqtt.end(true);
+        return Promise.reject(error);
+      }
+    }
     mqtt.on("connect", onConnect);
     mqtt.on("close", onClose);
     mqtt.on("error", onError);
