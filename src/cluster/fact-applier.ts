@@ -5,6 +5,7 @@
 import type { Kysely } from "kysely";
 import type { AuthService } from "../auth/index.ts";
 import type { Clock, EventBus, StationEvents } from "../core/index.ts";
+import { LAST_SEEN_PERSIST_MS } from "../devices/disk-diet.ts";
 import type { DeviceService } from "../devices/index.ts";
 import type { Database } from "../storage/index.ts";
 import type { FactKind } from "./cluster-facts.ts";
@@ -153,7 +154,8 @@ export function createFactApplier(deps: FactApplierDeps) {
     for (const row of rows) {
       const d = devices.registry.get(row.id);
       if (!d || d.online || row.online !== 1 || row.last_seen === null) continue;
-      if (now - row.last_seen >= 3 * d.heartbeatSec * 1000) continue;
+      // Stored last_seen lags memory by up to LAST_SEEN_PERSIST_MS (SD-card writes, issue 17).
+      if (now - row.last_seen >= 3 * d.heartbeatSec * 1000 + LAST_SEEN_PERSIST_MS) continue;
       d.online = true;
       d.lastSeen = row.last_seen;
       asRemote(() => bus.emit("device.status", { deviceId: d.id, online: true, at: now }));

@@ -12,6 +12,7 @@ import { createCommandDispatcher } from "./command-dispatcher.ts";
 import { createDeviceMessageLimits, type DropReason, EVENTS_PER_SECOND } from "./device-message-limits.ts";
 import { MAX_PAYLOAD_BYTES, MAX_STATE_KEYS, parseDeviceMessage, type RejectCode } from "./device-messages.ts";
 import { createDeviceRegistry, type LiveDevice, type Transport } from "./device-registry.ts";
+import { changedKeys, createLastSeenPersistence, createStateHistory } from "./disk-diet.ts";
 
 export interface DeviceServiceDeps {
   db: Kysely<Database>;
@@ -50,6 +51,12 @@ export function createDeviceService(deps: DeviceServiceDeps) {
   const rejected = new Map<RejectCode, number>();
   const limits = createDeviceMessageLimits();
   const dropLogs = new Map<string, { at: number; suppressed: number }>();
+  const history = createStateHistory(writer);
+  const lastSeen = createLastSeenPersistence();
+  bus.on("device.removed", ({ deviceId }) => {
+    history.forget(deviceId);
+    lastSeen.forget(deviceId);
+  });
   let sweep: TimerHandle | undefined;
   let prune: TimerHandle | undefined;
   let ackFlush: TimerHandle | undefined;
@@ -94,6 +101,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
     if (d.online === online) return;
     d.online = online;
     writer.patchDevice(d.id, { online: online ? 1 : 0, last_seen: d.lastSeen });
+    if (d.lastSeen !== null) lastSeen.stored(d.id, d.lastSeen);
     writer.appendEvent(d.id, "status", { online }, at);
     bus.emit("device.status", { deviceId: d.id, online, at });
   }
@@ -104,7 +112,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
       d.transport = transport;
       writer.patchDevice(d.id, { transport });
     }
-    writer.patchDevice(d.id, { last_seen: at });
+    if (d.online && lastSeen.due(d.id, at)) writer.patchDevice(d.id, { last_seen: at });
     setOnline(d, true, at);
   }
 
@@ -112,6 +120,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
   function sweepPresence() {
     const now = clock.now();
     limits.prune(now);
+    history.flushDue(now);
     for (const [deviceId, last] of dropLogs) {
       if (now - last.at < DROP_LOG_INTERVAL_MS) continue;
       if (last.suppressed > 0)
@@ -182,10 +191,12 @@ export function createDeviceService(deps: DeviceServiceDeps) {
             return undefined;
           }
           seen(device, transport, now);
-          device.state = merged;
-          writer.setState(deviceId, device.state, now);
-          if (limits.logStateReport(deviceId, now))
-            writer.appendEvent(deviceId, "state", msg.payload.state, now);
+          const changed = changedKeys(device.state, msg.payload.state);
+          if (changed) {
+            device.state = merged;
+            writer.setState(deviceId, device.state, now);
+            history.record(deviceId, changed, now, () => limits.logStateReport(deviceId, now));
+          }
           bus.emit("device.state", { deviceId, state: device.state, at: now });
           return undefined;
         }
@@ -282,9 +293,13 @@ export function createDeviceService(deps: DeviceServiceDeps) {
       clock.clearTimeout(ackFlush);
       commands.stop();
       const now = clock.now();
-      if (!deps.sharedPresence)
-        for (const d of registry.all())
-          if (d.online) writer.patchDevice(d.id, { online: 0, last_seen: d.lastSeen ?? now });
+      history.flushAll();
+      // last_seen is stored lazily (disk-diet.ts): a graceful stop stores the latest.
+      for (const d of registry.all()) {
+        if (!d.online) continue;
+        if (deps.sharedPresence) writer.patchDevice(d.id, { last_seen: d.lastSeen ?? now });
+        else writer.patchDevice(d.id, { online: 0, last_seen: d.lastSeen ?? now });
+      }
       await writer.stop();
     },
   };
