@@ -56,6 +56,22 @@ export interface PostgresCluster {
 
 let databases = 0;
 
+/** A new empty database with a unique name on the server of `adminUrl`; returns its URL. */
+export async function createDatabaseAt(adminUrl: string, prefix = "t"): Promise<string> {
+  const name = `${prefix}_${process.pid}_${++databases}_${Date.now().toString(36)}`;
+  const pg = (await import("pg")).default;
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
 export async function startPostgres(): Promise<PostgresCluster> {
   const bin = postgresBinDir();
   if (!bin)
@@ -86,18 +102,7 @@ export async function startPostgres(): Promise<PostgresCluster> {
   return {
     port,
     url,
-    async createDatabase(prefix = "t") {
-      const name = `${prefix}_${process.pid}_${++databases}_${Date.now().toString(36)}`;
-      const pg = (await import("pg")).default;
-      const client = new pg.Client({ connectionString: url() });
-      await client.connect();
-      try {
-        await client.query(`CREATE DATABASE "${name}"`);
-      } finally {
-        await client.end();
-      }
-      return url(name);
-    },
+    createDatabase: (prefix = "t") => createDatabaseAt(url(), prefix),
     stopServer: () => void stopServer(),
     startServer: () => void startServer(),
     stop() {
