@@ -66,7 +66,7 @@ pgTest(
     // As for a full SQLite disk: the process is up ("ok"), the storage field carries the trouble.
     expect(down.status).toBe("ok");
     expect(down.storage?.error).toBeTruthy();
-    expect(JSON.stringify(down)).not.toContain("opengenie-test");
+    expect(JSON.stringify(down)).not.toContain(":opengenie-test@");
     // Served from memory meanwhile: the device's latest state.
     expect((await getDevice(s, admin, device.id)).state.power).toBe("on");
 

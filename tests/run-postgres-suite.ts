@@ -26,7 +26,6 @@ export const ON_POSTGRES = [
   "devices-security.test.ts",
   "events-api.test.ts",
   "http-api.test.ts",
-  "postgres-outage.test.ts",
   "ws-client.test.ts",
   "ws-iot.test.ts",
   "ws-limits.test.ts",
