@@ -49,6 +49,9 @@ export async function openPostgres(
     types: types as never,
   });
   pool.on("error", onPoolError);
+  // A connection can also fail while checked out between queries (the server stopped): its
+  // error then goes to the client, which without a listener would be an uncaught exception.
+  pool.on("connect", (client) => client.on("error", onPoolError));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   // Named prepared statements: each distinct SQL is parsed once per connection, not per row.
   const names = new Map<string, string>();
