@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Kysely } from "kysely";
 import { type PostgresCluster, postgresBinDir, startPostgres } from "../../tests/helpers/postgres.ts";
+import { ConfigError, loadConfig } from "../config/index.ts";
 import { createManualClock } from "../core/index.ts";
 import { createMemoryLogger } from "../logging/index.ts";
 import { createBunPlatform } from "../platform/index.ts";
@@ -160,3 +161,25 @@ pgTest(
   },
   60_000,
 );
+
+test("any other database URL scheme is a config error naming the accepted forms, with the password redacted", () => {
+  const dir = mkdtempSync(join(tmpdir(), "og-pg-"));
+  dirs.push(dir);
+  for (const url of ["mysql://u:topsecret@h/db", "sqlite:///x.db", "postgres:/no-host"]) {
+    const load = () => loadConfig({ flags: { "data-dir": dir }, env: { OPENGENIE_DATABASE_URL: url } });
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow("must be a postgres:// or postgresql:// URL");
+    try {
+      load();
+    } catch (err) {
+      expect((err as Error).message).toContain("OPENGENIE_DATABASE_URL");
+      expect((err as Error).message).not.toContain("topsecret");
+    }
+  }
+  const ok = loadConfig({
+    flags: { "data-dir": dir, "database-url": "postgresql://u:p@h:5432/db" },
+    env: {},
+  });
+  expect(ok.databaseUrl).toBe("postgresql://u:p@h:5432/db");
+  expect(ok.databasePoolMax).toBe(10);
+});
