@@ -225,11 +225,16 @@ export function createStation(config: StationConfig, platform: Platform, options
   }
 
   async function startLocked(): Promise<RunInfo> {
-    const database = await openDatabase(platform, config.dataDir);
+    const database = await openDatabase(platform, config.dataDir, {
+      databaseUrl: config.databaseUrl,
+      poolMax: config.databasePoolMax,
+      onPoolError: (err) => logger.warn("a pooled database connection failed; reconnecting", { err }),
+    });
     running = { database, modules: [] };
     const devices = createDeviceService({
       db: database.db,
       runBatch: database.runBatch,
+      dialect: database.dialect,
       clock,
       bus,
       logger: logger.child({ service: "devices" }),

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { AccessTokenInfo, CreatedToken } from "../src/protocol/index.ts";
 import { createdTokenSchema, tokenListSchema } from "../src/protocol/index.ts";
 import { databasePath } from "../src/storage/index.ts";
+import { READS_SQLITE_FILE, sqliteOnly } from "./helpers/test-database.ts";
 import { startTestStation, type TestStation } from "./helpers/test-station.ts";
 import { openSocket } from "./helpers/ws-client.ts";
 
@@ -82,19 +83,22 @@ describe("/api/tokens", () => {
     expect((await s.api("/api/auth/me", { token: another.accessToken })).status).toBe(401);
   });
 
-  test("a sign-in session or an unknown id is not a token: 404, and the session lives on", async () => {
-    const login = await s.login("mel");
-    const db = new Database(databasePath(s.dataDir), { readonly: true });
-    const row = db
-      .query(
-        "SELECT sessions.id FROM sessions JOIN users ON users.id = sessions.user_id WHERE username = 'mel' AND kind = 'login' ORDER BY sessions.created_at DESC LIMIT 1",
-      )
-      .get() as { id: string };
-    db.close();
-    expect((await revoke(row.id, admin)).status).toBe(404);
-    expect((await revoke("no-such-token", admin)).status).toBe(404);
-    expect((await s.api("/api/auth/me", { token: login })).status).toBe(200);
-  });
+  sqliteOnly(READS_SQLITE_FILE)(
+    "a sign-in session or an unknown id is not a token: 404, and the session lives on",
+    async () => {
+      const login = await s.login("mel");
+      const db = new Database(databasePath(s.dataDir), { readonly: true });
+      const row = db
+        .query(
+          "SELECT sessions.id FROM sessions JOIN users ON users.id = sessions.user_id WHERE username = 'mel' AND kind = 'login' ORDER BY sessions.created_at DESC LIMIT 1",
+        )
+        .get() as { id: string };
+      db.close();
+      expect((await revoke(row.id, admin)).status).toBe(404);
+      expect((await revoke("no-such-token", admin)).status).toBe(404);
+      expect((await s.api("/api/auth/me", { token: login })).status).toBe(200);
+    },
+  );
 
   test("malformed bodies are 400 and make no token; no token at all is 401", async () => {
     const before = await list(admin);

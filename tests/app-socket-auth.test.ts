@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createManualClock } from "../src/core/index.ts";
 import { CLOCK_ONLY_IN_PROCESS, describeBunOnly } from "./helpers/station-runtime.ts";
+import { READS_SQLITE_FILE, sqliteOnly } from "./helpers/test-database.ts";
 import { cli, startTestStation, type TestStation } from "./helpers/test-station.ts";
 import { waitFor } from "./helpers/wait-for.ts";
 import { openSocket, upgradeStatus } from "./helpers/ws-client.ts";
@@ -121,7 +122,7 @@ test("a socket opened with a 30-day token stays open (no early expiry)", async (
   }
 });
 
-test("the session's last-seen time is recorded when its socket closes", async () => {
+sqliteOnly(READS_SQLITE_FILE)("the session's last-seen time is recorded when its socket closes", async () => {
   const s3 = await startTestStation();
   try {
     const tok = await s3.userToken("seen", "guest");

@@ -25,7 +25,10 @@ export async function withDataDir<T>(
     if (err instanceof ConfigError) throw new CliError(err.message);
     throw err;
   }
-  const database = await openDatabase(io.platform, config.dataDir);
+  const database = await openDatabase(io.platform, config.dataDir, {
+    databaseUrl: config.databaseUrl,
+    poolMax: config.databasePoolMax,
+  });
   try {
     return await fn(database, config);
   } catch (err) {

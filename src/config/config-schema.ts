@@ -46,6 +46,16 @@ export const configSchema = z.object({
     .regex(/^mqtts?:\/\/[^\s]+$/, "must be an mqtt:// or mqtts:// URL")
     .optional(),
   mqttPort: port.default(1883),
+  /** PostgreSQL instead of the SQLite file in the data dir (docs/postgres.md, CONTRACT.md section 10). */
+  databaseUrl: z
+    .string()
+    .regex(
+      /^postgres(ql)?:\/\/[^\s]+$/,
+      "must be a postgres:// or postgresql:// URL (unset = SQLite in the data dir)",
+    )
+    .optional(),
+  /** Most connections the station opens to PostgreSQL at once. */
+  databasePoolMax: z.coerce.number().int().min(1).max(100).default(10),
   advertiseHost: z.string().min(1).optional(),
   stationId: z
     .string()
@@ -115,6 +125,8 @@ export const configSources: Record<keyof ConfigInput, { flag?: string; env?: str
   dataDir: { flag: "data-dir", env: "OPENGENIE_DATA_DIR" },
   mqttUrl: { flag: "mqtt-url", env: "OPENGENIE_MQTT_URL" },
   mqttPort: { flag: "mqtt-port", env: "OPENGENIE_MQTT_PORT" },
+  databaseUrl: { flag: "database-url", env: "OPENGENIE_DATABASE_URL" },
+  databasePoolMax: { env: "OPENGENIE_DATABASE_POOL_MAX" },
   advertiseHost: { flag: "advertise-host", env: "OPENGENIE_ADVERTISE_HOST" },
   stationId: { env: "OPENGENIE_STATION_ID" },
   jwtSecret: { env: "OPENGENIE_JWT_SECRET" },

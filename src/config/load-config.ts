@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { zodErrorMessage, zodIssues } from "../core/index.ts";
+import { redactDatabaseUrl } from "../storage/database-url.ts";
 import { type ConfigInput, configSchema, configSources, type ParsedConfig } from "./config-schema.ts";
 
 /** A configuration problem: one line that names the problem and the fix; the CLI exits 1. */
@@ -86,7 +87,12 @@ export function loadConfig(sources: ConfigSources): ParsedConfig {
     // The first issue names the setting; its source says where the user set it.
     const key = zodIssues(result.error)[0]?.path.split(".")[0] as keyof ConfigInput;
     const where = describeSource(key, origin[key] ?? "file");
-    const message = zodErrorMessage(result.error, "config", () => `value ${JSON.stringify(merged[key])}`);
+    const message = zodErrorMessage(
+      result.error,
+      "config",
+      () =>
+        `value ${JSON.stringify(key === "databaseUrl" ? redactDatabaseUrl(String(merged[key])) : merged[key])}`,
+    );
     throw new ConfigError(`invalid ${where} ${message}`);
   }
   return result.data;

@@ -17,6 +17,7 @@ import { changedKeys, createLastSeenPersistence, createStateHistory } from "./di
 export interface DeviceServiceDeps {
   db: Kysely<Database>;
   runBatch: BatchedWriterDeps["runBatch"];
+  dialect?: BatchedWriterDeps["dialect"];
   clock: Clock;
   bus: EventBus<StationEvents>;
   logger: Logger;
@@ -45,7 +46,12 @@ export function createDeviceService(deps: DeviceServiceDeps) {
   const { db, clock, bus, logger } = deps;
   const writer =
     deps.writer ??
-    createBatchedWriter({ runBatch: deps.runBatch, clock, logger: logger.child({ service: "writer" }) });
+    createBatchedWriter({
+      runBatch: deps.runBatch,
+      dialect: deps.dialect,
+      clock,
+      logger: logger.child({ service: "writer" }),
+    });
   const registry = createDeviceRegistry({ db, clock, bus, writer });
   const commands = createCommandDispatcher({ registry, writer, clock });
   const rejected = new Map<RejectCode, number>();
@@ -62,13 +68,22 @@ export function createDeviceService(deps: DeviceServiceDeps) {
   let ackFlush: TimerHandle | undefined;
 
   /** The event log is a rolling window, so a Pi's SD card never fills with history. */
-  function pruneEvents() {
+  async function pruneEvents() {
     if (deps.leader && !deps.leader()) return;
     try {
-      deps.runBatch([
-        { sql: "DELETE FROM events WHERE at < ?", rows: [[clock.now() - EVENT_RETENTION_MS]] },
-        { sql: "DELETE FROM events WHERE id <= (SELECT max(id) FROM events) - ?", rows: [[MAX_EVENTS]] },
-      ]);
+      await db
+        .deleteFrom("events")
+        .where("at", "<", clock.now() - EVENT_RETENTION_MS)
+        .execute();
+      const newest = await db
+        .selectFrom("events")
+        .select((eb) => eb.fn.max("id").as("id"))
+        .executeTakeFirst();
+      if (newest?.id != null)
+        await db
+          .deleteFrom("events")
+          .where("id", "<=", Number(newest.id) - MAX_EVENTS)
+          .execute();
     } catch (err) {
       logger.error("pruning old events failed", { err });
     }
@@ -284,7 +299,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
       await registry.load();
       writer.start();
       sweep = clock.setInterval(sweepPresence, deps.sweepMs ?? 5000);
-      prune = clock.setInterval(pruneEvents, 3_600_000);
+      prune = clock.setInterval(() => void pruneEvents(), 3_600_000);
     },
 
     async stop() {

@@ -4,9 +4,11 @@ import { join } from "node:path";
 import { z } from "zod";
 import { isProcessAlive, readRunFile, type StationConfig } from "../config/index.ts";
 import type { Platform } from "../platform/index.ts";
+import { isPostgresUrl } from "../storage/database-url.ts";
 import { databasePath } from "../storage/index.ts";
 import { type CheckResult, fail, ok, warn } from "./check.ts";
 import { cloudCheck } from "./cloud-check.ts";
+import { postgresChecks } from "./postgres-check.ts";
 
 function portFree(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -21,6 +23,9 @@ const storageHealth = z.object({ ok: z.boolean(), error: z.string().optional() }
 
 /** What to do about a storage error, by its SQLite code (https://www.sqlite.org/rescode.html). */
 function storageFix(error: string, dataDir: string): string {
+  if (/^((08|53|57|58)[0-9A-Z]{3}|E[A-Z_]+|postgres):/.test(error)) {
+    return "check that PostgreSQL runs and accepts the station's connections (docs/postgres.md); pending device data is written once it does";
+  }
   if (error.startsWith("SQLITE_FULL")) {
     return `free disk space on the file system holding ${dataDir} (df -h ${dataDir}); pending device data is written once there is room`;
   }
@@ -64,29 +69,32 @@ export async function stationChecks(config: StationConfig, platform: Platform): 
       ok("secret", "JWT secret", config.jwtSecret ? "from OPENGENIE_JWT_SECRET" : "generated on first start"),
     );
   }
-  try {
-    const db = platform.openSqlite(databasePath(config.dataDir));
-    let problems: string[];
+  if (isPostgresUrl(config.databaseUrl)) {
+    results.push(...(await postgresChecks({ ...config, databaseUrl: config.databaseUrl })));
+  } else
     try {
-      problems = db.integrityCheck("quick");
-    } finally {
-      db.close();
+      const db = platform.openSqlite(databasePath(config.dataDir));
+      let problems: string[];
+      try {
+        problems = db.integrityCheck("quick");
+      } finally {
+        db.close();
+      }
+      results.push(
+        problems.length === 0
+          ? ok("database", "database", "quick_check ok")
+          : fail(
+              "database",
+              "database",
+              `${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ""}`,
+              "restore a backup with 'opengenie restore <file>'",
+            ),
+      );
+    } catch (err) {
+      results.push(
+        fail("database", "database", (err as Error).message, `check permissions of ${config.dataDir}`),
+      );
     }
-    results.push(
-      problems.length === 0
-        ? ok("database", "database", "quick_check ok")
-        : fail(
-            "database",
-            "database",
-            `${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ""}`,
-            "restore a backup with 'opengenie restore <file>'",
-          ),
-    );
-  } catch (err) {
-    results.push(
-      fail("database", "database", (err as Error).message, `check permissions of ${config.dataDir}`),
-    );
-  }
 
   const running = readRunFile(config.dataDir, isProcessAlive);
   if (running) {

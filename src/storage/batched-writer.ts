@@ -2,9 +2,11 @@ import type { Clock, TimerHandle } from "../core/index.ts";
 import type { Logger } from "../logging/index.ts";
 import type { BatchStatement } from "../platform/index.ts";
 import {
+  createWriteSql,
   type DevicePatch,
   type PendingEvent,
   type PendingState,
+  type SqlDialect,
   toStatements,
   toWriteUnits,
   type WriteUnit,
@@ -18,7 +20,10 @@ export interface StorageStatus {
 }
 
 export interface BatchedWriterDeps {
-  runBatch(statements: BatchStatement[]): void;
+  /** One transaction; SQLite runs it synchronously, PostgreSQL returns a promise. */
+  runBatch(statements: BatchStatement[]): void | Promise<void>;
+  /** The dialect the statements are compiled for (default SQLite). */
+  dialect?: SqlDialect;
   clock: Clock;
   logger: Logger;
   intervalMs?: number;
@@ -49,6 +54,7 @@ export function createBatchedWriter(deps: BatchedWriterDeps) {
   const maxPendingEvents = deps.maxPendingEvents ?? 2000;
   const maxHeldEvents = deps.maxHeldEvents ?? maxPendingEvents * 5;
   const maxHeldChars = deps.maxHeldChars ?? 16 * 1024 * 1024;
+  const writeSql = createWriteSql(deps.dialect ?? "sqlite");
   let states = new Map<string, PendingState>();
   let patches = new Map<string, DevicePatch>();
   let events: PendingEvent[] = [];
@@ -104,9 +110,9 @@ export function createBatchedWriter(deps: BatchedWriterDeps) {
     status = { ok: true };
   }
 
-  function write(units: WriteUnit[]) {
+  async function write(units: WriteUnit[]) {
     try {
-      deps.runBatch(toStatements(units));
+      await deps.runBatch(toStatements(units));
       return recovered();
     } catch (err) {
       const trouble = storageTrouble(err);
@@ -115,7 +121,7 @@ export function createBatchedWriter(deps: BatchedWriterDeps) {
     }
     for (const [i, u] of units.entries()) {
       try {
-        deps.runBatch([{ sql: u.sql, rows: [u.row] }]);
+        await deps.runBatch([{ sql: u.sql, rows: [u.row] }]);
       } catch (err) {
         const trouble = storageTrouble(err);
         if (trouble) return holdBack(units.slice(i), trouble);
@@ -140,11 +146,11 @@ export function createBatchedWriter(deps: BatchedWriterDeps) {
         for (const resolve of due) resolve();
         return;
       }
-      const units = toWriteUnits(patches, states, events);
+      const units = toWriteUnits(patches, states, events, writeSql);
       states = new Map();
       patches = new Map();
       setEvents([]);
-      write(units);
+      await write(units);
       // Held back (storage down): they wait for the flush that lands these rows.
       if (status.ok) for (const resolve of due) resolve();
       else waiters = [...due, ...waiters];

@@ -1,4 +1,14 @@
-import type { Updateable } from "kysely";
+import {
+  DummyDriver,
+  Kysely,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type Updateable,
+} from "kysely";
 import type { BatchStatement } from "../platform/index.ts";
 import type { Database } from "./schema.ts";
 
@@ -43,15 +53,68 @@ export type WriteUnit = { sql: string; row: BatchStatement["rows"][number] } & (
   | { kind: "event"; event: PendingEvent }
 );
 
-const UPSERT_STATE =
-  "INSERT INTO device_state (device_id, state, updated_at) VALUES (?, ?, ?) ON CONFLICT (device_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at";
-const INSERT_EVENT = "INSERT INTO events (device_id, kind, data, at) VALUES (?, ?, ?, ?)";
+export type SqlDialect = "sqlite" | "postgres";
+
+/** A kysely that only compiles (never connects), for the dialect's SQL text and placeholders. */
+function compiler(dialect: SqlDialect): Kysely<Database> {
+  const pg = dialect === "postgres";
+  return new Kysely<Database>({
+    dialect: {
+      createAdapter: () => (pg ? new PostgresAdapter() : new SqliteAdapter()),
+      createDriver: () => new DummyDriver(),
+      createIntrospector: (db) => (pg ? new PostgresIntrospector(db) : new SqliteIntrospector(db)),
+      createQueryCompiler: () => (pg ? new PostgresQueryCompiler() : new SqliteQueryCompiler()),
+    },
+  });
+}
+
+/**
+ * The writer's statements, compiled by kysely for the dialect in use, once per shape (a patch's
+ * shape is the set of columns it carries), so the hot path builds no query per row. Parameters
+ * are in the order the rows list them: the values in key order, then the device id.
+ */
+export interface WriteSql {
+  upsertState: string;
+  insertEvent: string;
+  patch(columns: readonly (keyof DevicePatch)[]): string;
+}
+
+export function createWriteSql(dialect: SqlDialect): WriteSql {
+  const db = compiler(dialect);
+  const patches = new Map<string, string>();
+  return {
+    upsertState: db
+      .insertInto("device_state")
+      .values({ device_id: "", state: "", updated_at: 0 })
+      .onConflict((oc) =>
+        oc.column("device_id").doUpdateSet((eb) => ({
+          state: eb.ref("excluded.state"),
+          updated_at: eb.ref("excluded.updated_at"),
+        })),
+      )
+      .compile().sql,
+    insertEvent: db.insertInto("events").values({ device_id: "", kind: "", data: "", at: 0 }).compile().sql,
+    patch(columns) {
+      const key = columns.join(",");
+      let text = patches.get(key);
+      if (text === undefined) {
+        const set = Object.fromEntries(columns.map((c) => [c, null])) as DevicePatch;
+        text = db.updateTable("devices").set(set).where("id", "=", "").compile().sql;
+        patches.set(key, text);
+      }
+      return text;
+    },
+  };
+}
+
+const sqliteWriteSql = createWriteSql("sqlite");
 
 /** The rows for pending patches, states and events; a patch sets exactly the columns it carries. */
 export function toWriteUnits(
   patches: Map<string, DevicePatch>,
   states: Map<string, PendingState>,
   events: PendingEvent[],
+  sql: WriteSql = sqliteWriteSql,
 ): WriteUnit[] {
   const units: WriteUnit[] = [];
   for (const [deviceId, patch] of patches) {
@@ -61,18 +124,24 @@ export function toWriteUnits(
       kind: "patch",
       deviceId,
       patch,
-      sql: `UPDATE devices SET ${columns.map((c) => `${c} = ?`).join(", ")} WHERE id = ?`,
+      sql: sql.patch(columns),
       row: [...columns.map((c) => patch[c] as string | number | null), deviceId],
     });
   }
   for (const [deviceId, value] of states) {
-    units.push({ kind: "state", deviceId, value, sql: UPSERT_STATE, row: [deviceId, value.state, value.at] });
+    units.push({
+      kind: "state",
+      deviceId,
+      value,
+      sql: sql.upsertState,
+      row: [deviceId, value.state, value.at],
+    });
   }
   for (const event of events) {
     units.push({
       kind: "event",
       event,
-      sql: INSERT_EVENT,
+      sql: sql.insertEvent,
       row: [event.device_id, event.kind, event.data, event.at],
     });
   }

@@ -3,23 +3,80 @@ import { join } from "node:path";
 import { Kysely, SqliteDialect } from "kysely";
 import { Migrator } from "kysely/migration";
 import type { BatchStatement, Platform } from "../platform/index.ts";
+import { isPostgresUrl, redactDatabaseUrl } from "./database-url.ts";
+import type { SqlDialect } from "./device-writes.ts";
 import { inCodeMigrations } from "./migrations.ts";
+import { openPostgres, postgresStartError } from "./open-postgres.ts";
 import type { Database } from "./schema.ts";
 
 export interface StationDatabase {
   readonly db: Kysely<Database>;
+  /** The SQLite file, or the PostgreSQL URL with its password redacted. */
   readonly path: string;
-  /** The hot write path (batched writer): prepared statements in one synchronous transaction. */
-  runBatch(statements: BatchStatement[]): void;
+  readonly dialect: SqlDialect;
+  /**
+   * The hot write path (batched writer): prepared statements in one transaction, synchronous on
+   * SQLite, a promise on PostgreSQL.
+   */
+  runBatch(statements: BatchStatement[]): void | Promise<void>;
+  /** PostgreSQL only: the connection pool's state. */
+  poolState?(): { total: number; idle: number; waiting: number; max: number };
   close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** `postgres://…`: store in PostgreSQL instead of `<data-dir>/opengenie.db`. */
+  databaseUrl?: string;
+  poolMax?: number;
+  /** Errors of idle pooled connections (e.g. the server restarted); the next query reconnects. */
+  onPoolError?(err: Error): void;
+}
+
+async function migrate(db: Kysely<Database>): Promise<void> {
+  const migrator = new Migrator({ db, provider: inCodeMigrations });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    await db.destroy();
+    const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
+    throw new Error(`database migration ${failed} failed: ${(error as Error).message}`);
+  }
+}
+
+async function openPostgresDatabase(url: string, options: DatabaseOptions): Promise<StationDatabase> {
+  const store = await openPostgres(
+    { url, poolMax: options.poolMax ?? 10 },
+    options.onPoolError ?? (() => {}),
+  );
+  try {
+    await migrate(store.db);
+  } catch (err) {
+    await store.close().catch(() => {});
+    throw postgresStartError(url, err);
+  }
+  return {
+    db: store.db,
+    path: redactDatabaseUrl(url),
+    dialect: "postgres",
+    runBatch: store.runBatch,
+    poolState: store.poolState,
+    close: store.close,
+  };
 }
 
 export function databasePath(dataDir: string): string {
   return join(dataDir, "opengenie.db");
 }
 
-/** Opens (creating if needed) the SQLite file, sets durability pragmas and runs migrations. */
-export async function openDatabase(platform: Platform, dataDir: string): Promise<StationDatabase> {
+/**
+ * Opens (creating if needed) the SQLite file, sets durability pragmas and runs migrations; or,
+ * given a `postgres://` URL, the PostgreSQL database (docs/postgres.md).
+ */
+export async function openDatabase(
+  platform: Platform,
+  dataDir: string,
+  options: DatabaseOptions = {},
+): Promise<StationDatabase> {
+  if (isPostgresUrl(options.databaseUrl)) return openPostgresDatabase(options.databaseUrl, options);
   const path = databasePath(dataDir);
   const fresh = !existsSync(path);
   const handle = platform.openSqlite(path);
@@ -36,16 +93,11 @@ export async function openDatabase(platform: Platform, dataDir: string): Promise
   handle.exec("PRAGMA busy_timeout = 5000");
   // The platform's handle is kysely's SqliteDatabase (prepare/close) plus our own calls.
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: handle }) });
-  const migrator = new Migrator({ db, provider: inCodeMigrations });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) {
-    await db.destroy();
-    const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
-    throw new Error(`database migration ${failed} failed: ${(error as Error).message}`);
-  }
+  await migrate(db);
   return {
     db,
     path,
+    dialect: "sqlite",
     runBatch: (statements) => handle.runBatch(statements),
     close: () => db.destroy(),
   };

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Subprocess } from "bun";
 import { opengenieCommand, repoRoot, runtimeEnv } from "./station-runtime.ts";
+import { useTestDatabase } from "./test-database.ts";
 
 export { repoRoot };
 
@@ -67,6 +68,7 @@ export async function spawnStation(
   } = {},
 ): Promise<SpawnedStation> {
   const cmd = options.cmd ?? stationBin;
+  await useTestDatabase(dataDir);
   const proc = Bun.spawn(
     [...cmd, "serve", "--data-dir", dataDir, ...(options.args ?? ["--port", "0", "--mqtt-port", "0"])],
     {

@@ -8,6 +8,7 @@ import { createStation, type Station } from "../../src/station.ts";
 import { spawnStation } from "./spawn-station.ts";
 import { onDeno, opengenieCommand, runtimeEnv } from "./station-runtime.ts";
 import { makeTempDir } from "./temp-dir.ts";
+import { useTestDatabase } from "./test-database.ts";
 
 export interface TestStationOptions {
   env?: Record<string, string>;
@@ -75,6 +76,7 @@ const notInProcess = new Proxy({} as Station, {
 export async function startTestStation(options: TestStationOptions = {}) {
   const temp = options.dataDir ? undefined : makeTempDir();
   const dataDir = options.dataDir ?? temp!.path;
+  await useTestDatabase(dataDir);
   const env = {
     HOME: dataDir,
     OPENGENIE_HOST: "127.0.0.1",

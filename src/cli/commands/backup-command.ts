@@ -8,6 +8,7 @@ import {
   readRunFile,
   type StationConfig,
 } from "../../config/index.ts";
+import { isPostgresUrl, redactDatabaseUrl } from "../../storage/database-url.ts";
 import { inspectBackup, installBackup, writeBackup, writePrivateFile } from "../../storage/index.ts";
 import { CliError, type CliIo, type CliOutcome, exit } from "../cli-io.ts";
 import { parseFlags } from "../parse-flags.ts";
@@ -35,6 +36,17 @@ function config(io: CliIo, dataDir: string | undefined): StationConfig {
   }
 }
 
+/** Under PostgreSQL the station's data is the database's: PostgreSQL's own tools back it up. */
+function refuseUnderPostgres(cfg: StationConfig, what: "backup" | "restore"): void {
+  if (!isPostgresUrl(cfg.databaseUrl)) return;
+  const target = redactDatabaseUrl(cfg.databaseUrl);
+  throw new CliError(
+    what === "backup"
+      ? `this station stores in PostgreSQL (${target}); 'opengenie backup' copies the SQLite file only. Back up with pg_dump: pg_dump --format=custom --file=opengenie.dump '<database url>' (docs/postgres.md)`
+      : `this station stores in PostgreSQL (${target}); 'opengenie restore' replaces the SQLite file only. Restore with pg_restore: pg_restore --clean --dbname='<database url>' opengenie.dump (docs/postgres.md)`,
+  );
+}
+
 export async function backupCommand(args: string[], io: CliIo): Promise<CliOutcome> {
   const { values } = parseFlags("backup", args, { out: { type: "string" } });
   if (values.help) {
@@ -43,6 +55,7 @@ export async function backupCommand(args: string[], io: CliIo): Promise<CliOutco
   }
   if (!values.out) throw new CliError("--out <file> is required; see 'opengenie backup --help'");
   const cfg = config(io, values["data-dir"]);
+  refuseUnderPostgres(cfg, "backup");
   const out = resolve(values.out);
   io.stderr(`backing up ${cfg.dataDir} …\n`);
   let result: { bytes: number };
@@ -72,7 +85,9 @@ export async function restoreCommand(args: string[], io: CliIo): Promise<CliOutc
   }
   if (positionals.length !== 1) throw new CliError("usage: opengenie restore <file>");
   const file = resolve(positionals[0]!);
-  const dataDir = config(io, values["data-dir"]).dataDir;
+  const cfg = config(io, values["data-dir"]);
+  refuseUnderPostgres(cfg, "restore");
+  const dataDir = cfg.dataDir;
   const running = readRunFile(dataDir, isProcessAlive);
   if (running) {
     throw new CliError(

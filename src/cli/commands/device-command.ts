@@ -86,6 +86,7 @@ function offlineDevices(database: StationDatabase) {
   return createDeviceService({
     db: database.db,
     runBatch: database.runBatch,
+    dialect: database.dialect,
     clock: createSystemClock(),
     bus,
     logger,

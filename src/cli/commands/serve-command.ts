@@ -14,6 +14,7 @@ Options:
   --port <n>               HTTP port, 0 = any free port (OPENGENIE_PORT, default 8080)
   --data-dir <dir>         data directory (OPENGENIE_DATA_DIR, default $XDG_DATA_HOME/opengenie)
   --mqtt-url <url>         use an external broker instead of the embedded one (OPENGENIE_MQTT_URL)
+  --database-url <url>     store in PostgreSQL, postgres://… (OPENGENIE_DATABASE_URL, default SQLite in the data dir)
   --mqtt-port <n>          embedded broker port, 0 = any free port (OPENGENIE_MQTT_PORT, default 1883)
   --advertise-host <host>  host devices are told to reach (OPENGENIE_ADVERTISE_HOST, default LAN IPv4)
   -h, --help               show this help
