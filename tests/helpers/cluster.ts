@@ -1,14 +1,17 @@
 /**
  * Several instances of one station (docs/scale-out.md) as real processes: the same station id
  * and JWT secret, one external Mosquitto, one shared database, each its own data dir. The
- * database is PostgreSQL when `databaseUrl` is given (OPENGENIE_DATABASE_URL), else one SQLite
- * file every data dir links to (what the instances share is the same either way: rows).
+ * database is PostgreSQL, as docs/scale-out.md prescribes: `databaseUrl` when given, else a
+ * private cluster started here (tests/helpers/postgres.ts). Only where PostgreSQL is not
+ * installed (`.ci/run` installs it) is it one SQLite file every data dir links to, which a
+ * test can also ask for with `database: "sqlite"`; the instances share rows either way.
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { databasePath } from "../../src/storage/index.ts";
 import { type Mosquitto, startMosquitto } from "./mosquitto.ts";
+import { type PostgresCluster, postgresBinDir, startPostgres } from "./postgres.ts";
 import { type SpawnedStation, spawnStation } from "./spawn-station.ts";
 import { makeTempDir } from "./temp-dir.ts";
 import { cli } from "./test-station.ts";
@@ -16,6 +19,7 @@ import { cli } from "./test-station.ts";
 export interface ClusterOptions {
   instances?: number;
   databaseUrl?: string;
+  database?: "postgres" | "sqlite";
   env?: Record<string, string>;
 }
 
@@ -37,6 +41,10 @@ export interface ClusterInstance {
 export async function startCluster(options: ClusterOptions = {}) {
   const temp = makeTempDir("opengenie-cluster-");
   const broker: Mosquitto = await startMosquitto();
+  const wantPostgres =
+    !options.databaseUrl && options.database !== "sqlite" && postgresBinDir() !== undefined;
+  const postgres: PostgresCluster | undefined = wantPostgres ? await startPostgres() : undefined;
+  const databaseUrl = options.databaseUrl ?? (await postgres?.createDatabase("cluster"));
   const stationId = `st-cluster${randomBytes(3).toString("hex")}`;
   const env: Record<string, string> = {
     OPENGENIE_STATION_ID: stationId,
@@ -44,7 +52,7 @@ export async function startCluster(options: ClusterOptions = {}) {
     OPENGENIE_MQTT_URL: broker.url,
     OPENGENIE_HA_DISCOVERY: "off",
     LOG_FORMAT: "json",
-    ...(options.databaseUrl ? { OPENGENIE_DATABASE_URL: options.databaseUrl } : {}),
+    ...(databaseUrl ? { OPENGENIE_DATABASE_URL: databaseUrl } : {}),
     ...options.env,
   };
   const sharedDir = join(temp.path, "shared");
@@ -54,7 +62,7 @@ export async function startCluster(options: ClusterOptions = {}) {
   function makeInstance(id: string): ClusterInstance {
     const dataDir = join(temp.path, id);
     mkdirSync(join(dataDir, "run"), { recursive: true });
-    if (!options.databaseUrl) symlinkSync(databasePath(sharedDir), databasePath(dataDir));
+    if (!databaseUrl) symlinkSync(databasePath(sharedDir), databasePath(dataDir));
     let station: SpawnedStation | undefined;
     const launch = async () => {
       station = await spawnStation(dataDir, {
@@ -112,6 +120,7 @@ export async function startCluster(options: ClusterOptions = {}) {
   } catch (err) {
     for (const i of instances) await i.stop().catch(() => undefined);
     await broker.stop();
+    postgres?.stop();
     temp.remove();
     throw err;
   }
@@ -145,6 +154,9 @@ export async function startCluster(options: ClusterOptions = {}) {
   return {
     stationId,
     broker,
+    /** The private PostgreSQL cluster, when this harness started one (to restart it mid-test). */
+    postgres,
+    databaseUrl,
     instances: instances as ClusterInstance[],
     env,
     userToken,
@@ -152,6 +164,7 @@ export async function startCluster(options: ClusterOptions = {}) {
     async stop() {
       await Promise.all(instances.map((i) => i.stop().catch(() => undefined)));
       await broker.stop();
+      postgres?.stop();
       temp.remove();
     },
   };
