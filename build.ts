@@ -264,7 +264,7 @@ function hostArch(): Arch | undefined {
  * compiles (the embedded-module format is private to each release), so it is pinned to
  * Bun.version, which is node_modules/bun's when run through `npm run build`.
  */
-async function bunRuntime(arch: Arch, log: (line: string) => void): Promise<string> {
+export async function bunRuntime(arch: Arch, log: (line: string) => void): Promise<string> {
   const pkgName = RUNTIME_PACKAGE[arch];
   const version = Bun.version;
   warnOnBunMismatch(log);

@@ -1,43 +1,80 @@
 import { VERSION } from "../version.ts";
 import { CliError, type CliIo, type CliOutcome, exit } from "./cli-io.ts";
-import { automationCommand, automationsCommand } from "./commands/automation-command.ts";
-import { backupCommand, restoreCommand } from "./commands/backup-command.ts";
-import { deviceCommand, devicesCommand } from "./commands/device-command.ts";
-import { doctorCommand } from "./commands/doctor-command.ts";
-import { driverCommand, driversCommand } from "./commands/driver-command.ts";
-import { integrationCommand, integrationsCommand } from "./commands/integration-command.ts";
-import { pairCommand } from "./commands/pair-command.ts";
-import { serveCommand } from "./commands/serve-command.ts";
-import { tokenCommand } from "./commands/token-command.ts";
-import { userCommand } from "./commands/user-command.ts";
 
 export type { CliIo, CliOutcome } from "./cli-io.ts";
 export { CliError } from "./cli-io.ts";
 
 type Command = (args: string[], io: CliIo) => Promise<CliOutcome>;
 
+/**
+ * A subcommand's module is loaded when it runs: `serve` does not pay for the other commands'
+ * imports (the doctor's MQTT.js, the pairing flow, backups) at every start (issue 17).
+ */
+function lazy<K extends string>(load: () => Promise<Record<K, Command>>, name: K): Command {
+  return async (args, io) => (await load())[name](args, io);
+}
+
 const commands: Record<string, { run: Command; summary: string }> = {
-  serve: { run: serveCommand, summary: "run the station (HTTP, WebSockets, MQTT, web app)" },
-  user: { run: userCommand, summary: "user add <name> --role <role> --password-stdin" },
-  token: { run: tokenCommand, summary: "token create --user <name> [--ttl 30d]: print a long-lived token" },
-  device: { run: deviceCommand, summary: "device add --name <n> --type <t> [--json]: register a device" },
-  devices: { run: devicesCommand, summary: "list devices [--json]" },
+  serve: {
+    run: lazy(() => import("./commands/serve-command.ts"), "serveCommand"),
+    summary: "run the station (HTTP, WebSockets, MQTT, web app)",
+  },
+  user: {
+    run: lazy(() => import("./commands/user-command.ts"), "userCommand"),
+    summary: "user add <name> --role <role> --password-stdin",
+  },
+  token: {
+    run: lazy(() => import("./commands/token-command.ts"), "tokenCommand"),
+    summary: "token create --user <name> [--ttl 30d]: print a long-lived token",
+  },
+  device: {
+    run: lazy(() => import("./commands/device-command.ts"), "deviceCommand"),
+    summary: "device add --name <n> --type <t> [--json]: register a device",
+  },
+  devices: {
+    run: lazy(() => import("./commands/device-command.ts"), "devicesCommand"),
+    summary: "list devices [--json]",
+  },
   driver: {
-    run: driverCommand,
+    run: lazy(() => import("./commands/driver-command.ts"), "driverCommand"),
     summary: "driver token [--revoke] <driverKey> [--json]: a driver's token, shown once",
   },
-  drivers: { run: driversCommand, summary: "list drivers and their devices [--json]" },
-  automations: { run: automationsCommand, summary: "list automations [--json]" },
-  automation: { run: automationCommand, summary: "automation run <id>: run an automation's actions now" },
+  drivers: {
+    run: lazy(() => import("./commands/driver-command.ts"), "driversCommand"),
+    summary: "list drivers and their devices [--json]",
+  },
+  automations: {
+    run: lazy(() => import("./commands/automation-command.ts"), "automationsCommand"),
+    summary: "list automations [--json]",
+  },
+  automation: {
+    run: lazy(() => import("./commands/automation-command.ts"), "automationCommand"),
+    summary: "automation run <id>: run an automation's actions now",
+  },
   integration: {
-    run: integrationCommand,
+    run: lazy(() => import("./commands/integration-command.ts"), "integrationCommand"),
     summary: "integration add|remove <name> [--json]: MQTT login for Home Assistant",
   },
-  integrations: { run: integrationsCommand, summary: "list integration logins [--json]" },
-  pair: { run: pairCommand, summary: "pair a new ESP32 over Bluetooth (interactive, or --address … --json)" },
-  doctor: { run: doctorCommand, summary: "check the data dir, station, ports and Bluetooth [--json]" },
-  backup: { run: backupCommand, summary: "backup --out <file>: database and identity in one file" },
-  restore: { run: restoreCommand, summary: "restore <file>: put a backup in place (station stopped)" },
+  integrations: {
+    run: lazy(() => import("./commands/integration-command.ts"), "integrationsCommand"),
+    summary: "list integration logins [--json]",
+  },
+  pair: {
+    run: lazy(() => import("./commands/pair-command.ts"), "pairCommand"),
+    summary: "pair a new ESP32 over Bluetooth (interactive, or --address … --json)",
+  },
+  doctor: {
+    run: lazy(() => import("./commands/doctor-command.ts"), "doctorCommand"),
+    summary: "check the data dir, station, ports and Bluetooth [--json]",
+  },
+  backup: {
+    run: lazy(() => import("./commands/backup-command.ts"), "backupCommand"),
+    summary: "backup --out <file>: database and identity in one file",
+  },
+  restore: {
+    run: lazy(() => import("./commands/backup-command.ts"), "restoreCommand"),
+    summary: "restore <file>: put a backup in place (station stopped)",
+  },
   version: {
     run: async (args, io) => {
       if (args.includes("--help") || args.includes("-h"))

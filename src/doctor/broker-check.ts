@@ -1,4 +1,3 @@
-import { connectAsync } from "mqtt";
 import type { StationConfig } from "../config/index.ts";
 import { parseMqttUrl } from "../mqtt/index.ts";
 import { type CheckResult, fail, ok, skip } from "./check.ts";
@@ -34,6 +33,8 @@ export async function brokerCheck(config: StationConfig, timeoutMs = 5000): Prom
   }
   const who = url.username ? `as ${url.username}` : "without a username";
   try {
+    // MQTT.js only when there is an external broker to check (it is not loaded otherwise).
+    const { connectAsync } = await import("mqtt");
     const client = await connectAsync(
       url.brokerUrl,
       {

@@ -1,9 +1,8 @@
-import { Registry } from "prom-client";
 import type { AuthService } from "../auth/index.ts";
 import type { EventBus, StationEvents } from "../core/index.ts";
 import { createMetricsEndpoint } from "../http/index.ts";
 import type { StationModule } from "../station-module.ts";
-import { createStationMetrics, type StationMetrics } from "./station-metrics.ts";
+import { createStationMetrics, PROMETHEUS_CONTENT_TYPE, type StationMetrics } from "./station-metrics.ts";
 
 export interface MetricsModuleDeps {
   auth: AuthService;
@@ -15,7 +14,7 @@ export interface MetricsModuleDeps {
 export function createMetricsModule(deps: MetricsModuleDeps) {
   let metrics: StationMetrics | undefined;
   const endpoint = createMetricsEndpoint(deps.auth, {
-    contentType: Registry.PROMETHEUS_CONTENT_TYPE,
+    contentType: PROMETHEUS_CONTENT_TYPE,
     render: async () => (metrics ? metrics.render() : ""),
   });
   return {

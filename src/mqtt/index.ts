@@ -1,5 +1,6 @@
+// createEmbeddedBroker and createStationMqttClient are not re-exported: mqtt-service.ts loads
+// each only when its mode is used (the MQTT.js client only with --mqtt-url, aedes only without).
 export type { EmbeddedBroker, EmbeddedBrokerDeps, EmbeddedBrokerStats } from "./embedded-broker.ts";
-export { createEmbeddedBroker } from "./embedded-broker.ts";
 export {
   isAllowedDeviceClientId,
   isUsableDeviceId,
@@ -43,4 +44,3 @@ export type {
   StationMqttClientDeps,
   StatusHandler,
 } from "./station-mqtt-client.ts";
-export { createStationMqttClient } from "./station-mqtt-client.ts";

@@ -1,13 +1,13 @@
 import { type Clock, MAX_TIMER_MS, type Service } from "../core/index.ts";
 import type { Logger } from "../logging/index.ts";
-import { createEmbeddedBroker, type EmbeddedBroker, type EmbeddedBrokerDeps } from "./embedded-broker.ts";
+import type { EmbeddedBroker, EmbeddedBrokerDeps } from "./embedded-broker.ts";
 import {
   createMqttDeviceBridge,
   type DeviceMessageHandler,
   type MqttDeviceBridge,
 } from "./mqtt-device-bridge.ts";
 import { parseMqttUrl, redactMqttUrl } from "./mqtt-url.ts";
-import { createStationMqttClient, type StationMqttClient } from "./station-mqtt-client.ts";
+import type { StationMqttClient } from "./station-mqtt-client.ts";
 
 export interface MqttServiceDeps {
   stationId: string;
@@ -70,6 +70,9 @@ export function createMqttService(deps: MqttServiceDeps) {
     async start() {
       if (deps.url) {
         port = parseMqttUrl(deps.url).port;
+        // Loaded here, not at the top: MQTT.js costs ~40 ms and several MB at start, and a
+        // station on its embedded broker never uses it (issue 17).
+        const { createStationMqttClient } = await import("./station-mqtt-client.ts");
         client = createStationMqttClient({
           url: deps.url,
           // A stable client id with clean:false keeps the session, so QoS 1 messages sent while
@@ -89,6 +92,7 @@ export function createMqttService(deps: MqttServiceDeps) {
           logger.info(connected ? "connected to MQTT broker" : "MQTT broker connection lost"),
         );
       } else {
+        const { createEmbeddedBroker } = await import("./embedded-broker.ts");
         broker = createEmbeddedBroker({
           host: deps.host,
           port: deps.port,

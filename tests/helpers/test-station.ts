@@ -14,6 +14,11 @@ export interface TestStationOptions {
   env?: Record<string, string>;
   clock?: Clock;
   dataDir?: string;
+  /**
+   * Run the station as this command in a process of its own (e.g. `bun --preload … bin/opengenie.ts`)
+   * instead of in this process; on Deno it always is one.
+   */
+  spawnCmd?: string[];
 }
 
 /**
@@ -90,11 +95,12 @@ export async function startTestStation(options: TestStationOptions = {}) {
   let logger: { readonly lines: string[] };
   let info: RunInfo;
   let stopStation: () => Promise<void>;
-  if (onDeno) {
+  if (onDeno || options.spawnCmd) {
     // The same data dir (station id and JWT secret were just persisted), on a Deno process.
     // It runs on real time: an injected clock cannot reach another process, so tests that
     // advance one are marked bunOnly(CLOCK_ONLY_IN_PROCESS); the others pass either way.
     const spawned = await spawnStation(dataDir, {
+      ...(options.spawnCmd ? { cmd: options.spawnCmd } : {}),
       args: [],
       env: { ...env, LOG_FORMAT: "json", LOG_LEVEL: "debug" },
     });
@@ -110,7 +116,8 @@ export async function startTestStation(options: TestStationOptions = {}) {
     info = spawned.info as RunInfo;
     stopStation = async () => {
       const code = await spawned.terminate();
-      if (code !== 0) throw new Error(`the Deno station exited ${code}:\n${spawned.stderr().slice(-4000)}`);
+      if (code !== 0)
+        throw new Error(`the spawned station exited ${code}:\n${spawned.stderr().slice(-4000)}`);
     };
   } else {
     const memory = createMemoryLogger("debug");

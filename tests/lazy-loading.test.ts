@@ -1,0 +1,86 @@
+/**
+ * What a station does not use, it does not load (issue 17): a station on its embedded broker
+ * never loads MQTT.js (the client library, only for --mqtt-url), and prom-client is loaded on
+ * the first /metrics scrape, which still shows what happened before it. The station runs as
+ * `bun --preload tests/helpers/loaded-modules-preload.ts bin/opengenie.ts serve`, which writes
+ * its loaded module list on SIGUSR2 and at exit.
+ */
+import { afterAll, beforeAll, expect } from "bun:test";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import type { SimulatedDevice } from "../firmware-sim/index.ts";
+import { addDevice, eventually, getDevice, simFor } from "./helpers/devices.ts";
+import { readMetric } from "./helpers/metrics.ts";
+import { bunOnly, repoRoot } from "./helpers/station-runtime.ts";
+import { makeTempDir } from "./helpers/temp-dir.ts";
+import { startTestStation, type TestStation } from "./helpers/test-station.ts";
+
+const ONLY_BUN = "it reads Bun's require.cache of the spawned station through a --preload script";
+const temp = makeTempDir();
+const listFile = join(temp.path, "loaded-modules.txt");
+let s: TestStation;
+let sim: SimulatedDevice | undefined;
+
+beforeAll(async () => {
+  s = await startTestStation({
+    dataDir: join(temp.path, "data"),
+    spawnCmd: [
+      process.execPath,
+      "--preload",
+      join(repoRoot, "tests", "helpers", "loaded-modules-preload.ts"),
+      join(repoRoot, "bin", "opengenie.ts"),
+    ],
+    env: { OPENGENIE_LOADED_MODULES_FILE: listFile },
+  });
+});
+afterAll(async () => {
+  await sim?.stop({ graceful: true }).catch(() => {});
+  await s?.stop();
+  temp.remove();
+});
+
+/** The spawned station's loaded modules (paths under node_modules, as package names). */
+async function loadedPackages(signal: boolean): Promise<Set<string>> {
+  if (signal) {
+    rmSync(listFile, { force: true });
+    process.kill(s.info.pid, "SIGUSR2");
+    await eventually(
+      async () => existsSync(listFile),
+      (written) => written,
+    );
+  }
+  const packages = new Set<string>();
+  for (const path of readFileSync(listFile, "utf8").split("\n")) {
+    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path);
+    if (match) packages.add(match[1]!);
+  }
+  return packages;
+}
+
+bunOnly(ONLY_BUN)(
+  "embedded broker: MQTT.js never loaded; prom-client loaded at the first scrape, which counts what came before",
+  async () => {
+    const admin = await s.userToken("admin1", "admin");
+    const { device, credentials } = await addDevice(s, admin, "Hall light", "light");
+    sim = simFor(credentials, "light");
+    await sim.start();
+    await eventually(
+      () => getDevice(s, admin, device.id),
+      (d) => d.online && d.state.power === "off",
+    );
+
+    const before = await loadedPackages(true);
+    expect(before.has("aedes")).toBe(true); // the list does see what the station loaded
+    expect(before.has("mqtt")).toBe(false);
+    expect(before.has("prom-client")).toBe(false);
+
+    // The first scrape shows the state report and the online transition from before it.
+    expect(await readMetric(s, "opengenie_device_state_updates_total")).toBeGreaterThanOrEqual(1);
+    expect(await readMetric(s, "opengenie_device_status_changes_total", { online: "true" })).toBe(1);
+    expect(await readMetric(s, "opengenie_device_events_total")).toBe(0);
+
+    const after = await loadedPackages(true);
+    expect(after.has("prom-client")).toBe(true);
+    expect(after.has("mqtt")).toBe(false);
+  },
+);
