@@ -3,7 +3,7 @@ import type { Kysely } from "kysely";
 import type { Clock, EventBus, StationEvents } from "../core/index.ts";
 import { StationError } from "../core/index.ts";
 import type { Platform } from "../platform/index.ts";
-import type { Database } from "../storage/index.ts";
+import { type Database, storageTrouble } from "../storage/index.ts";
 import {
   type AccessClaims,
   type AccessTokenCodec,
@@ -108,6 +108,22 @@ export function createAuthService(deps: AuthDeps) {
     return { accessToken, sessionId, expiresAt };
   }
 
+  /** A session and its user, as authenticate() checks them. */
+  const loadSession = (sid: string) =>
+    db
+      .selectFrom("sessions")
+      .innerJoin("users", "users.id", "sessions.user_id")
+      .select([
+        "sessions.id as sid",
+        "sessions.revoked_at",
+        "sessions.expires_at",
+        "users.id",
+        "users.username",
+        "users.role",
+      ])
+      .where("sessions.id", "=", sid)
+      .executeTakeFirst();
+
   return {
     async createUser(username: string, password: string, role: Role): Promise<PublicUser> {
       if (!usernamePattern.test(username)) {
@@ -207,19 +223,22 @@ export function createAuthService(deps: AuthDeps) {
       if (cached && now - cached.at < SESSION_CACHE_MS && cached.principal.expiresAt > now) {
         if (cached.principal.userId === result.claims.sub) return cached.principal;
       }
-      const row = await db
-        .selectFrom("sessions")
-        .innerJoin("users", "users.id", "sessions.user_id")
-        .select([
-          "sessions.id as sid",
-          "sessions.revoked_at",
-          "sessions.expires_at",
-          "users.id",
-          "users.username",
-          "users.role",
-        ])
-        .where("sessions.id", "=", result.claims.sid)
-        .executeTakeFirst();
+      let row: Awaited<ReturnType<typeof loadSession>>;
+      try {
+        row = await loadSession(result.claims.sid);
+      } catch (err) {
+        const trouble = storageTrouble(err);
+        if (!trouble) throw err;
+        // The database is unreachable (a PostgreSQL restart, a full disk): a session seen
+        // lately goes on being served from memory — revocations and role changes drop it from
+        // the cache as they happen — and one never seen gets 503 with what to do.
+        if (cached && cached.principal.userId === result.claims.sub && cached.principal.expiresAt > now)
+          return cached.principal;
+        throw new StationError(
+          "UNAVAILABLE",
+          `storage is unavailable (${trouble}); retry when /api/health reports storage ok`,
+        );
+      }
       if (!row || row.id !== result.claims.sub) throw new StationError("UNAUTHORIZED", "session not found");
       if (row.revoked_at !== null) throw new StationError("UNAUTHORIZED", "session revoked");
       if (row.expires_at <= clock.now()) throw new StationError("UNAUTHORIZED", "token expired");

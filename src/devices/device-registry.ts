@@ -9,7 +9,7 @@ import {
   type StationEvents,
 } from "../core/index.ts";
 import type { DeviceCommand, DeviceMetric } from "../protocol/index.ts";
-import type { BatchedWriter, Database, DeviceRow } from "../storage/index.ts";
+import { type BatchedWriter, type Database, type DeviceRow, storageTrouble } from "../storage/index.ts";
 import { type DeviceType, deviceTypeSchema } from "./device-types.ts";
 
 export type Transport = DeviceSummary["transport"];
@@ -158,9 +158,14 @@ export function createDeviceRegistry(deps: RegistryDeps) {
     },
 
     async list(): Promise<LiveDevice[]> {
-      // Pick up devices created by the CLI while the station runs.
-      const ids = await db.selectFrom("devices").select("id").execute();
-      for (const { id } of ids) if (!devices.has(id)) await loadOne(id);
+      // Pick up devices created by the CLI while the station runs; while the database is
+      // unreachable (storage trouble), what is in memory is the answer.
+      try {
+        const ids = await db.selectFrom("devices").select("id").execute();
+        for (const { id } of ids) if (!devices.has(id)) await loadOne(id);
+      } catch (err) {
+        if (!storageTrouble(err)) throw err;
+      }
       return [...devices.values()].sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
     },
 

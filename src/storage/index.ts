@@ -7,3 +7,4 @@ export type { StationDatabase } from "./open-database.ts";
 export { databasePath, openDatabase } from "./open-database.ts";
 export { createPrivateFile, writePrivateFile } from "./private-file.ts";
 export type { Database, DeviceRow, EventRow, NewDevice, SessionRow, UserRow } from "./schema.ts";
+export { storageTrouble } from "./storage-trouble.ts";
