@@ -13,6 +13,7 @@ import { createDeviceMessageLimits, type DropReason, EVENTS_PER_SECOND } from ".
 import { MAX_PAYLOAD_BYTES, MAX_STATE_KEYS, parseDeviceMessage, type RejectCode } from "./device-messages.ts";
 import { createDeviceRegistry, type LiveDevice, type Transport } from "./device-registry.ts";
 import { changedKeys, createLastSeenPersistence, createStateHistory } from "./disk-diet.ts";
+import { pruneEventLog } from "./event-log-pruning.ts";
 
 export interface DeviceServiceDeps {
   db: Kysely<Database>;
@@ -29,8 +30,6 @@ export interface DeviceServiceDeps {
   sharedPresence?: boolean;
 }
 
-const EVENT_RETENTION_MS = 30 * 86_400_000;
-const MAX_EVENTS = 1_000_000;
 const EPOCH_MS_FLOOR = 1e12;
 /** A flooding device gets one log line a minute, not one per dropped message. */
 const DROP_LOG_INTERVAL_MS = 60_000;
@@ -68,26 +67,10 @@ export function createDeviceService(deps: DeviceServiceDeps) {
   let ackFlush: TimerHandle | undefined;
 
   /** The event log is a rolling window, so a Pi's SD card never fills with history. */
-  async function pruneEvents() {
-    if (deps.leader && !deps.leader()) return;
-    try {
-      await db
-        .deleteFrom("events")
-        .where("at", "<", clock.now() - EVENT_RETENTION_MS)
-        .execute();
-      const newest = await db
-        .selectFrom("events")
-        .select((eb) => eb.fn.max("id").as("id"))
-        .executeTakeFirst();
-      if (newest?.id != null)
-        await db
-          .deleteFrom("events")
-          .where("id", "<=", Number(newest.id) - MAX_EVENTS)
-          .execute();
-    } catch (err) {
-      logger.error("pruning old events failed", { err });
-    }
-  }
+  const pruneEvents = () =>
+    deps.leader && !deps.leader()
+      ? Promise.resolve()
+      : pruneEventLog(db, clock.now()).catch((err) => logger.error("pruning old events failed", { err }));
 
   function reject(deviceId: string, suffix: string, code: RejectCode, reason: string) {
     rejected.set(code, (rejected.get(code) ?? 0) + 1);
