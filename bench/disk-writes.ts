@@ -136,7 +136,7 @@ async function main() {
   console.log(
     `\n${nReports} state reports and ${nEvents} events in ${seconds.toFixed(0)} s: ` +
       `${(bytes / 1e6).toFixed(2)} MB written, ${(perHour / 1e6).toFixed(1)} MB/hour ` +
-      `(${(perHour * 24 / 1e9).toFixed(2)} GB/day), ${Math.round(bytes / Math.max(1, nReports + nEvents))} bytes per message`,
+      `(${((perHour * 24) / 1e9).toFixed(2)} GB/day), ${Math.round(bytes / Math.max(1, nReports + nEvents))} bytes per message`,
   );
   await life.finish();
 }

@@ -6,9 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { SimulatedDevice } from "../firmware-sim/index.ts";
-import { createdDeviceSchema } from "../src/protocol/index.ts";
-import { type Cluster, startCluster } from "./helpers/cluster.ts";
-import { eventually, simFor } from "./helpers/devices.ts";
+import { addSimDevices, type Cluster, startCluster, streamEvents } from "./helpers/cluster.ts";
+import { eventually } from "./helpers/devices.ts";
 import { mosquittoPath } from "./helpers/mosquitto.ts";
 import { postgresBinDir } from "./helpers/postgres.ts";
 
@@ -36,17 +35,9 @@ describe.skipIf(!mosquittoPath() || !postgresBinDir())("the shared PostgreSQL re
     cluster = await startCluster({ instances: 3 });
     expect(cluster.postgres).toBeDefined();
     admin = await cluster.userToken("admin", "admin");
-    for (let i = 0; i < DEVICES; i++) {
-      const res = await cluster.instances[0]!.api("/api/devices", {
-        method: "POST",
-        token: admin,
-        body: JSON.stringify({ name: `sensor ${i}`, type: "sensor" }),
-      });
-      const created = createdDeviceSchema.parse(await res.json());
-      ids.push(created.device.id);
-      sims.push(simFor(created.credentials, "sensor", { sensorIntervalMs: 600_000 }));
-    }
-    await Promise.all(sims.map((s) => s.start()));
+    const added = await addSimDevices(cluster, admin, DEVICES, "sensor");
+    ids.push(...added.ids);
+    sims.push(...added.sims);
   }, 120_000);
 
   afterAll(async () => {
@@ -55,23 +46,15 @@ describe.skipIf(!mosquittoPath() || !postgresBinDir())("the shared PostgreSQL re
   });
 
   test("nothing the devices published is lost, and health says so while it is down", async () => {
-    let published = 0;
-    const stream = Promise.all(
-      sims.map(async (sim) => {
-        for (let seq = 0; seq < EVENTS; seq++) {
-          await sim.publishEvent("device_event", { seq });
-          published++;
-          await Bun.sleep(PACE_MS);
-        }
-      }),
-    );
+    const stream = streamEvents(sims, EVENTS, PACE_MS);
     await eventually(
-      async () => published,
+      async () => stream.published(),
       (n) => n >= (DEVICES * EVENTS) / 4,
       20_000,
     );
     // Each instance has checked the admin's session once (a browser's first request does that).
-    for (const i of cluster.instances) expect((await i.api("/api/devices", { token: admin })).status).toBe(200);
+    for (const i of cluster.instances)
+      expect((await i.api("/api/devices", { token: admin })).status).toBe(200);
     cluster.postgres!.stopServer();
     // Every instance still answers; the ones with writes waiting say storage is down.
     await eventually(
@@ -86,7 +69,7 @@ describe.skipIf(!mosquittoPath() || !postgresBinDir())("the shared PostgreSQL re
     expect([401, 503]).toContain(stranger.status);
     await Bun.sleep(1_500);
     cluster.postgres!.startServer();
-    await stream;
+    await stream.done;
     for (const id of ids) {
       const seqs = await eventually(
         () => storedSeqs(id),

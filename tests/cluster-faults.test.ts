@@ -5,9 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { SimulatedDevice } from "../firmware-sim/index.ts";
-import { createdDeviceSchema } from "../src/protocol/index.ts";
-import { type Cluster, metricValue, startCluster } from "./helpers/cluster.ts";
-import { eventually, simFor } from "./helpers/devices.ts";
+import { addSimDevices, type Cluster, metricValue, startCluster, streamEvents } from "./helpers/cluster.ts";
+import { eventually } from "./helpers/devices.ts";
 import { mosquittoPath } from "./helpers/mosquitto.ts";
 
 const DEVICES = 6;
@@ -41,17 +40,9 @@ describe.skipIf(!mosquittoPath())("an instance killed with kill -9", () => {
   beforeAll(async () => {
     cluster = await startCluster({ instances: 3 });
     admin = await cluster.userToken("admin", "admin");
-    for (let i = 0; i < DEVICES; i++) {
-      const res = await cluster.instances[0]!.api("/api/devices", {
-        method: "POST",
-        token: admin,
-        body: JSON.stringify({ name: `light ${i}`, type: "light" }),
-      });
-      const created = createdDeviceSchema.parse(await res.json());
-      ids.push(created.device.id);
-      sims.push(simFor(created.credentials, "light"));
-    }
-    await Promise.all(sims.map((s) => s.start()));
+    const added = await addSimDevices(cluster, admin, DEVICES, "light");
+    ids.push(...added.ids);
+    sims.push(...added.sims);
   }, 90_000);
 
   afterAll(async () => {
@@ -61,18 +52,9 @@ describe.skipIf(!mosquittoPath())("an instance killed with kill -9", () => {
 
   test("mid-stream: B and C carry on, and after A restarts no event the devices published is missing", async () => {
     const [a] = cluster.instances;
-    let published = 0;
-    const stream = Promise.all(
-      sims.map(async (sim) => {
-        for (let seq = 0; seq < EVENTS; seq++) {
-          await sim.publishEvent("device_event", { seq });
-          published++;
-          await Bun.sleep(PACE_MS);
-        }
-      }),
-    );
+    const stream = streamEvents(sims, EVENTS, PACE_MS);
     await eventually(
-      async () => published,
+      async () => stream.published(),
       (n) => n >= (DEVICES * EVENTS) / 3,
       20_000,
     );
@@ -94,7 +76,7 @@ describe.skipIf(!mosquittoPath())("an instance killed with kill -9", () => {
     // Back while the devices still publish: what queued for A at the broker meanwhile (its
     // session's share) stays within the per-device burst the rate limit lets through at once.
     await a!.restart();
-    await stream;
+    await stream.done;
     let duplicates = 0;
     for (const id of ids) {
       const seqs = await eventually(

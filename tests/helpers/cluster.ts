@@ -9,7 +9,10 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
+import type { SimulatedDevice } from "../../firmware-sim/index.ts";
+import { createdDeviceSchema } from "../../src/protocol/index.ts";
 import { databasePath } from "../../src/storage/index.ts";
+import { simFor } from "./devices.ts";
 import { type Mosquitto, startMosquitto } from "./mosquitto.ts";
 import { type PostgresCluster, postgresBinDir, startPostgres } from "./postgres.ts";
 import { type SpawnedStation, spawnStation } from "./spawn-station.ts";
@@ -183,4 +186,45 @@ export function metricValue(text: string, name: string, labels = ""): number {
     total += Number(line.split(" ").at(-1));
   }
   return total;
+}
+
+/** Registers `count` devices of `type` through the first instance and starts a firmware-sim for each. */
+export async function addSimDevices(
+  cluster: Cluster,
+  token: string,
+  count: number,
+  type: "light" | "sensor",
+): Promise<{ ids: string[]; sims: SimulatedDevice[] }> {
+  const ids: string[] = [];
+  const sims: SimulatedDevice[] = [];
+  for (let i = 0; i < count; i++) {
+    const res = await cluster.instances[0]!.api("/api/devices", {
+      method: "POST",
+      token,
+      body: JSON.stringify({ name: `${type} ${i}`, type }),
+    });
+    const created = createdDeviceSchema.parse(await res.json());
+    ids.push(created.device.id);
+    sims.push(simFor(created.credentials, type, { sensorIntervalMs: 600_000 }));
+  }
+  await Promise.all(sims.map((s) => s.start()));
+  return { ids, sims };
+}
+
+/**
+ * Every sim publishes `events` QoS 1 `device_event`s carrying `{seq}` 0…events-1, one per
+ * `paceMs`; `published()` says how many went out so far.
+ */
+export function streamEvents(sims: SimulatedDevice[], events: number, paceMs: number) {
+  let published = 0;
+  const done = Promise.all(
+    sims.map(async (sim) => {
+      for (let seq = 0; seq < events; seq++) {
+        await sim.publishEvent("device_event", { seq });
+        published++;
+        await Bun.sleep(paceMs);
+      }
+    }),
+  ).then(() => undefined);
+  return { done, published: () => published };
 }
