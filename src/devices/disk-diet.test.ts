@@ -48,6 +48,30 @@ test("state history: one row per window, the latest value of each key, flushed w
   expect(rows.at(-1)).toEqual({ id: "d3", data: { t: 2 }, at: 81_000 });
 });
 
+test("state history: a discrete change (on/off, motion) is written at once, with what the window held back", () => {
+  const rows: { data: unknown; at: number }[] = [];
+  const h = createStateHistory(
+    { appendEvent: (_id, _kind, data, at) => void rows.push({ data, at }) },
+    60_000,
+  );
+  const yes = () => true;
+  h.record("lamp", { power: "off" }, 0, yes);
+  h.record("lamp", { brightness: 40 }, 1_000, yes);
+  h.record("lamp", { power: "on" }, 2_000, yes);
+  h.record("lamp", { brightness: 60 }, 3_000, yes);
+  h.record("lamp", { power: "off" }, 4_000, yes);
+  expect(rows).toEqual([
+    { data: { power: "off" }, at: 0 },
+    { data: { brightness: 40, power: "on" }, at: 2_000 },
+    { data: { brightness: 60, power: "off" }, at: 4_000 },
+  ]);
+  // Over the budget, a transition waits for the window's end like a reading.
+  h.record("lamp", { power: "on" }, 5_000, () => false);
+  expect(rows.length).toBe(3);
+  h.flushDue(60_000);
+  expect(rows.at(-1)).toEqual({ data: { power: "on" }, at: 5_000 });
+});
+
 test("last_seen is due once per interval per device, and after the clock goes back", () => {
   const p = createLastSeenPersistence(60_000);
   expect(p.due("d", 1_000)).toBe(true);

@@ -2,10 +2,11 @@
  * What the device core leaves unwritten so a Pi's SD card lasts (issue 17, docs/performance.md
  * "SD-card writes"). Every write that remains is one a restart or a history reader needs:
  * - a state report that changes nothing writes nothing (the stored state is already that);
- * - the state history keeps at most one row per device per window: the first change of a
- *   window is written at once, later changes in the same window are merged into one row
- *   written when the window ends, carrying the latest value of every key and the time of the
- *   latest report;
+ * - the state history samples numeric readings: the first change of a window is written at
+ *   once, later numeric changes in the same window are merged into one row written when the
+ *   window ends, carrying the latest value of every key and the time of the latest report;
+ *   a change of anything else (on/off, motion, a mode) is a transition and is written at once,
+ *   with what the window held back, within the device's history budget;
  * - `last_seen` is kept current in memory (what the API and presence read) and stored when
  *   presence changes, else at most once per `LAST_SEEN_PERSIST_MS` per device.
  * The latest state itself is still written within the writer's interval, so kill -9 loses at
@@ -50,7 +51,12 @@ export function createStateHistory(
   }
 
   return {
-    /** A report's changed keys; `allow` says whether the device is within its history budget. */
+    /**
+     * A report's changed keys; `allow` says whether the device is within its history budget.
+     * A change of a discrete value (on/off, motion, a mode: anything but a number) is a
+     * transition someone looks for in the history, so it is written at once, together with
+     * what the window held back; numeric readings are sampled.
+     */
     record(deviceId: string, changed: Record<string, unknown>, now: number, allow: () => boolean) {
       const w = windows.get(deviceId);
       if (!w || now - w.startedAt >= windowMs) {
@@ -64,6 +70,7 @@ export function createStateHistory(
         return;
       }
       w.pending = { data: { ...w.pending?.data, ...changed }, at: now };
+      if (Object.values(changed).some((v) => typeof v !== "number") && allow()) write(deviceId, w);
     },
     /** Writes the rows of windows that have ended; forgets idle devices. Called every few seconds. */
     flushDue(now: number) {
