@@ -1,12 +1,6 @@
 import { hostname } from "node:os";
 import { createAdminModule } from "./admin/index.ts";
-import {
-  createAuthService,
-  createLoginRateLimiter,
-  createPasswordCheckGate,
-  createTokenAdmin,
-  createUserAdmin,
-} from "./auth/index.ts";
+import { createLoginRateLimiter, createTokenAdmin, createUserAdmin } from "./auth/index.ts";
 import { createAutomationsModule } from "./automations/index.ts";
 import { createProvisioningModule } from "./ble/index.ts";
 import { createCloudModule } from "./cloud/index.ts";
@@ -43,6 +37,7 @@ import { createModuleHubModule } from "./modules/index.ts";
 import { createMqttModule } from "./mqtt/index.ts";
 import type { Platform } from "./platform/index.ts";
 import { createSetupModule } from "./setup/index.ts";
+import { createCoreAuth, databaseOptions } from "./station-core.ts";
 import type { StationContext, StationModule } from "./station-module.ts";
 import type { Core, Running, StationOptions } from "./station-parts.ts";
 import { openDatabase } from "./storage/index.ts";
@@ -225,11 +220,7 @@ export function createStation(config: StationConfig, platform: Platform, options
   }
 
   async function startLocked(): Promise<RunInfo> {
-    const database = await openDatabase(platform, config.dataDir, {
-      databaseUrl: config.databaseUrl,
-      poolMax: config.databasePoolMax,
-      onPoolError: (err) => logger.warn("a pooled database connection failed; reconnecting", { err }),
-    });
+    const database = await openDatabase(platform, config.dataDir, databaseOptions(config, logger));
     running = { database, modules: [] };
     const devices = createDeviceService({
       db: database.db,
@@ -243,14 +234,7 @@ export function createStation(config: StationConfig, platform: Platform, options
     });
     await devices.start();
     running.devices = devices;
-    const auth = createAuthService({
-      db: database.db,
-      platform,
-      clock,
-      jwtSecret: config.jwtSecret,
-      bus,
-      passwordChecks: createPasswordCheckGate({ concurrency: 2, maxQueued: 8, retryAfterMs: 1000 }),
-    });
+    const auth = createCoreAuth({ database, platform, clock, bus }, config);
     const { modules, http, mqtt } = createModules({ database, auth, devices });
     running.modules = modules;
     for (const m of modules) {

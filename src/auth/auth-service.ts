@@ -12,6 +12,7 @@ import {
 } from "./access-tokens.ts";
 import type { PasswordCheckGate } from "./password-check-gate.ts";
 import type { Role } from "./roles.ts";
+import { loadSessionPrincipal } from "./session-query.ts";
 
 export const LOGIN_TTL_MS = 12 * 3_600_000;
 const SESSION_CACHE_MS = 10_000;
@@ -108,21 +109,7 @@ export function createAuthService(deps: AuthDeps) {
     return { accessToken, sessionId, expiresAt };
   }
 
-  /** A session and its user, as authenticate() checks them. */
-  const loadSession = (sid: string) =>
-    db
-      .selectFrom("sessions")
-      .innerJoin("users", "users.id", "sessions.user_id")
-      .select([
-        "sessions.id as sid",
-        "sessions.revoked_at",
-        "sessions.expires_at",
-        "users.id",
-        "users.username",
-        "users.role",
-      ])
-      .where("sessions.id", "=", sid)
-      .executeTakeFirst();
+  const loadSession = (sid: string) => loadSessionPrincipal(db, sid);
 
   return {
     async createUser(username: string, password: string, role: Role): Promise<PublicUser> {

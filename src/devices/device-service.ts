@@ -8,6 +8,7 @@ import {
   createBatchedWriter,
   type Database,
 } from "../storage/index.ts";
+import { createAckFlush } from "./ack-flush.ts";
 import { createCommandDispatcher } from "./command-dispatcher.ts";
 import { createDeviceMessageLimits, type DropReason, EVENTS_PER_SECOND } from "./device-message-limits.ts";
 import { MAX_PAYLOAD_BYTES, MAX_STATE_KEYS, parseDeviceMessage, type RejectCode } from "./device-messages.ts";
@@ -33,9 +34,6 @@ export interface DeviceServiceDeps {
 const EPOCH_MS_FLOOR = 1e12;
 /** A flooding device gets one log line a minute, not one per dropped message. */
 const DROP_LOG_INTERVAL_MS = 60_000;
-/** Deferred MQTT acks (docs/scale-out.md): flush once this many wait, or after this long. */
-const ACK_FLUSH_AT = 16;
-const ACK_FLUSH_MS = 50;
 
 /**
  * The device core: one service whatever the transport. Transports hand it raw payloads; it
@@ -64,7 +62,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
   });
   let sweep: TimerHandle | undefined;
   let prune: TimerHandle | undefined;
-  let ackFlush: TimerHandle | undefined;
+  const acks = createAckFlush(writer, clock);
 
   /** The event log is a rolling window, so a Pi's SD card never fills with history. */
   const pruneEvents = () =>
@@ -222,19 +220,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
      * Resolves once what the messages handled so far wrote is committed, so a transport can
      * acknowledge them only then (a broker redelivers what a crash left unacknowledged).
      */
-    durable(): Promise<void> {
-      const written = writer.whenWritten();
-      if (writer.waiting >= ACK_FLUSH_AT) {
-        clock.clearTimeout(ackFlush);
-        ackFlush = undefined;
-        void writer.flush();
-      } else
-        ackFlush ??= clock.setTimeout(() => {
-          ackFlush = undefined;
-          void writer.flush();
-        }, ACK_FLUSH_MS);
-      return written;
-    },
+    durable: () => acks.durable(),
 
     /** A transport lost a device's connection without a last will (e.g. /ws/iot socket closed). */
     disconnected(deviceId: string) {
@@ -288,7 +274,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
     async stop() {
       clock.clearInterval(sweep);
       clock.clearInterval(prune);
-      clock.clearTimeout(ackFlush);
+      acks.stop();
       commands.stop();
       const now = clock.now();
       history.flushAll();

@@ -1,0 +1,31 @@
+/** How the station's core (database, auth) is configured from its config: station.ts builds the rest. */
+import { createAuthService, createPasswordCheckGate } from "./auth/index.ts";
+import type { StationConfig } from "./config/index.ts";
+import type { Clock, EventBus, StationEvents } from "./core/index.ts";
+import type { Logger } from "./logging/index.ts";
+import type { Platform } from "./platform/index.ts";
+import type { StationDatabase } from "./storage/index.ts";
+
+/** SQLite in the data dir, or PostgreSQL with `--database-url` (docs/postgres.md). */
+export function databaseOptions(config: StationConfig, logger: Logger) {
+  return {
+    databaseUrl: config.databaseUrl,
+    poolMax: config.databasePoolMax,
+    onPoolError: (err: unknown) => logger.warn("a pooled database connection failed; reconnecting", { err }),
+  };
+}
+
+/** Accounts and tokens, with at most 2 password checks at once and 8 waiting (docs/security.md). */
+export function createCoreAuth(
+  deps: { database: StationDatabase; platform: Platform; clock: Clock; bus: EventBus<StationEvents> },
+  config: StationConfig,
+) {
+  return createAuthService({
+    db: deps.database.db,
+    platform: deps.platform,
+    clock: deps.clock,
+    jwtSecret: config.jwtSecret,
+    bus: deps.bus,
+    passwordChecks: createPasswordCheckGate({ concurrency: 2, maxQueued: 8, retryAfterMs: 1000 }),
+  });
+}
