@@ -6,6 +6,10 @@ test("changedKeys: only keys whose value differs, objects compared by value", ()
   expect(changedKeys({ a: 1, b: "x" }, { a: 1, b: "x" })).toBeUndefined();
   expect(changedKeys({ a: 1, o: { k: [1] } }, { a: 2, o: { k: [1] } })).toEqual({ a: 2 });
   expect(changedKeys({}, { n: null })).toEqual({ n: null });
+  // A device may report a key named "__proto__" (JSON.parse makes it an own key): it stays one.
+  const odd = changedKeys({}, JSON.parse('{"__proto__":{"x":1}}'));
+  expect(odd && Object.hasOwn(odd, "__proto__")).toBe(true);
+  expect(Object.getPrototypeOf(odd)).toBe(Object.prototype);
   fc.assert(
     fc.property(
       fc.dictionary(fc.string(), fc.jsonValue()),

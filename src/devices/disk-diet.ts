@@ -20,17 +20,16 @@ export const LAST_SEEN_PERSIST_MS = 60_000;
 
 /** The keys of `report` whose value differs from `current` (values compared as JSON). */
 export function changedKeys(current: Record<string, unknown>, report: Record<string, unknown>) {
-  const changed: Record<string, unknown> = {};
-  let any = false;
+  const changed: [string, unknown][] = [];
   for (const [key, value] of Object.entries(report)) {
-    const old = current[key];
-    if (old === value) continue;
+    const old = Object.hasOwn(current, key) ? current[key] : undefined;
+    if (old === value && Object.hasOwn(current, key)) continue;
     if (typeof value === "object" && value !== null && JSON.stringify(old) === JSON.stringify(value))
       continue;
-    changed[key] = value;
-    any = true;
+    changed.push([key, value]);
   }
-  return any ? changed : undefined;
+  // fromEntries defines own properties, so a key such as "__proto__" stays a key.
+  return changed.length > 0 ? Object.fromEntries(changed) : undefined;
 }
 
 interface HistoryWindow {
