@@ -28,12 +28,14 @@ const POLL_MS = 5;
 const START_TIMEOUT_MS = 20_000;
 
 interface Variant {
+  key: "compiled" | "floor" | "bun" | "deno";
   label: string;
   cmd: string[];
   env?: Record<string, string>;
 }
 
 interface Result {
+  key: Variant["key"];
   label: string;
   firstMs: number;
   warmMs: number[];
@@ -143,7 +145,7 @@ async function measure(variant: Variant, runs: number, idleMs: number): Promise<
       readyMs.push(run.readyMs);
     }
     const { rss } = await startOnce(variant, dataDir, home, idleMs);
-    return { label: variant.label, firstMs: first.ms, warmMs, readyMs, rssMb: rss };
+    return { key: variant.key, label: variant.label, firstMs: first.ms, warmMs, readyMs, rssMb: rss };
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
@@ -193,7 +195,8 @@ function printTable(results: Result[], runs: number, idleMs: number) {
         .join("  "),
     );
   }
-  const [compiled, floor, bun, deno] = results;
+  const by = (key: Variant["key"]) => results.find((r) => r.key === key);
+  const [compiled, floor, bun, deno] = [by("compiled"), by("floor"), by("bun"), by("deno")];
   for (const [name, other, base] of [
     ["compiled / floor", compiled, floor],
     ["bun / compiled", bun, compiled],
@@ -233,7 +236,12 @@ async function buildFloor(arch: (typeof ARCHES)[number], dir: string): Promise<s
 async function main() {
   const { values } = parseArgs({
     args: process.argv.slice(2),
-    options: { runs: { type: "string", default: "5" }, "idle-ms": { type: "string", default: "5000" } },
+    options: {
+      runs: { type: "string", default: "5" },
+      "idle-ms": { type: "string", default: "5000" },
+      // e.g. `--only compiled,floor` while working on the binary; all four by default.
+      only: { type: "string", default: "compiled,floor,bun,deno" },
+    },
   });
   const runs = Math.max(1, Number.parseInt(values.runs, 10) || 5);
   const idleMs = Math.max(0, Number.parseInt(values["idle-ms"], 10) || 0);
@@ -250,10 +258,11 @@ async function main() {
   const floorDir = mkdtempSync(join(tmpdir(), "opengenie-floor-"));
   const floor = await buildFloor(arch, floorDir);
   const variants: Variant[] = [
-    { label: `dist/${binaryName(arch)}`, cmd: [join(ROOT, "dist", binaryName(arch))] },
-    { label: "floor (compiled, answers ok)", cmd: [floor] },
-    { label: "bun bin/opengenie.ts", cmd: [process.execPath, join(ROOT, "bin", "opengenie.ts")] },
+    { key: "compiled", label: `dist/${binaryName(arch)}`, cmd: [join(ROOT, "dist", binaryName(arch))] },
+    { key: "floor", label: "floor (compiled, answers ok)", cmd: [floor] },
+    { key: "bun", label: "bun bin/opengenie.ts", cmd: [process.execPath, join(ROOT, "bin", "opengenie.ts")] },
     {
+      key: "deno",
       label: "deno run bin/opengenie.ts",
       cmd: [denoExecutable(), "run", ...DENO_PERMISSIONS, join(ROOT, "bin", "opengenie.ts")],
       // Deno's transpile cache lives under $HOME by default; the bench points HOME at a temp
@@ -261,9 +270,10 @@ async function main() {
       env: { DENO_DIR: process.env.DENO_DIR ?? join(homedir(), ".cache", "deno") },
     },
   ];
+  const wanted = new Set(values.only.split(","));
   const results: Result[] = [];
   try {
-    for (const variant of variants) {
+    for (const variant of variants.filter((v) => wanted.has(v.key))) {
       console.log(`measuring ${variant.label} …`);
       results.push(await measure(variant, runs, idleMs));
     }

@@ -39,8 +39,8 @@ afterAll(async () => {
   temp.remove();
 });
 
-/** The spawned station's loaded modules (paths under node_modules, as package names). */
-async function loadedPackages(signal: boolean): Promise<Set<string>> {
+/** The spawned station's dump: loaded module paths, then `#intl-datetimeformat <n>`. */
+async function dump(signal: boolean): Promise<string[]> {
   if (signal) {
     rmSync(listFile, { force: true });
     process.kill(s.info.pid, "SIGUSR2");
@@ -49,8 +49,13 @@ async function loadedPackages(signal: boolean): Promise<Set<string>> {
       (written) => written,
     );
   }
+  return readFileSync(listFile, "utf8").split("\n");
+}
+
+/** The spawned station's loaded modules (paths under node_modules, as package names). */
+async function loadedPackages(signal: boolean): Promise<Set<string>> {
   const packages = new Set<string>();
-  for (const path of readFileSync(listFile, "utf8").split("\n")) {
+  for (const path of await dump(signal)) {
     const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path);
     if (match) packages.add(match[1]!);
   }
@@ -84,3 +89,27 @@ bunOnly(ONLY_BUN)(
     expect(after.has("mqtt")).toBe(false);
   },
 );
+
+/** How many `Intl.DateTimeFormat`s the station has made (the preload counts them). */
+async function dateTimeFormats(): Promise<number> {
+  const line = (await dump(true)).find((l) => l.startsWith("#intl-datetimeformat "));
+  if (!line) throw new Error("the preload wrote no #intl-datetimeformat line");
+  return Number(line.split(" ")[1]);
+}
+
+bunOnly(ONLY_BUN)("time-zone data is loaded when the first time trigger needs it, not at start", async () => {
+  const admin = await s.userToken("admin2", "admin");
+  // Started, serving the API, with a device online (the test above): no zone made yet.
+  expect(await dateTimeFormats()).toBe(0);
+  const created = await s.api("/api/automations", {
+    method: "POST",
+    token: admin,
+    body: JSON.stringify({
+      name: "Nightly",
+      triggers: [{ type: "time", at: "02:30" }],
+      actions: [{ type: "notify", message: "night" }],
+    }),
+  });
+  expect(created.status).toBe(201);
+  expect(await dateTimeFormats()).toBeGreaterThan(0);
+});

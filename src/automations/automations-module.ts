@@ -7,7 +7,7 @@ import type { Database } from "../storage/index.ts";
 import { automationRoutes } from "./automation-routes.ts";
 import { createAutomationService } from "./automation-service.ts";
 import { createAutomationStore } from "./automation-store.ts";
-import { createZone, systemTimeZone } from "./zoned-time.ts";
+import { lazyZone, systemTimeZone } from "./zoned-time.ts";
 
 export interface AutomationsModuleDeps {
   db: Kysely<Database>;
@@ -29,7 +29,7 @@ export interface AutomationsModuleDeps {
  * pushes on the `/ws` channel `automations` (through the bus), and their metrics.
  */
 export function createAutomationsModule(deps: AutomationsModuleDeps) {
-  const zone = createZone(deps.timeZone ?? systemTimeZone());
+  const zone = lazyZone(() => deps.timeZone ?? systemTimeZone());
   const service = createAutomationService({
     clock: deps.clock,
     bus: deps.bus,
@@ -75,7 +75,8 @@ export function createAutomationsModule(deps: AutomationsModuleDeps) {
       ),
     ],
     async start() {
-      deps.logger.debug("automations use the time zone", { timeZone: zone.name });
+      // Not zone.name: that would load the time-zone data at every start (see lazyZone).
+      deps.logger.debug("automations use the time zone", { timeZone: deps.timeZone ?? "the system's" });
       await service.start();
     },
     stop: () => service.stop(),

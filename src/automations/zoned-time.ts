@@ -66,3 +66,24 @@ export function createZone(name: string): Zone {
     },
   };
 }
+
+/**
+ * A zone made on first use. The runtime's time-zone data (ICU) costs about 6 ms and 10 MB of
+ * resident memory the first time any `Intl.DateTimeFormat` is built, and a station without time
+ * triggers or conditions never needs it (docs/performance.md).
+ */
+export function lazyZone(name: () => string): Zone {
+  let zone: Zone | undefined;
+  const get = () => {
+    zone ??= createZone(name());
+    return zone;
+  };
+  return {
+    get name() {
+      return get().name;
+    },
+    offset: (instant) => get().offset(instant),
+    wall: (instant) => get().wall(instant),
+    instants: (wall) => get().instants(wall),
+  };
+}
