@@ -4,9 +4,8 @@
  * plain list of modules; it mounts what each contributes, starts them in list order and stops
  * them in reverse. A new transport or consumer is one folder and one line in that list.
  */
-import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { CommandSink, Transport } from "./devices/index.ts";
-import type { Access, ApiEnv, ConnectionInfo, Health, UpgradeHandler } from "./http/index.ts";
+import type { Access, ConnectionInfo, Health, RouteGroup, UpgradeHandler } from "./http/index.ts";
 import type { MetricDefinition } from "./metrics/index.ts";
 import type { SocketHandlers } from "./platform/index.ts";
 import type { Channel, ChannelHooks, Operation } from "./ws/index.ts";
@@ -42,8 +41,11 @@ export interface StationModule {
   readonly name: string;
   /** A critical module that fails to start stops the station; any other is logged and skipped. */
   readonly critical?: boolean;
-  /** Route groups mounted under /api; every route declares its access (`defineRoute`). */
-  readonly routes?: readonly OpenAPIHono<ApiEnv>[];
+  /**
+   * Route groups mounted under /api; every route declares its access (`defineRoute`). A group
+   * that `lazyRoutes` wraps is built on its first request, not at start (issue 17).
+   */
+  readonly routes?: readonly RouteGroup[];
   /** `/ws` request types; each declares its role. */
   readonly operations?: readonly Operation[];
   readonly sockets?: readonly SocketEndpoint[];

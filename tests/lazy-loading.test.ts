@@ -1,7 +1,8 @@
 /**
  * What a station does not use, it does not load (issue 17): a station on its embedded broker
  * never loads MQTT.js (the client library, only for --mqtt-url), and prom-client is loaded on
- * the first /metrics scrape, which still shows what happened before it. The station runs as
+ * the first /metrics scrape, which still shows what happened before it; an API route group is
+ * built on its first request; time-zone data is loaded for the first time trigger. The station runs as
  * `bun --preload tests/helpers/loaded-modules-preload.ts bin/opengenie.ts serve`, which writes
  * its loaded module list on SIGUSR2 and at exit.
  */
@@ -65,6 +66,12 @@ async function loadedPackages(signal: boolean): Promise<Set<string>> {
 bunOnly(ONLY_BUN)(
   "embedded broker: MQTT.js never loaded; prom-client loaded at the first scrape, which counts what came before",
   async () => {
+    // Route groups are built on their first request (src/http/lazy-routes.ts).
+    const routeFiles = ["src/http/routes/device-routes.ts", "src/admin/admin-routes.ts"];
+    const loaded = async (file: string) => (await dump(true)).some((p) => p.endsWith(file));
+    for (const file of routeFiles)
+      expect({ file, loaded: await loaded(file) }).toEqual({ file, loaded: false });
+
     const admin = await s.userToken("admin1", "admin");
     const { device, credentials } = await addDevice(s, admin, "Hall light", "light");
     sim = simFor(credentials, "light");
@@ -73,6 +80,9 @@ bunOnly(ONLY_BUN)(
       () => getDevice(s, admin, device.id),
       (d) => d.online && d.state.power === "off",
     );
+
+    expect(await loaded("src/http/routes/device-routes.ts")).toBe(true);
+    expect(await loaded("src/admin/admin-routes.ts")).toBe(false);
 
     const before = await loadedPackages(true);
     expect(before.has("aedes")).toBe(true); // the list does see what the station loaded

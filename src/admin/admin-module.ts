@@ -1,11 +1,10 @@
-import { OpenAPIHono } from "@hono/zod-openapi";
 import type { StationConfig } from "../config/index.ts";
 import type { Clock } from "../core/index.ts";
 import { type CheckResult, runDoctorChecks } from "../doctor/index.ts";
-import { type ApiEnv, defineRoute, errorResponses, jsonResponse, validationHook } from "../http/index.ts";
+import { lazyRoutes } from "../http/index.ts";
 import type { MqttModule } from "../mqtt/index.ts";
 import type { Platform } from "../platform/index.ts";
-import { doctorReportSchema, type StationInfo, stationInfoSchema } from "../protocol/index.ts";
+import type { StationInfo } from "../protocol/index.ts";
 import type { StationModule } from "../station-module.ts";
 
 export interface AdminModuleDeps {
@@ -16,22 +15,6 @@ export interface AdminModuleDeps {
   startedAt: number;
   mqtt: Pick<MqttModule, "health" | "deviceAddress">;
 }
-
-const stationRoute = defineRoute({
-  access: "admin",
-  method: "get",
-  path: "/station",
-  summary:
-    "Station facts (admin): version, runtime, uptime, remote access, and the MQTT broker address devices are given",
-  responses: { 200: jsonResponse(stationInfoSchema, "The station"), ...errorResponses },
-});
-const doctorRoute = defineRoute({
-  access: "admin",
-  method: "post",
-  path: "/doctor",
-  summary: "Run the checks `opengenie doctor` runs, on the station itself (admin); takes a few seconds",
-  responses: { 200: jsonResponse(doctorReportSchema, "Each check with its fix"), ...errorResponses },
-});
 
 /** `GET /api/station` and `POST /api/doctor`, for the web app's administration and diagnostics pages. */
 export function createAdminModule(deps: AdminModuleDeps) {
@@ -63,9 +46,12 @@ export function createAdminModule(deps: AdminModuleDeps) {
     };
   };
 
-  const routes = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
-  routes.openapi(stationRoute, (c) => c.json(info(), 200));
-  routes.openapi(doctorRoute, async (c) => c.json({ checks: await doctor() }, 200));
-
-  return { name: "admin", routes: [routes] } satisfies StationModule;
+  return {
+    name: "admin",
+    routes: [
+      lazyRoutes(["/station", "/doctor"], async () =>
+        (await import("./admin-routes.ts")).adminRoutes({ info, doctor }),
+      ),
+    ],
+  } satisfies StationModule;
 }

@@ -1,10 +1,10 @@
 import type { Kysely } from "kysely";
 import type { Clock, EventBus, StationEvents } from "../core/index.ts";
 import type { DeviceService } from "../devices/index.ts";
+import { lazyRoutes } from "../http/index.ts";
 import type { Logger } from "../logging/index.ts";
 import type { StationModule } from "../station-module.ts";
 import type { Database } from "../storage/index.ts";
-import { automationRoutes } from "./automation-routes.ts";
 import { createAutomationService } from "./automation-service.ts";
 import { createAutomationStore } from "./automation-store.ts";
 import { lazyZone, systemTimeZone } from "./zoned-time.ts";
@@ -49,7 +49,11 @@ export function createAutomationsModule(deps: AutomationsModuleDeps) {
   });
   const module = {
     name: "automations",
-    routes: [automationRoutes(service)],
+    routes: [
+      lazyRoutes(["/automations"], async () =>
+        (await import("./automation-routes.ts")).automationRoutes(service),
+      ),
+    ],
     metrics: [
       {
         name: "opengenie_automations_enabled",

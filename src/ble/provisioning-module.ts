@@ -1,6 +1,6 @@
 import type { Clock, EventBus, StationEvents } from "../core/index.ts";
 import type { DeviceService } from "../devices/index.ts";
-import { provisioningRoutes } from "../http/index.ts";
+import { lazyRoutes, loadProvisioningRoutes } from "../http/index.ts";
 import type { Logger } from "../logging/index.ts";
 import type { Platform } from "../platform/index.ts";
 import type { StationModule } from "../station-module.ts";
@@ -54,7 +54,11 @@ export function createProvisioningModule(deps: ProvisioningModuleDeps) {
   });
   return {
     name: "provisioning",
-    routes: [provisioningRoutes(provisioning)],
+    routes: [
+      lazyRoutes(["/provisioning"], async () =>
+        (await loadProvisioningRoutes()).provisioningRoutes(provisioning),
+      ),
+    ],
     channels: { provisioning: provisioning.hooks },
     stop: () => provisioning.stop(),
   } satisfies StationModule;

@@ -3,7 +3,7 @@ import type { AuthService } from "../auth/index.ts";
 import type { StationConfig } from "../config/index.ts";
 import type { Clock, EventBus, StationEvents } from "../core/index.ts";
 import type { DeviceService } from "../devices/index.ts";
-import { cloudRoutes } from "../http/index.ts";
+import { lazyRoutes, loadCloudRoutes } from "../http/index.ts";
 import type { Logger } from "../logging/index.ts";
 import type { Platform } from "../platform/index.ts";
 import { type CloudChannel, identityMessageSchema, identityMessageTypes } from "../protocol/index.ts";
@@ -102,7 +102,11 @@ export function createCloudModule(deps: CloudModuleDeps) {
 
   return {
     name: "cloud",
-    routes: [cloudRoutes(() => cloudStatus(tokens, config, link?.status()))],
+    routes: [
+      lazyRoutes(["/cloud"], async () =>
+        (await loadCloudRoutes()).cloudRoutes(() => cloudStatus(tokens, config, link?.status())),
+      ),
+    ],
     metrics: [
       {
         name: "opengenie_cloud_connected",

@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import type { StationConfig } from "../config/index.ts";
 import type { Clock, EventBus, StationEvents } from "../core/index.ts";
 import type { DeviceService } from "../devices/index.ts";
+import { lazyRoutes } from "../http/index.ts";
 import type { Logger } from "../logging/index.ts";
 import { type StationModule, socketEndpoint } from "../station-module.ts";
 import type { Database } from "../storage/index.ts";
@@ -10,7 +11,6 @@ import { createDriverActions } from "./driver-actions.ts";
 import { createDriverDevices } from "./driver-devices.ts";
 import type { DriverLimits } from "./driver-limits.ts";
 import { listDrivers } from "./driver-list.ts";
-import { driverRoutes } from "./driver-routes.ts";
 import type { DriverHub } from "./driver-session.ts";
 import { createDriverSocketServer } from "./driver-socket-server.ts";
 import { createDriverTokens } from "./driver-tokens.ts";
@@ -73,24 +73,29 @@ export function createDriversModule(deps: DriversModuleDeps) {
   return {
     name: "drivers",
     routes: [
-      driverRoutes({
-        list: () =>
-          listDrivers(db, { sessions: server.sessions(), online: (id) => devices.registry.get(id)?.online }),
-        async issueToken(driverKey) {
-          const token = await tokens.issue(driverKey);
-          // The previous token stops working: so do the sessions that came in with it.
-          server.closeTokenSessions(driverKey, "driver token replaced");
-          return token;
-        },
-        async revokeToken(driverKey) {
-          const revoked = await tokens.revoke(driverKey);
-          return {
-            driverKey,
-            revoked,
-            closedSessions: server.closeTokenSessions(driverKey, "driver token revoked"),
-          };
-        },
-      }),
+      lazyRoutes(["/drivers"], async () =>
+        (await import("./driver-routes.ts")).driverRoutes({
+          list: () =>
+            listDrivers(db, {
+              sessions: server.sessions(),
+              online: (id) => devices.registry.get(id)?.online,
+            }),
+          async issueToken(driverKey) {
+            const token = await tokens.issue(driverKey);
+            // The previous token stops working: so do the sessions that came in with it.
+            server.closeTokenSessions(driverKey, "driver token replaced");
+            return token;
+          },
+          async revokeToken(driverKey) {
+            const revoked = await tokens.revoke(driverKey);
+            return {
+              driverKey,
+              revoked,
+              closedSessions: server.closeTokenSessions(driverKey, "driver token revoked"),
+            };
+          },
+        }),
+      ),
     ],
     sockets: [
       socketEndpoint({

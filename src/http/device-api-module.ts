@@ -1,7 +1,7 @@
 import type { DeviceService } from "../devices/index.ts";
 import type { StationModule } from "../station-module.ts";
 import { deviceOperations } from "../ws/index.ts";
-import { deviceRoutes } from "./routes/device-routes.ts";
+import { lazyRoutes } from "./lazy-routes.ts";
 
 export interface DeviceApiModuleDeps {
   stationId: string;
@@ -25,20 +25,22 @@ export function createDeviceApiModule(deps: DeviceApiModuleDeps) {
   return {
     name: "device-api",
     routes: [
-      deviceRoutes({
-        devices,
-        credentialsFor: (deviceId, token) => {
-          const broker = deps.broker();
-          return {
-            stationId: deps.stationId,
-            deviceId,
-            mqttHost: broker.host,
-            mqttPort: broker.port,
-            mqttUsername: deviceId,
-            mqttPassword: token,
-          };
-        },
-      }),
+      lazyRoutes(["/devices", "/device-types"], async () =>
+        (await import("./routes/device-routes.ts")).deviceRoutes({
+          devices,
+          credentialsFor: (deviceId, token) => {
+            const broker = deps.broker();
+            return {
+              stationId: deps.stationId,
+              deviceId,
+              mqttHost: broker.host,
+              mqttPort: broker.port,
+              mqttUsername: deviceId,
+              mqttPassword: token,
+            };
+          },
+        }),
+      ),
     ],
     operations: deviceOperations(devices),
     metrics: [

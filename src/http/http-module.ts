@@ -1,11 +1,9 @@
-import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AuthService, LoginRateLimiter, TokenAdmin, UserAdmin } from "../auth/index.ts";
 import { ConfigError } from "../config/index.ts";
 import type { Logger } from "../logging/index.ts";
 import type { HttpServerHandle, Platform } from "../platform/index.ts";
 import type { StationModule } from "../station-module.ts";
-import type { ApiEnv } from "./api-env.ts";
-import { createApi } from "./create-api.ts";
+import { type Api, createApi } from "./create-api.ts";
 import { createFrontDoor, type UpgradeHandler } from "./front-door.ts";
 import type { HostAllowList } from "./host-allow-list.ts";
 import { API_BODY_LIMIT } from "./json-body.ts";
@@ -40,8 +38,8 @@ type TaggedSocket = { kind: string };
 export interface HttpModule extends StationModule {
   /** The bound port, once started. */
   readonly port: number | undefined;
-  /** The API as mounted, for the test that walks every route's declared access. */
-  readonly api: OpenAPIHono<ApiEnv>;
+  /** The API as mounted, for the test that walks every route's declared access (`allRoutes`). */
+  readonly api: Api;
 }
 
 export function createHttpModule(deps: HttpModuleDeps): HttpModule {
@@ -81,7 +79,7 @@ export function createHttpModule(deps: HttpModuleDeps): HttpModule {
     return {
       api,
       fetch: createFrontDoor<TaggedSocket>({
-        api,
+        api: api.app,
         remoteAccess: deps.remoteAccess,
         hosts: deps.hosts,
         webApp: deps.platform.embedded,

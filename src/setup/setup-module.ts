@@ -1,5 +1,5 @@
+import { lazyRoutes } from "../http/index.ts";
 import type { StationModule } from "../station-module.ts";
-import { setupRoutes } from "./setup-routes.ts";
 import { createSetupService, type SetupServiceDeps } from "./setup-service.ts";
 
 /** First run: `GET|POST /api/setup` and the one-time code in `<data-dir>/setup-code` (issue 15). */
@@ -8,7 +8,7 @@ export function createSetupModule(deps: SetupServiceDeps) {
   return {
     name: "setup",
     critical: true,
-    routes: [setupRoutes(setup)],
+    routes: [lazyRoutes(["/setup"], async () => (await import("./setup-routes.ts")).setupRoutes(setup))],
     start: () => setup.start(),
   } satisfies StationModule;
 }

@@ -8,7 +8,7 @@
  * `#intl-datetimeformat <n>`): the first one loads the runtime's time-zone data, about 6 ms and
  * 10 MB of resident memory, which a station without time triggers must not pay (issue 17).
  */
-import { writeFileSync } from "node:fs";
+import { renameSync, writeFileSync } from "node:fs";
 
 const file = process.env.OPENGENIE_LOADED_MODULES_FILE;
 if (file) {
@@ -25,8 +25,14 @@ if (file) {
     },
   });
   Object.defineProperty(Intl, "DateTimeFormat", { value: counted, configurable: true, writable: true });
-  const dump = () =>
-    writeFileSync(file, [...Object.keys(require.cache), `#intl-datetimeformat ${formats}`].join("\n"));
+  // Through a rename: a test that sees the file must never read it half-written.
+  const dump = () => {
+    writeFileSync(
+      `${file}.tmp`,
+      [...Object.keys(require.cache), `#intl-datetimeformat ${formats}`].join("\n"),
+    );
+    renameSync(`${file}.tmp`, file);
+  };
   process.on("SIGUSR2", dump);
   process.on("exit", dump);
 }
