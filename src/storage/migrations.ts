@@ -192,3 +192,6 @@ const migrations: Record<string, Migration> = {
 export const inCodeMigrations: MigrationProvider = {
   getMigrations: async () => migrations,
 };
+
+/** Every migration this version has, in order. */
+export const migrationNames: readonly string[] = Object.keys(migrations).sort();
