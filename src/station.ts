@@ -231,6 +231,7 @@ export function createStation(config: StationConfig, platform: Platform, options
       logger: logger.child({ service: "devices" }),
       leader: () => leader(),
       sharedPresence: config.mqttUrl !== undefined,
+      collectGarbage: platform.collectGarbage,
     });
     await devices.start();
     running.devices = devices;

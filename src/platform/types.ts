@@ -130,4 +130,9 @@ export interface Platform {
    * system roots). Failures, TLS ones included, arrive as `handlers.close`, never as a throw.
    */
   connectWebSocket(url: string, options: { ca?: string }, handlers: OutboundSocketHandlers): OutboundSocket;
+  /**
+   * Asks the engine for a collection (Bun: `Bun.gc`). Absent on Deno, which offers no such
+   * call without `--expose-gc`; V8 schedules its own idle-time collections there.
+   */
+  collectGarbage?(): void;
 }

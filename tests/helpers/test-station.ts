@@ -3,7 +3,7 @@ import type { RunInfo } from "../../src/config/index.ts";
 import { completeConfig, loadConfig, type StationConfig } from "../../src/config/index.ts";
 import type { Clock } from "../../src/core/index.ts";
 import { createMemoryLogger } from "../../src/logging/index.ts";
-import { createBunPlatform } from "../../src/platform/index.ts";
+import { createBunPlatform, type Platform } from "../../src/platform/index.ts";
 import { createStation, type Station } from "../../src/station.ts";
 import { spawnStation } from "./spawn-station.ts";
 import { onDeno, opengenieCommand, runtimeEnv } from "./station-runtime.ts";
@@ -19,6 +19,8 @@ export interface TestStationOptions {
    * instead of in this process; on Deno it always is one.
    */
   spawnCmd?: string[];
+  /** The in-process station's platform (default: Bun's), e.g. Bun's with a call counted. */
+  platform?: Platform;
 }
 
 /**
@@ -122,7 +124,7 @@ export async function startTestStation(options: TestStationOptions = {}) {
   } else {
     const memory = createMemoryLogger("debug");
     logger = memory;
-    station = createStation(config, createBunPlatform(), {
+    station = createStation(config, options.platform ?? createBunPlatform(), {
       logger: memory,
       pid: process.pid,
       clock: options.clock,

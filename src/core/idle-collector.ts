@@ -1,0 +1,68 @@
+import type { Clock, TimerHandle } from "./clock.ts";
+
+export interface IdleCollectorDeps {
+  clock: Clock;
+  /** The runtime's collection call (`Platform.collectGarbage`); without it this does nothing. */
+  collect?: (() => void) | undefined;
+  /** Traffic since the last collection that makes one worth asking for. */
+  thresholdBytes?: number;
+  /** How long traffic must stay below `quietBytes` before the collection runs. */
+  quietMs?: number;
+  quietBytes?: number;
+}
+
+/**
+ * Gives memory back after a burst (issue 17, docs/performance.md). The JavaScript engine
+ * collects when the program allocates, so a station that handled tens of MB of device messages
+ * and then went quiet kept that garbage, and the buffers only it referenced, resident for as
+ * long as it stayed quiet: 26–51 MB ten seconds after `bench/burst.ts` in most runs. Once
+ * `thresholdBytes` have been handled since the last collection, and then traffic stays below
+ * `quietBytes` for `quietMs`, it asks the runtime for one collection. Under steady traffic the
+ * engine collects by itself; this never runs more than once per `thresholdBytes` handled.
+ */
+export function createIdleCollector(deps: IdleCollectorDeps) {
+  const { clock, collect } = deps;
+  const thresholdBytes = deps.thresholdBytes ?? 16 * 1024 * 1024;
+  const quietMs = deps.quietMs ?? 2000;
+  const quietBytes = deps.quietBytes ?? 1024 * 1024;
+  let sinceCollection = 0;
+  let inWindow = 0;
+  let timer: TimerHandle | undefined;
+  let collections = 0;
+
+  function check() {
+    timer = undefined;
+    if (inWindow >= quietBytes) {
+      inWindow = 0;
+      timer = clock.setTimeout(check, quietMs); // still busy: look again after another window
+      return;
+    }
+    sinceCollection = 0;
+    inWindow = 0;
+    collections++;
+    collect?.();
+  }
+
+  return {
+    /** Bytes of device traffic just handled. */
+    note(bytes: number) {
+      if (!collect) return;
+      sinceCollection += bytes;
+      inWindow += bytes;
+      if (sinceCollection >= thresholdBytes && !timer) {
+        inWindow = 0;
+        timer = clock.setTimeout(check, quietMs);
+      }
+    },
+    /** Collections asked for so far. */
+    get collections() {
+      return collections;
+    },
+    stop() {
+      clock.clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+}
+
+export type IdleCollector = ReturnType<typeof createIdleCollector>;
