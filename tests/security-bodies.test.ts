@@ -48,6 +48,23 @@ test("chunked bodies past the limit are stopped as they stream, not read whole",
   expect(grown).toBeLessThan(40 * 1024 * 1024);
 });
 
+test("a body that declares a small Content-Length and is also chunked is never read whole either", async () => {
+  const before = rssBytes(station.info.pid);
+  const chunk = Buffer.alloc(64 * 1024, 0x20);
+  const upload = () =>
+    rawRequest(`${station.info.httpUrl}/api/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-length": "2", "transfer-encoding": "chunked" },
+      body: async function* () {
+        for (let i = 0; i < 112; i++) yield chunk;
+      },
+    }).catch((err: Error) => ({ status: 0, body: err.message, headers: {} }));
+  const results = await Promise.all(Array.from({ length: 10 }, upload));
+  // Refused as ambiguous (400), stopped at the limit (413), or cut off mid-upload: never served.
+  for (const r of results) expect([0, 400, 413]).toContain(r.status);
+  expect(rssBytes(station.info.pid) - before).toBeLessThan(40 * 1024 * 1024);
+});
+
 test("a log field cannot forge a line or carry terminal escapes in the pretty format", () => {
   const lines: string[] = [];
   const logger = createLogger({ level: "info", format: "pretty", write: (l) => lines.push(l) });
