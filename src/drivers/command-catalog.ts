@@ -1,4 +1,4 @@
-import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
+import type { default as Ajv, ErrorObject, ValidateFunction } from "ajv";
 import { StationError } from "../core/index.ts";
 import type { CommandCatalogEntry, DeviceCommand } from "../protocol/index.ts";
 
@@ -31,13 +31,26 @@ function describe(errors: ErrorObject[] | null | undefined): { message: string; 
  * `$ref`, and a driver's schema must never be able to hang the station.
  */
 export function createCatalogCompiler() {
-  // strict: false, as drivers use annotations Ajv does not know; the schema is still checked
-  // against the meta-schema, so a malformed one is refused when the device is announced.
-  const ajv = new Ajv({ strict: false, allErrors: true, addUsedSchema: false });
+  let ajv: Ajv | undefined;
+  let loading: Promise<void> | undefined;
+
+  /**
+   * Loads Ajv when a driver first needs it: importing it and building its meta-schema took
+   * about 4 ms of every start, and most stations never see a driver (docs/performance.md).
+   */
+  function ready(): Promise<void> {
+    loading ??= import("ajv").then(({ default: AjvClass }) => {
+      // strict: false, as drivers use annotations Ajv does not know; the schema is still checked
+      // against the meta-schema, so a malformed one is refused when the device is announced.
+      ajv = new AjvClass({ strict: false, allErrors: true, addUsedSchema: false });
+    });
+    return loading;
+  }
 
   function compileOne(entry: CommandCatalogEntry): ValidateFunction | undefined {
     const schema = entry.payloadSchema;
     if (schema === undefined || schema === null) return undefined;
+    if (!ajv) throw new Error("command catalogs compiled before ready() resolved");
     if (JSON.stringify(schema).length > MAX_SCHEMA_CHARS)
       throw new CatalogError(`payloadSchema of ${entry.key} is over ${MAX_SCHEMA_CHARS} characters`);
     let validate: ValidateFunction;
@@ -62,7 +75,8 @@ export function createCatalogCompiler() {
   }
 
   return {
-    /** Throws CatalogError for a schema that cannot be used. */
+    ready,
+    /** Throws CatalogError for a schema that cannot be used; a payloadSchema needs ready() first. */
     compile(deviceName: string, entries: readonly CommandCatalogEntry[]): CommandCatalog {
       const validators = new Map<string, ValidateFunction | undefined>();
       for (const entry of entries) validators.set(entry.key, compileOne(entry));

@@ -105,6 +105,7 @@ export function createDriverDevices(deps: DriverDevicesDeps) {
     async load() {
       byId.clear();
       const rows = await db.selectFrom("driver_devices").selectAll().execute();
+      if (rows.length > 0) await catalogs.ready();
       for (const row of rows) {
         const live = devices.registry.get(row.device_id);
         if (!live) continue;
@@ -142,6 +143,7 @@ export function createDriverDevices(deps: DriverDevicesDeps) {
       driverDeviceId: string,
       data: DeviceDiscoveredData,
     ): Promise<DriverProblem | undefined> {
+      await catalogs.ready();
       const { driverKey, instanceId } = session;
       const id = driverDeviceStationId(driverKey, driverDeviceId);
       const previous = byId.get(id);
@@ -198,6 +200,7 @@ export function createDriverDevices(deps: DriverDevicesDeps) {
       driverDeviceId: string,
       data: DeviceUpdatedData,
     ): Promise<DriverProblem | undefined> {
+      await catalogs.ready();
       const device = byId.get(driverDeviceStationId(session.driverKey, driverDeviceId));
       if (!device) return unknownDevice(driverDeviceId);
       const properties = { ...device.properties, ...data.properties };
