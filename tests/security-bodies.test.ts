@@ -25,19 +25,21 @@ function rssBytes(pid: number): number {
   return Number(line?.match(/\d+/)?.[0] ?? 0) * 1024;
 }
 
+/** 7 MiB of JSON whitespace, sent chunked with `headers`: valid to the end, so only the size can stop it. */
+function hugeChunkedLogin(headers: Record<string, string>) {
+  const chunk = Buffer.alloc(64 * 1024, 0x20);
+  return rawRequest(`${station.info.httpUrl}/api/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "transfer-encoding": "chunked", ...headers },
+    body: async function* () {
+      for (let i = 0; i < 112; i++) yield chunk;
+    },
+  }).catch((err: Error) => ({ status: 0, body: err.message, headers: {} }));
+}
+
 test("chunked bodies past the limit are stopped as they stream, not read whole", async () => {
   const before = rssBytes(station.info.pid);
-  const chunk = Buffer.alloc(64 * 1024, 0x20);
-  const upload = () =>
-    rawRequest(`${station.info.httpUrl}/api/auth/login`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "transfer-encoding": "chunked" },
-      // 7 MiB of JSON whitespace: valid to the end, so only the size can stop it.
-      body: async function* () {
-        for (let i = 0; i < 112; i++) yield chunk;
-      },
-    }).catch((err: Error) => ({ status: 0, body: err.message, headers: {} }));
-  const results = await Promise.all(Array.from({ length: 20 }, upload));
+  const results = await Promise.all(Array.from({ length: 20 }, () => hugeChunkedLogin({})));
   for (const r of results) {
     // Either the JSON 413, or the connection closed on the sender mid-upload.
     if (r.status !== 0) expect(r.status).toBe(413);
@@ -50,16 +52,9 @@ test("chunked bodies past the limit are stopped as they stream, not read whole",
 
 test("a body that declares a small Content-Length and is also chunked is never read whole either", async () => {
   const before = rssBytes(station.info.pid);
-  const chunk = Buffer.alloc(64 * 1024, 0x20);
-  const upload = () =>
-    rawRequest(`${station.info.httpUrl}/api/auth/login`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "content-length": "2", "transfer-encoding": "chunked" },
-      body: async function* () {
-        for (let i = 0; i < 112; i++) yield chunk;
-      },
-    }).catch((err: Error) => ({ status: 0, body: err.message, headers: {} }));
-  const results = await Promise.all(Array.from({ length: 10 }, upload));
+  const results = await Promise.all(
+    Array.from({ length: 10 }, () => hugeChunkedLogin({ "content-length": "2" })),
+  );
   // Refused as ambiguous (400), stopped at the limit (413), or cut off mid-upload: never served.
   for (const r of results) expect([0, 400, 413]).toContain(r.status);
   expect(rssBytes(station.info.pid) - before).toBeLessThan(40 * 1024 * 1024);

@@ -4,21 +4,9 @@ export const API_BODY_LIMIT = 64 * 1024;
 
 const tooLarge = () => new StationError("PAYLOAD_TOO_LARGE", `request body over ${API_BODY_LIMIT} bytes`);
 
-/**
- * Reads a body up to the limit. With a Content-Length (checked against the limit before this),
- * the server reads no more than that, so the body is taken whole: a stream reader would cost
- * Bun a 256 KiB buffer per request, a collection every 30 or so API calls (docs/performance.md).
- * Without one (chunked), it reads as the body streams and stops at the limit, so a huge chunked
- * body is never held whole.
- */
+/** Reads a body as it streams and stops at the limit, so a huge chunked body is never held whole. */
 async function readLimited(request: Request): Promise<string> {
   if (!request.body) return "";
-  if (request.headers.has("content-length") && !request.headers.has("transfer-encoding")) {
-    const text = await request.text();
-    // Belt and braces: a runtime that did not hold the body to its Content-Length.
-    if (Buffer.byteLength(text) > API_BODY_LIMIT) throw tooLarge();
-    return text;
-  }
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
