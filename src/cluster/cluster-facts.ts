@@ -5,21 +5,24 @@
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 
-export const FACT_KINDS = [
-  "device.state",
-  "device.status",
-  "device.event",
-  "device.added",
-  "device.removed",
-  "device.renamed",
-  "session.revoked",
-  "user.removed",
-  "user.role_changed",
-  "command.result",
-  "automation.changed",
-  "seen",
-] as const;
-export type FactKind = (typeof FACT_KINDS)[number];
+/** Bus events told to the other instances, each with the fact kind it travels as. */
+export const RELAYED_EVENTS = {
+  "device.state": "device.state",
+  "device.status": "device.status",
+  "device.event": "device.event",
+  "device.added": "device.added",
+  "device.removed": "device.removed",
+  "device.renamed": "device.renamed",
+  "session.revoked": "session.revoked",
+  "user.removed": "user.removed",
+  "user.role_changed": "user.role_changed",
+  "device.command_result": "command.result",
+  "automation.changed": "automation.changed",
+} as const;
+
+/** Every fact: the relayed events, and the devices an instance has seen (for the presence sweep). */
+export type FactKind = (typeof RELAYED_EVENTS)[keyof typeof RELAYED_EVENTS] | "seen";
+export const FACT_KINDS: readonly FactKind[] = [...Object.values(RELAYED_EVENTS), "seen"];
 
 /** The body every fact carries besides its data: who sent it, and when. */
 export interface FactBody {

@@ -19,6 +19,7 @@ import {
   type FactKind,
   factFilter,
   factTopic,
+  RELAYED_EVENTS,
 } from "./cluster-facts.ts";
 import { createFactApplier } from "./fact-applier.ts";
 import { createFactBudget } from "./fact-budget.ts";
@@ -39,25 +40,6 @@ export interface ClusterModuleDeps {
   logger: Logger;
   /** How often the devices seen here are told to the others (for the leader's presence sweep). */
   seenIntervalMs?: number;
-}
-
-/** Bus events that are facts: produced here, told to the others. */
-const RELAYED = [
-  "device.state",
-  "device.status",
-  "device.event",
-  "device.added",
-  "device.removed",
-  "device.renamed",
-  "session.revoked",
-  "user.removed",
-  "user.role_changed",
-  "device.command_result",
-  "automation.changed",
-] as const;
-
-function kindOf(event: (typeof RELAYED)[number]): FactKind {
-  return event === "device.command_result" ? "command.result" : event;
 }
 
 export function createClusterModule(deps: ClusterModuleDeps) {
@@ -197,10 +179,13 @@ export function createClusterModule(deps: ClusterModuleDeps) {
           stateAt.set(deviceId, Math.max(stateAt.get(deviceId) ?? 0, at)),
         ),
       );
-      for (const event of RELAYED) {
+      for (const [event, kind] of Object.entries(RELAYED_EVENTS) as [
+        keyof typeof RELAYED_EVENTS,
+        FactKind,
+      ][]) {
         offs.push(
           bus.on(event, (payload) => {
-            if (!applier.applying) publish(kindOf(event), payload as Record<string, unknown>);
+            if (!applier.applying) publish(kind, payload as Record<string, unknown>);
           }),
         );
       }
