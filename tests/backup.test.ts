@@ -1,11 +1,10 @@
-import { Database } from "bun:sqlite";
 import { afterEach, expect, test } from "bun:test";
 import { statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createManualClock } from "../src/core/index.ts";
-import { databasePath } from "../src/storage/index.ts";
 import { addDevice, eventually, getDevice, simFor } from "./helpers/devices.ts";
 import { bunOnly, CLOCK_ONLY_IN_PROCESS } from "./helpers/station-runtime.ts";
+import { storedState } from "./helpers/stored-state.ts";
 import { makeTempDir } from "./helpers/temp-dir.ts";
 import { cli, startTestStation } from "./helpers/test-station.ts";
 
@@ -13,18 +12,6 @@ const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
-/** The state the station has written to its database file for a device, read as another process would. */
-function storedState(dataDir: string, deviceId: string): Record<string, unknown> | undefined {
-  const db = new Database(databasePath(dataDir), { readonly: true });
-  try {
-    const row = db.query("SELECT state FROM device_state WHERE device_id = ?").get(deviceId) as {
-      state: string;
-    } | null;
-    return row ? JSON.parse(row.state) : undefined;
-  } finally {
-    db.close();
-  }
-}
 
 function temp() {
   const dir = makeTempDir();

@@ -1,11 +1,3 @@
-/**
- * What the station leaves unwritten to spare an SD card (issue 17, src/devices/disk-diet.ts),
- * against a real station, a firmware-sim device over the embedded broker and the SQLite file:
- * a report that changes nothing writes nothing, the state history keeps one row per device per
- * minute carrying the latest values, the embedded broker's messages keep the writer's
- * once-a-second rhythm, and a new database uses 1 KiB pages.
- */
-import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, expect } from "bun:test";
 import { readFileSync } from "node:fs";
 import type { SimulatedDevice } from "../firmware-sim/index.ts";
@@ -15,6 +7,7 @@ import { deviceEventListSchema } from "../src/protocol/index.ts";
 import { databasePath } from "../src/storage/index.ts";
 import { addDevice, eventually, getDevice, simFor } from "./helpers/devices.ts";
 import { bunOnly, CLOCK_ONLY_IN_PROCESS, onDeno } from "./helpers/station-runtime.ts";
+import { storedState } from "./helpers/stored-state.ts";
 import { startTestStation, type TestStation } from "./helpers/test-station.ts";
 
 const test = bunOnly(CLOCK_ONLY_IN_PROCESS);
@@ -29,19 +22,6 @@ const stateHistory = async () =>
     .parse(await (await s.api(`/api/devices/${deviceId}/events?limit=100`, { token: admin })).json())
     .events.filter((e) => e.kind === "state")
     .map((e) => ({ data: e.data as Record<string, unknown>, at: e.at }));
-
-/** What is committed to the file right now, read by a second connection as any reader would. */
-function storedState(): Record<string, unknown> | undefined {
-  const db = new Database(databasePath(s.dataDir), { readonly: true });
-  try {
-    const row = db.query("SELECT state FROM device_state WHERE device_id = ?").get(deviceId) as {
-      state: string;
-    } | null;
-    return row ? JSON.parse(row.state) : undefined;
-  } finally {
-    db.close();
-  }
-}
 
 /** Lets timers due on the injected clock run (the writer flushes every second). */
 async function advance(ms: number) {
@@ -110,11 +90,11 @@ test("embedded broker: state reports keep the writer's once-a-second commits (ac
     (d) => d.state.temperature === 46,
   );
   await Bun.sleep(200);
-  expect(storedState()?.temperature).not.toBe(46);
+  expect(storedState(s.dataDir, deviceId)?.temperature).not.toBe(46);
   // The writer's interval commits it: kill -9 would have lost at most this second.
   await advance(1_000);
   await eventually(
-    async () => storedState(),
+    async () => storedState(s.dataDir, deviceId),
     (st) => st?.temperature === 46,
   );
 });
