@@ -6,7 +6,13 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { SimulatedDevice } from "../firmware-sim/index.ts";
-import { addSimDevices, type Cluster, startCluster, streamEvents } from "./helpers/cluster.ts";
+import {
+  addSimDevices,
+  type Cluster,
+  startCluster,
+  storedEventSeqs,
+  streamEvents,
+} from "./helpers/cluster.ts";
 import { eventually } from "./helpers/devices.ts";
 import { mosquittoPath } from "./helpers/mosquitto.ts";
 import { postgresBinDir } from "./helpers/postgres.ts";
@@ -20,11 +26,7 @@ let admin: string;
 const sims: SimulatedDevice[] = [];
 const ids: string[] = [];
 
-async function storedSeqs(id: string): Promise<number[]> {
-  const res = await cluster.instances[2]!.api(`/api/devices/${id}/events?limit=500`, { token: admin });
-  const { events } = (await res.json()) as { events: { kind: string; data: { seq: number } }[] };
-  return events.filter((e) => e.kind === "device_event").map((e) => e.data.seq);
-}
+const storedSeqs = (id: string) => storedEventSeqs(cluster.instances[2]!, admin, id);
 
 const storageOk = async (i: number) =>
   ((await (await cluster.instances[i]!.api("/api/health")).json()) as { storage?: { ok: boolean } }).storage

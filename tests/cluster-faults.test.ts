@@ -5,7 +5,14 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { SimulatedDevice } from "../firmware-sim/index.ts";
-import { addSimDevices, type Cluster, metricValue, startCluster, streamEvents } from "./helpers/cluster.ts";
+import {
+  addSimDevices,
+  type Cluster,
+  metricValue,
+  startCluster,
+  storedEventSeqs,
+  streamEvents,
+} from "./helpers/cluster.ts";
 import { eventually } from "./helpers/devices.ts";
 import { mosquittoPath } from "./helpers/mosquitto.ts";
 
@@ -20,21 +27,7 @@ let admin: string;
 const sims: SimulatedDevice[] = [];
 const ids: string[] = [];
 
-async function storedSeqs(id: string): Promise<number[]> {
-  const seqs: number[] = [];
-  let before = "";
-  for (;;) {
-    const res = await cluster.instances[1]!.api(`/api/devices/${id}/events?limit=500&before=${before}`, {
-      token: admin,
-    });
-    const { events } = (await res.json()) as {
-      events: { id: number; kind: string; data: { seq: number } }[];
-    };
-    for (const e of events) if (e.kind === "device_event") seqs.push(e.data.seq);
-    if (events.length < 500) return seqs;
-    before = String(events.at(-1)!.id);
-  }
-}
+const storedSeqs = (id: string) => storedEventSeqs(cluster.instances[1]!, admin, id);
 
 describe.skipIf(!mosquittoPath())("an instance killed with kill -9", () => {
   beforeAll(async () => {

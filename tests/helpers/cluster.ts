@@ -228,3 +228,18 @@ export function streamEvents(sims: SimulatedDevice[], events: number, paceMs: nu
   ).then(() => undefined);
   return { done, published: () => published };
 }
+
+/** The `seq` of every `device_event` stored for a device, as `instance` lists them, all pages read. */
+export async function storedEventSeqs(instance: ClusterInstance, token: string, deviceId: string) {
+  const seqs: number[] = [];
+  let before = "";
+  for (;;) {
+    const res = await instance.api(`/api/devices/${deviceId}/events?limit=500&before=${before}`, { token });
+    const { events } = (await res.json()) as {
+      events: { id: number; kind: string; data: { seq: number } }[];
+    };
+    for (const e of events) if (e.kind === "device_event") seqs.push(e.data.seq);
+    if (events.length < 500) return seqs;
+    before = String(events.at(-1)!.id);
+  }
+}
