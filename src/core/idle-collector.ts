@@ -15,7 +15,7 @@ export interface IdleCollectorDeps {
  * Gives memory back after a burst (issue 17, docs/performance.md). The JavaScript engine
  * collects when the program allocates, so a station that handled tens of MB of device messages
  * and then went quiet kept that garbage, and the buffers only it referenced, resident for as
- * long as it stayed quiet: 26–51 MB ten seconds after `bench/burst.ts` in most runs. Once
+ * long as it stayed quiet: 35–51 MB ten seconds after `bench/burst.ts` in most runs. Once
  * `thresholdBytes` have been handled since the last collection, and then traffic stays below
  * `quietBytes` for `quietMs`, it asks the runtime for one collection. Under steady traffic the
  * engine collects by itself; this never runs more than once per `thresholdBytes` handled.
@@ -64,5 +64,3 @@ export function createIdleCollector(deps: IdleCollectorDeps) {
     },
   };
 }
-
-export type IdleCollector = ReturnType<typeof createIdleCollector>;

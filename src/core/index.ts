@@ -3,7 +3,6 @@ export { createManualClock, createSystemClock, MAX_TIMER_MS } from "./clock.ts";
 export { parseDuration } from "./duration.ts";
 export type { EventBus } from "./event-bus.ts";
 export { createEventBus } from "./event-bus.ts";
-export type { IdleCollector } from "./idle-collector.ts";
 export { createIdleCollector } from "./idle-collector.ts";
 export { createLifecycle, withDeadline } from "./lifecycle.ts";
 export { listen } from "./listen.ts";

@@ -52,9 +52,8 @@ export function createApi(deps: ApiDeps): Api {
   };
 
   const api = base();
-  const health = healthRoutes(deps.health);
-  api.route("/", health);
   const groups: RouteGroup[] = [
+    healthRoutes(deps.health),
     lazyRoutes(["/auth"], async () =>
       (await import("./routes/auth-routes.ts")).authRoutes(deps.auth, deps.loginLimiter),
     ),
@@ -76,7 +75,6 @@ export function createApi(deps: ApiDeps): Api {
     document ??= loadAll().then((loaded) => {
       const doc = new OpenAPIHono<ApiEnv>().basePath("/api");
       doc.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
-      doc.route("/", health);
       for (const { routes } of loaded) doc.route("/", routes);
       return doc.getOpenAPI31Document({
         openapi: "3.1.0",
