@@ -7,7 +7,7 @@
  * its loaded module list on SIGUSR2 and at exit.
  */
 import { afterAll, beforeAll, expect } from "bun:test";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { SimulatedDevice } from "../firmware-sim/index.ts";
 import { addDevice, eventually, getDevice, simFor } from "./helpers/devices.ts";
@@ -101,6 +101,38 @@ bunOnly(ONLY_BUN)(
     const after = await loadedPackages(true);
     expect(after.has("prom-client")).toBe(true);
     expect(after.has("mqtt")).toBe(false);
+  },
+);
+
+/** Frame schemas of features this station has not used; each is built on its first use. */
+const FEATURE_SCHEMAS = [
+  ["src/protocol/driver-frames.ts", "driverEventFrameSchema"],
+  ["src/protocol/module-frames.ts", "moduleEventSchema"],
+  ["src/protocol/cloud-link.ts", "jsonRpcRequestSchema"],
+  ["src/ble/ble-messages.ts", "BleHelperMessageSchema"],
+  ["src/protocol/automations.ts", "automationInputSchema"],
+] as const;
+
+bunOnly(ONLY_BUN)(
+  "schemas of unused features are not built: no driver, AIRI module, cloud link, BLE helper or automation",
+  async () => {
+    // Started, with a device online (the first test); a schema every start needs is the control.
+    const probes = [["src/protocol/device-messages.ts", "stateReportSchema"], ...FEATURE_SCHEMAS];
+    writeFileSync(
+      `${listFile}.probe`,
+      probes.map(([file, name]) => `${join(repoRoot, file)} ${name}\n`).join(""),
+    );
+    const built = Object.fromEntries(
+      (await dump(true))
+        .filter((line) => line.startsWith("#schema "))
+        .map((line) => [line.split(" ")[1], Number(line.split(" ")[2])]),
+    );
+    rmSync(`${listFile}.probe`);
+    expect(built.stateReportSchema).toBe(0);
+    for (const [, name] of FEATURE_SCHEMAS)
+      expect({ name, built: built[name] }).toEqual({ name, built: expect.any(Number) });
+    for (const [, name] of FEATURE_SCHEMAS)
+      expect({ name, unbuiltUntilNow: built[name]! > 0 }).toEqual({ name, unbuiltUntilNow: true });
   },
 );
 

@@ -4,6 +4,7 @@
  * field names. The same schemas parse commands in firmware-sim's fake bridge.
  */
 import { z } from "zod";
+import { deferred } from "../protocol/deferred.ts";
 
 export const bleHelperErrorCodes = ["NO_BLUEZ", "NO_ADAPTER", "BLEAK_MISSING", "INTERNAL"] as const;
 export type BleHelperErrorCode = (typeof bleHelperErrorCodes)[number];
@@ -14,36 +15,38 @@ export const unavailableErrorCodes: readonly BleHelperErrorCode[] = [
   "BLEAK_MISSING",
 ];
 
-export const BleHelperMessageSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("ready") }),
-  z.object({
-    type: z.literal("discovered"),
-    address: z.string().min(1),
-    // BLE advertisements may carry no name; a replacement helper may send null for it.
-    name: z
-      .string()
-      .nullish()
-      .transform((name) => name ?? ""),
-    rssi: z.number(),
-    service_uuids: z.array(z.string()).default([]),
-    /** Hex-encoded bytes per service UUID. */
-    service_data: z.record(z.string(), z.string()).default({}),
-  }),
-  z.object({ type: z.literal("scan_started") }),
-  z.object({ type: z.literal("scan_stopped") }),
-  z.object({
-    type: z.literal("write_result"),
-    address: z.string(),
-    ok: z.boolean(),
-    error: z.string().optional(),
-  }),
-  z.object({
-    type: z.literal("error"),
-    // A replacement helper may invent codes; treat those as INTERNAL rather than as garbage.
-    code: z.enum(bleHelperErrorCodes).catch("INTERNAL"),
-    message: z.string(),
-  }),
-]);
+export const BleHelperMessageSchema = deferred(() =>
+  z.discriminatedUnion("type", [
+    z.object({ type: z.literal("ready") }),
+    z.object({
+      type: z.literal("discovered"),
+      address: z.string().min(1),
+      // BLE advertisements may carry no name; a replacement helper may send null for it.
+      name: z
+        .string()
+        .nullish()
+        .transform((name) => name ?? ""),
+      rssi: z.number(),
+      service_uuids: z.array(z.string()).default([]),
+      /** Hex-encoded bytes per service UUID. */
+      service_data: z.record(z.string(), z.string()).default({}),
+    }),
+    z.object({ type: z.literal("scan_started") }),
+    z.object({ type: z.literal("scan_stopped") }),
+    z.object({
+      type: z.literal("write_result"),
+      address: z.string(),
+      ok: z.boolean(),
+      error: z.string().optional(),
+    }),
+    z.object({
+      type: z.literal("error"),
+      // A replacement helper may invent codes; treat those as INTERNAL rather than as garbage.
+      code: z.enum(bleHelperErrorCodes).catch("INTERNAL"),
+      message: z.string(),
+    }),
+  ]),
+);
 export type BleHelperMessage = z.infer<typeof BleHelperMessageSchema>;
 export type BleDiscovered = Extract<BleHelperMessage, { type: "discovered" }>;
 export type BleWriteResult = Extract<BleHelperMessage, { type: "write_result" }>;
@@ -61,29 +64,33 @@ export function parseHelperLine(line: string): BleHelperMessage | undefined {
 }
 
 /** What the station writes to the characteristic: UTF-8 JSON with exactly these keys. */
-export const ProvisioningPayloadSchema = z.object({
-  ssid: z.string(),
-  password: z.string(),
-  mqtt_host: z.string().min(1),
-  mqtt_port: z.number().int().min(1).max(65535),
-  device_id: z.string().min(1),
-  device_token: z.string().min(1),
-  station_id: z.string().min(1),
-});
+export const ProvisioningPayloadSchema = deferred(() =>
+  z.object({
+    ssid: z.string(),
+    password: z.string(),
+    mqtt_host: z.string().min(1),
+    mqtt_port: z.number().int().min(1).max(65535),
+    device_id: z.string().min(1),
+    device_token: z.string().min(1),
+    station_id: z.string().min(1),
+  }),
+);
 export type ProvisioningPayload = z.infer<typeof ProvisioningPayloadSchema>;
 
-export const BleCommandSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("start_scan"), service_uuid: z.string().optional() }),
-  z.object({ type: z.literal("stop_scan") }),
-  z.object({
-    type: z.literal("connect_and_write"),
-    address: z.string().min(1),
-    service_uuid: z.string(),
-    characteristic_uuid: z.string().min(1),
-    /** A string is written as UTF-8; an object is JSON-encoded first. */
-    payload: z.union([z.string(), z.record(z.string(), z.unknown())]),
-  }),
-]);
+export const BleCommandSchema = deferred(() =>
+  z.discriminatedUnion("type", [
+    z.object({ type: z.literal("start_scan"), service_uuid: z.string().optional() }),
+    z.object({ type: z.literal("stop_scan") }),
+    z.object({
+      type: z.literal("connect_and_write"),
+      address: z.string().min(1),
+      service_uuid: z.string(),
+      characteristic_uuid: z.string().min(1),
+      /** A string is written as UTF-8; an object is JSON-encoded first. */
+      payload: z.union([z.string(), z.record(z.string(), z.unknown())]),
+    }),
+  ]),
+);
 export type BleCommand = z.infer<typeof BleCommandSchema>;
 
 export function startScanCommand(serviceUuid: string): BleCommand {

@@ -6,7 +6,7 @@ import type { DeviceService } from "../devices/index.ts";
 import { lazyRoutes, loadCloudRoutes } from "../http/index.ts";
 import type { Logger } from "../logging/index.ts";
 import type { Platform } from "../platform/index.ts";
-import { type CloudChannel, identityMessageSchema, identityMessageTypes } from "../protocol/index.ts";
+import { type CloudChannel, identityMessageSchema, isIdentityMessageType } from "../protocol/index.ts";
 import type { StationModule } from "../station-module.ts";
 import type { Database } from "../storage/index.ts";
 import { readChipId } from "./chip-id.ts";
@@ -61,7 +61,7 @@ export function createCloudModule(deps: CloudModuleDeps) {
   let offs: (() => void)[] = [];
 
   async function onPlainMessage(message: PlainMessage) {
-    if (!identityMessageTypes.includes(message.type as never)) {
+    if (!isIdentityMessageType(message.type)) {
       return logger.warn("cloud link: ignoring a message of unknown type", {
         type: message.type.slice(0, 64),
       });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { deferred } from "./deferred.ts";
 import { deviceMetricSchema } from "./device.ts";
 
 /**
@@ -22,31 +23,35 @@ export const DRIVER_KEY_RULE = "driverKey must match [A-Z0-9_] and be 2-64 chars
 export const INSTANCE_ID_RULE = "instanceId must match [a-zA-Z0-9:_-] and be 1-128 chars.";
 
 export const DRIVER_KEY_PATTERN = /^[A-Z0-9_]{2,64}$/;
-export const driverKeySchema = z
-  .string({ error: DRIVER_KEY_RULE })
-  .regex(DRIVER_KEY_PATTERN, DRIVER_KEY_RULE);
-export const instanceIdSchema = z
-  .string({ error: INSTANCE_ID_RULE })
-  .regex(/^[a-zA-Z0-9:_-]{1,128}$/, INSTANCE_ID_RULE);
+export const driverKeySchema = deferred(() =>
+  z.string({ error: DRIVER_KEY_RULE }).regex(DRIVER_KEY_PATTERN, DRIVER_KEY_RULE),
+);
+export const instanceIdSchema = deferred(() =>
+  z.string({ error: INSTANCE_ID_RULE }).regex(/^[a-zA-Z0-9:_-]{1,128}$/, INSTANCE_ID_RULE),
+);
 
 /**
  * `{"method":"driver.register","params":{…}}`. The fields are checked one by one by the station
  * so that each problem gets HOS's own message; `protocolVersion` may also sit at the top level
  * (the BYD vehicle driver sends it there).
  */
-export const driverRegisterFrameSchema = z.looseObject({
-  method: z.literal("driver.register"),
-  params: z.looseObject({}).optional(),
-  protocolVersion: z.unknown().optional(),
-});
-export const driverRegisterParamsSchema = z.object({
-  driverKey: driverKeySchema,
-  instanceId: instanceIdSchema,
-  name: z
-    .string({ error: "name must be a string of at most 128 chars." })
-    .max(128, "name must be a string of at most 128 chars.")
-    .optional(),
-});
+export const driverRegisterFrameSchema = deferred(() =>
+  z.looseObject({
+    method: z.literal("driver.register"),
+    params: z.looseObject({}).optional(),
+    protocolVersion: z.unknown().optional(),
+  }),
+);
+export const driverRegisterParamsSchema = deferred(() =>
+  z.object({
+    driverKey: driverKeySchema,
+    instanceId: instanceIdSchema,
+    name: z
+      .string({ error: "name must be a string of at most 128 chars." })
+      .max(128, "name must be a string of at most 128 chars.")
+      .optional(),
+  }),
+);
 export type DriverRegisterParams = z.infer<typeof driverRegisterParamsSchema>;
 
 export const DRIVER_EVENTS = [
@@ -59,89 +64,109 @@ export const DRIVER_EVENTS = [
 export type DriverEventName = (typeof DRIVER_EVENTS)[number];
 
 /** The driver's own id for a device (`device_id`); BYD's are like `byd:3f1c…`. */
-export const driverDeviceIdSchema = z.union([z.string().min(1).max(128), z.number().int().transform(String)]);
+export const driverDeviceIdSchema = deferred(() =>
+  z.union([z.string().min(1).max(128), z.number().int().transform(String)]),
+);
 
 /**
  * A driver event as sent, with the aliases published drivers use: `type` for `event`, `payload`
  * for `data`, `data.deviceId` (or `data.device_id`) for `device_id`, and an extra `driver` field.
  */
-export const driverEventFrameSchema = z
-  .looseObject({
-    // Checked after aliasing: the frame's name may be anything a driver got wrong.
-    event: z.unknown().optional(),
-    type: z.unknown().optional(),
-    device_id: z.unknown().optional(),
-    data: z.unknown().optional(),
-    payload: z.unknown().optional(),
-  })
-  .transform((f) => {
-    const data = f.data ?? f.payload;
-    const inner = data !== null && typeof data === "object" ? (data as Record<string, unknown>) : {};
-    return {
-      event: f.event ?? f.type,
-      deviceId: f.device_id ?? inner.deviceId ?? inner.device_id,
-      data,
-      requestId: f.requestId ?? f.correlationId,
-    };
-  });
+export const driverEventFrameSchema = deferred(() =>
+  z
+    .looseObject({
+      // Checked after aliasing: the frame's name may be anything a driver got wrong.
+      event: z.unknown().optional(),
+      type: z.unknown().optional(),
+      device_id: z.unknown().optional(),
+      data: z.unknown().optional(),
+      payload: z.unknown().optional(),
+    })
+    .transform((f) => {
+      const data = f.data ?? f.payload;
+      const inner = data !== null && typeof data === "object" ? (data as Record<string, unknown>) : {};
+      return {
+        event: f.event ?? f.type,
+        deviceId: f.device_id ?? inner.deviceId ?? inner.device_id,
+        data,
+        requestId: f.requestId ?? f.correlationId,
+      };
+    }),
+);
 
 /** One command a driver's device takes; `key` becomes the command's `action`. */
-export const commandCatalogEntrySchema = z.looseObject({
-  key: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, "key must match [A-Za-z0-9_.:-] and be 1-64 chars"),
-  label: z.string().max(128).nullish(),
-  /** JSON Schema (draft-07) for the command's payload; omitted = any object. */
-  payloadSchema: z.union([z.record(z.string(), z.unknown()), z.boolean()]).nullish(),
-});
+export const commandCatalogEntrySchema = deferred(() =>
+  z.looseObject({
+    key: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, "key must match [A-Za-z0-9_.:-] and be 1-64 chars"),
+    label: z.string().max(128).nullish(),
+    /** JSON Schema (draft-07) for the command's payload; omitted = any object. */
+    payloadSchema: z.union([z.record(z.string(), z.unknown()), z.boolean()]).nullish(),
+  }),
+);
 export type CommandCatalogEntry = z.infer<typeof commandCatalogEntrySchema>;
 
 export const MAX_CATALOG_COMMANDS = 64;
 export const MAX_DEVICE_METRICS = 256;
 
-const catalogSchema = z
-  .array(commandCatalogEntrySchema)
-  .max(MAX_CATALOG_COMMANDS)
-  .refine((c) => new Set(c.map((e) => e.key)).size === c.length, "command keys must be unique");
+const catalogSchema = deferred(() =>
+  z
+    .array(commandCatalogEntrySchema)
+    .max(MAX_CATALOG_COMMANDS)
+    .refine((c) => new Set(c.map((e) => e.key)).size === c.length, "command keys must be unique"),
+);
 
-const devicePropertiesSchema = z.looseObject({
-  commandCatalog: catalogSchema.optional(),
-  manufacturer: z.string().max(128).nullish(),
-  model: z.string().max(128).nullish(),
-});
+const devicePropertiesSchema = deferred(() =>
+  z.looseObject({
+    commandCatalog: catalogSchema.optional(),
+    manufacturer: z.string().max(128).nullish(),
+    model: z.string().max(128).nullish(),
+  }),
+);
 
 /** `DEVICE_DISCOVERED` data; extra fields (BYD sends `driverKey`, `driverInstanceId`) are kept aside. */
-export const deviceDiscoveredDataSchema = z.looseObject({
-  name: z.string().trim().min(1).max(100),
-  deviceType: z.string().min(1).max(64),
-  properties: devicePropertiesSchema.optional(),
-});
+export const deviceDiscoveredDataSchema = deferred(() =>
+  z.looseObject({
+    name: z.string().trim().min(1).max(100),
+    deviceType: z.string().min(1).max(64),
+    properties: devicePropertiesSchema.optional(),
+  }),
+);
 
 /** `DEVICE_UPDATED` data: a new name, and properties merged over the announced ones. */
-export const deviceUpdatedDataSchema = z.looseObject({
-  name: z.string().trim().min(1).max(100).optional(),
-  deviceType: z.string().min(1).max(64).optional(),
-  properties: devicePropertiesSchema.optional(),
-});
+export const deviceUpdatedDataSchema = deferred(() =>
+  z.looseObject({
+    name: z.string().trim().min(1).max(100).optional(),
+    deviceType: z.string().min(1).max(64).optional(),
+    properties: devicePropertiesSchema.optional(),
+  }),
+);
 
 /** `STATE_UPDATE` data: merged into the device's state as sent (nested objects such as `extras` too). */
-export const stateUpdateDataSchema = z
-  .record(z.string().min(1).max(64), z.unknown())
-  .refine((s) => Object.keys(s).length <= 256, "at most 256 keys");
+export const stateUpdateDataSchema = deferred(() =>
+  z
+    .record(z.string().min(1).max(64), z.unknown())
+    .refine((s) => Object.keys(s).length <= 256, "at most 256 keys"),
+);
 
 /** `METRIC_UPDATE` data: kept as the device's latest metrics. */
-export const metricUpdateDataSchema = z.looseObject({
-  metrics: z.array(deviceMetricSchema).max(MAX_DEVICE_METRICS),
-});
+export const metricUpdateDataSchema = deferred(() =>
+  z.looseObject({
+    metrics: z.array(deviceMetricSchema).max(MAX_DEVICE_METRICS),
+  }),
+);
 
 /** `ACTION_RESULT` data; `correlationId` is accepted for `requestId`. */
-export const actionResultDataSchema = z
-  .looseObject({
-    command: z.string().max(64).optional(),
-    success: z.boolean(),
-    requestId: z.string().min(1).max(128).optional(),
-    correlationId: z.string().min(1).max(128).optional(),
-    message: z.string().optional(),
-  })
-  .transform(({ correlationId, ...r }) => ({ ...r, requestId: r.requestId ?? correlationId }));
+export const actionResultDataSchema = deferred(() =>
+  z
+    .looseObject({
+      command: z.string().max(64).optional(),
+      success: z.boolean(),
+      requestId: z.string().min(1).max(128).optional(),
+      correlationId: z.string().min(1).max(128).optional(),
+      message: z.string().optional(),
+    })
+    .transform(({ correlationId, ...r }) => ({ ...r, requestId: r.requestId ?? correlationId })),
+);
 
 export const driverEventDataSchemas = {
   DEVICE_DISCOVERED: deviceDiscoveredDataSchema,
@@ -164,13 +189,17 @@ export type DriverEventFrame<E extends DriverEventName = DriverEventName> = {
 
 // Station → driver.
 
-export const driverConnectedFrameSchema = z.object({ event: z.literal("CONNECTED"), ok: z.literal(true) });
-export const driverRegisteredFrameSchema = z.object({
-  event: z.literal("REGISTERED"),
-  ok: z.literal(true),
-  driverKey: z.string(),
-  instanceId: z.string(),
-});
+export const driverConnectedFrameSchema = deferred(() =>
+  z.object({ event: z.literal("CONNECTED"), ok: z.literal(true) }),
+);
+export const driverRegisteredFrameSchema = deferred(() =>
+  z.object({
+    event: z.literal("REGISTERED"),
+    ok: z.literal(true),
+    driverKey: z.string(),
+    instanceId: z.string(),
+  }),
+);
 
 export const DRIVER_ERROR_CODES = [
   /** The message is malformed, unknown, or not allowed now (HOS's code for all of these). */
@@ -182,32 +211,38 @@ export const DRIVER_ERROR_CODES = [
 ] as const;
 
 /** HOS's error envelope; the socket stays open unless the code says otherwise. */
-export const driverErrorFrameSchema = z.object({
-  ok: z.literal(false),
-  code: z.enum(DRIVER_ERROR_CODES),
-  error: z.string(),
-  details: z.array(z.string()),
-  protocolVersion: z.literal(DRIVER_PROTOCOL_VERSION),
-});
+export const driverErrorFrameSchema = deferred(() =>
+  z.object({
+    ok: z.literal(false),
+    code: z.enum(DRIVER_ERROR_CODES),
+    error: z.string(),
+    details: z.array(z.string()),
+    protocolVersion: z.literal(DRIVER_PROTOCOL_VERSION),
+  }),
+);
 export type DriverErrorFrame = z.infer<typeof driverErrorFrameSchema>;
 
 /** A command for one of the driver's devices, by the driver's own `device_id`. */
-export const driverActionFrameSchema = z.object({
-  event: z.literal("ACTION"),
-  device_id: z.string(),
-  data: z.object({
-    command: z.string(),
-    payload: z.record(z.string(), z.unknown()),
-    requestId: z.string(),
+export const driverActionFrameSchema = deferred(() =>
+  z.object({
+    event: z.literal("ACTION"),
+    device_id: z.string(),
+    data: z.object({
+      command: z.string(),
+      payload: z.record(z.string(), z.unknown()),
+      requestId: z.string(),
+    }),
   }),
-});
+);
 export type DriverActionFrame = z.infer<typeof driverActionFrameSchema>;
 
 /** Any frame the station sends a driver. */
-export const stationDriverFrameSchema = z.union([
-  driverConnectedFrameSchema,
-  driverRegisteredFrameSchema,
-  driverErrorFrameSchema,
-  driverActionFrameSchema,
-]);
+export const stationDriverFrameSchema = deferred(() =>
+  z.union([
+    driverConnectedFrameSchema,
+    driverRegisteredFrameSchema,
+    driverErrorFrameSchema,
+    driverActionFrameSchema,
+  ]),
+);
 export type StationDriverFrame = z.infer<typeof stationDriverFrameSchema>;

@@ -123,7 +123,7 @@ export {
   cloudMemberSchema,
   deviceCommandParamsSchema,
   identityMessageSchema,
-  identityMessageTypes,
+  isIdentityMessageType,
   JSON_RPC_INTERNAL_ERROR,
   JSON_RPC_INVALID_PARAMS,
   JSON_RPC_INVALID_REQUEST,

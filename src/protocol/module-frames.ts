@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { automationModuleEventSchema } from "./automations.ts";
+import { deferred } from "./deferred.ts";
 import { deviceEventPushSchema, deviceStatePushSchema, deviceStatusPushSchema } from "./push.ts";
 
 /**
@@ -11,43 +12,49 @@ import { deviceEventPushSchema, deviceStatePushSchema, deviceStatusPushSchema } 
  */
 
 export const MODULE_NAME_MAX = 128;
-const moduleName = z.string().min(1).max(MODULE_NAME_MAX);
-const version = z.string().max(64);
-export const moduleLabelsSchema = z
-  .record(z.string().min(1).max(63), z.string().max(256))
-  .refine((labels) => Object.keys(labels).length <= 32, "at most 32 labels");
+const moduleName = deferred(() => z.string().min(1).max(MODULE_NAME_MAX));
+const version = deferred(() => z.string().max(64));
+export const moduleLabelsSchema = deferred(() =>
+  z
+    .record(z.string().min(1).max(63), z.string().max(256))
+    .refine((labels) => Object.keys(labels).length <= 32, "at most 32 labels"),
+);
 export type ModuleLabels = z.infer<typeof moduleLabelsSchema>;
 
 /** The 0.8.4 identity: `{plugin, instanceId, labels?}`. */
-export const pluginInstanceIdentitySchema = z.object({
-  plugin: moduleName,
-  instanceId: moduleName,
-  version: version.optional(),
-  labels: moduleLabelsSchema.optional(),
-});
-/** The newer module identity: `{kind:"plugin", id, plugin:{id, labels?}, labels?}`. */
-export const pluginModuleIdentitySchema = z.object({
-  kind: z.literal("plugin"),
-  id: moduleName,
-  plugin: z.object({ id: moduleName, version: version.optional(), labels: moduleLabelsSchema.optional() }),
-  labels: moduleLabelsSchema.optional(),
-});
-/** The extension-module identity of `extension:module:announce`: `{id, extension:{id, labels?}, labels?}`. */
-export const extensionModuleIdentitySchema = z.object({
-  id: moduleName,
-  extension: z.object({
-    id: moduleName,
-    sessionId: moduleName.optional(),
+export const pluginInstanceIdentitySchema = deferred(() =>
+  z.object({
+    plugin: moduleName,
+    instanceId: moduleName,
     version: version.optional(),
     labels: moduleLabelsSchema.optional(),
   }),
-  labels: moduleLabelsSchema.optional(),
-});
-export const moduleIdentitySchema = z.union([
-  pluginModuleIdentitySchema,
-  pluginInstanceIdentitySchema,
-  extensionModuleIdentitySchema,
-]);
+);
+/** The newer module identity: `{kind:"plugin", id, plugin:{id, labels?}, labels?}`. */
+export const pluginModuleIdentitySchema = deferred(() =>
+  z.object({
+    kind: z.literal("plugin"),
+    id: moduleName,
+    plugin: z.object({ id: moduleName, version: version.optional(), labels: moduleLabelsSchema.optional() }),
+    labels: moduleLabelsSchema.optional(),
+  }),
+);
+/** The extension-module identity of `extension:module:announce`: `{id, extension:{id, labels?}, labels?}`. */
+export const extensionModuleIdentitySchema = deferred(() =>
+  z.object({
+    id: moduleName,
+    extension: z.object({
+      id: moduleName,
+      sessionId: moduleName.optional(),
+      version: version.optional(),
+      labels: moduleLabelsSchema.optional(),
+    }),
+    labels: moduleLabelsSchema.optional(),
+  }),
+);
+export const moduleIdentitySchema = deferred(() =>
+  z.union([pluginModuleIdentitySchema, pluginInstanceIdentitySchema, extensionModuleIdentitySchema]),
+);
 export type ModuleIdentity = z.infer<typeof moduleIdentitySchema>;
 
 /** A routing target: a string form (`*` glob, `plugin:x`, `instance:x`, `label:k=v`, `module:name`) or an expression. */
@@ -65,21 +72,23 @@ export type RouteDestination = string | RouteTargetExpression;
 
 /** How deep `and`/`or` may nest: deeper ones are refused before zod recurses into them. */
 export const MAX_EXPRESSION_DEPTH = 8;
-const target = z.string().max(256);
-const targets = z.array(target).max(64);
-const inverted = z.boolean().optional();
-export const routeTargetExpressionSchema: z.ZodType<RouteTargetExpression> = z.lazy(() =>
-  z.discriminatedUnion("type", [
-    z.object({ type: z.literal("and"), all: z.array(routeTargetExpressionSchema).max(64) }),
-    z.object({ type: z.literal("or"), any: z.array(routeTargetExpressionSchema).max(64) }),
-    z.object({ type: z.literal("glob"), glob: target, inverted }),
-    z.object({ type: z.literal("ids"), ids: targets, inverted }),
-    z.object({ type: z.literal("plugin"), plugins: targets, inverted }),
-    z.object({ type: z.literal("instance"), instances: targets, inverted }),
-    z.object({ type: z.literal("label"), selectors: targets, inverted }),
-    z.object({ type: z.literal("module"), modules: targets, inverted }),
-    z.object({ type: z.literal("source"), sources: targets, inverted }),
-  ]),
+const target = deferred(() => z.string().max(256));
+const targets = deferred(() => z.array(target).max(64));
+const inverted = deferred(() => z.boolean().optional());
+export const routeTargetExpressionSchema: z.ZodType<RouteTargetExpression> = deferred(() =>
+  z.lazy(() =>
+    z.discriminatedUnion("type", [
+      z.object({ type: z.literal("and"), all: z.array(routeTargetExpressionSchema).max(64) }),
+      z.object({ type: z.literal("or"), any: z.array(routeTargetExpressionSchema).max(64) }),
+      z.object({ type: z.literal("glob"), glob: target, inverted }),
+      z.object({ type: z.literal("ids"), ids: targets, inverted }),
+      z.object({ type: z.literal("plugin"), plugins: targets, inverted }),
+      z.object({ type: z.literal("instance"), instances: targets, inverted }),
+      z.object({ type: z.literal("label"), selectors: targets, inverted }),
+      z.object({ type: z.literal("module"), modules: targets, inverted }),
+      z.object({ type: z.literal("source"), sources: targets, inverted }),
+    ]),
+  ),
 );
 
 /** Nesting depth of a JSON value, counted no further than `limit + 1`. */
@@ -90,94 +99,116 @@ function depthAtMost(value: unknown, limit: number): boolean {
 }
 
 /** One destination; an unusable one parses to `null` and matches no peer. */
-export const routeDestinationSchema = z.unknown().transform((value): RouteDestination | null => {
-  if (typeof value === "string") return value.length <= 256 ? value : null;
-  // Two levels per and/or step ({all:[…]}), two more for the innermost ({plugins:[…]}).
-  if (!depthAtMost(value, 2 * MAX_EXPRESSION_DEPTH + 2)) return null;
-  const parsed = routeTargetExpressionSchema.safeParse(value);
-  return parsed.success ? parsed.data : null;
-});
-export const routeDestinationsSchema = z.array(routeDestinationSchema).max(64);
+export const routeDestinationSchema = deferred(() =>
+  z.unknown().transform((value): RouteDestination | null => {
+    if (typeof value === "string") return value.length <= 256 ? value : null;
+    // Two levels per and/or step ({all:[…]}), two more for the innermost ({plugins:[…]}).
+    if (!depthAtMost(value, 2 * MAX_EXPRESSION_DEPTH + 2)) return null;
+    const parsed = routeTargetExpressionSchema.safeParse(value);
+    return parsed.success ? parsed.data : null;
+  }),
+);
+export const routeDestinationsSchema = deferred(() => z.array(routeDestinationSchema).max(64));
 
-export const moduleRouteSchema = z.object({
-  destinations: routeDestinationsSchema.optional(),
-  bypass: z.boolean().optional(),
-});
+export const moduleRouteSchema = deferred(() =>
+  z.object({
+    destinations: routeDestinationsSchema.optional(),
+    bypass: z.boolean().optional(),
+  }),
+);
 
-export const moduleEventMetadataSchema = z.object({
-  source: z.unknown().optional(),
-  event: z
-    .object({ id: z.string().max(128).optional(), parentId: z.string().max(128).optional() })
-    .optional(),
-});
+export const moduleEventMetadataSchema = deferred(() =>
+  z.object({
+    source: z.unknown().optional(),
+    event: z
+      .object({ id: z.string().max(128).optional(), parentId: z.string().max(128).optional() })
+      .optional(),
+  }),
+);
 
 /** Any event as it arrives; `data` is checked per type by the schemas below. */
-export const moduleEventSchema = z.object({
-  type: z.string().min(1).max(128),
-  data: z.unknown(),
-  metadata: moduleEventMetadataSchema.optional(),
-  route: moduleRouteSchema.optional(),
-});
+export const moduleEventSchema = deferred(() =>
+  z.object({
+    type: z.string().min(1).max(128),
+    data: z.unknown(),
+    metadata: moduleEventMetadataSchema.optional(),
+    route: moduleRouteSchema.optional(),
+  }),
+);
 export type ModuleEvent = z.infer<typeof moduleEventSchema>;
 
-export const heartbeatDataSchema = z.object({
-  kind: z.enum(["ping", "pong"]),
-  message: z.string().max(64).optional(),
-  at: z.number().optional(),
-});
-export const authenticateDataSchema = z.object({ token: z.string().max(4096) });
-export const announceDataSchema = z.object({
-  name: moduleName,
-  identity: moduleIdentitySchema,
-  possibleEvents: z.array(z.string().max(128)).max(256).optional(),
-  index: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 31)
-    .optional(),
-});
-export const extensionAnnounceDataSchema = z.object({
-  name: moduleName,
-  identity: moduleIdentitySchema,
-  possibleEvents: z.array(z.string().max(128)).max(256).optional(),
-});
-export const uiConfigureDataSchema = z.object({
-  moduleName,
-  moduleIndex: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 31)
-    .optional(),
-  config: z.unknown(),
-});
+export const heartbeatDataSchema = deferred(() =>
+  z.object({
+    kind: z.enum(["ping", "pong"]),
+    message: z.string().max(64).optional(),
+    at: z.number().optional(),
+  }),
+);
+export const authenticateDataSchema = deferred(() => z.object({ token: z.string().max(4096) }));
+export const announceDataSchema = deferred(() =>
+  z.object({
+    name: moduleName,
+    identity: moduleIdentitySchema,
+    possibleEvents: z.array(z.string().max(128)).max(256).optional(),
+    index: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31)
+      .optional(),
+  }),
+);
+export const extensionAnnounceDataSchema = deferred(() =>
+  z.object({
+    name: moduleName,
+    identity: moduleIdentitySchema,
+    possibleEvents: z.array(z.string().max(128)).max(256).optional(),
+  }),
+);
+export const uiConfigureDataSchema = deferred(() =>
+  z.object({
+    moduleName,
+    moduleIndex: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31)
+      .optional(),
+    config: z.unknown(),
+  }),
+);
 
 /** One entry of the module registry. */
-export const registeredModuleSchema = z.object({
-  name: moduleName,
-  index: z.number().int().min(0).optional(),
-  identity: moduleIdentitySchema,
-});
+export const registeredModuleSchema = deferred(() =>
+  z.object({
+    name: moduleName,
+    index: z.number().int().min(0).optional(),
+    identity: moduleIdentitySchema,
+  }),
+);
 export type RegisteredModule = z.infer<typeof registeredModuleSchema>;
 
 /** `opengenie:device.command`: a module asks the station (module `opengenie`) to command a device. */
-export const moduleDeviceCommandSchema = z.object({
-  deviceId: z.string().min(1).max(128),
-  action: z.string().min(1).max(64),
-  params: z.record(z.string(), z.unknown()).optional(),
-  /** Wait this long for the device to confirm, as `devices.command` on `/ws` does. */
-  wait: z.number().int().min(1).max(60_000).optional(),
-});
+export const moduleDeviceCommandSchema = deferred(() =>
+  z.object({
+    deviceId: z.string().min(1).max(128),
+    action: z.string().min(1).max(64),
+    params: z.record(z.string(), z.unknown()).optional(),
+    /** Wait this long for the device to confirm, as `devices.command` on `/ws` does. */
+    wait: z.number().int().min(1).max(60_000).optional(),
+  }),
+);
 /** The station's answer to `opengenie:device.command`, sent to the module that asked. */
-export const moduleDeviceCommandResultSchema = z.object({
-  deviceId: z.string(),
-  action: z.string(),
-  ok: z.boolean(),
-  requestId: z.string().optional(),
-  status: z.enum(["sent", "ok"]).optional(),
-  error: z.object({ code: z.string(), message: z.string() }).optional(),
-});
+export const moduleDeviceCommandResultSchema = deferred(() =>
+  z.object({
+    deviceId: z.string(),
+    action: z.string(),
+    ok: z.boolean(),
+    requestId: z.string().optional(),
+    status: z.enum(["sent", "ok"]).optional(),
+    error: z.object({ code: z.string(), message: z.string() }).optional(),
+  }),
+);
 
 /** What the hub itself sends, by event type. */
 export const moduleServerEventData = {

@@ -6,6 +6,7 @@ import {
   automationNotifyPushSchema,
   automationSuspendedPushSchema,
 } from "./automations.ts";
+import { deferred } from "./deferred.ts";
 import { deviceSchema } from "./device.ts";
 
 /**
@@ -13,31 +14,41 @@ import { deviceSchema } from "./device.ts";
  * one `data` schema per event. Device events go out exactly as they travel on the bus.
  */
 
-export const deviceStatePushSchema = z.object({
-  deviceId: z.string(),
-  /** The whole merged state. */
-  state: z.record(z.string(), z.unknown()),
-  at: z.number(),
-});
-export const deviceStatusPushSchema = z.object({ deviceId: z.string(), online: z.boolean(), at: z.number() });
-export const deviceAddedPushSchema = z.object({ device: deviceSchema });
-export const deviceRemovedPushSchema = z.object({ deviceId: z.string() });
-export const deviceEventPushSchema = z.object({
-  deviceId: z.string(),
-  kind: z.string(),
-  data: z.unknown(),
-  at: z.number(),
-});
+export const deviceStatePushSchema = deferred(() =>
+  z.object({
+    deviceId: z.string(),
+    /** The whole merged state. */
+    state: z.record(z.string(), z.unknown()),
+    at: z.number(),
+  }),
+);
+export const deviceStatusPushSchema = deferred(() =>
+  z.object({ deviceId: z.string(), online: z.boolean(), at: z.number() }),
+);
+export const deviceAddedPushSchema = deferred(() => z.object({ device: deviceSchema }));
+export const deviceRemovedPushSchema = deferred(() => z.object({ deviceId: z.string() }));
+export const deviceEventPushSchema = deferred(() =>
+  z.object({
+    deviceId: z.string(),
+    kind: z.string(),
+    data: z.unknown(),
+    at: z.number(),
+  }),
+);
 
 /** An unprovisioned device seen by the BLE scan (also `GET /api/provisioning/candidates`). */
-export const provisioningCandidateSchema = z
-  .object({ address: z.string(), name: z.string(), rssi: z.number(), seenAt: z.number() })
-  .meta({ id: "ProvisioningCandidate" });
-export const provisioningResultSchema = z.object({
-  deviceId: z.string(),
-  ok: z.boolean(),
-  error: z.string().optional(),
-});
+export const provisioningCandidateSchema = deferred(() =>
+  z
+    .object({ address: z.string(), name: z.string(), rssi: z.number(), seenAt: z.number() })
+    .meta({ id: "ProvisioningCandidate" }),
+);
+export const provisioningResultSchema = deferred(() =>
+  z.object({
+    deviceId: z.string(),
+    ok: z.boolean(),
+    error: z.string().optional(),
+  }),
+);
 
 const pushes = {
   "device.state": { channel: "devices", data: deviceStatePushSchema },
@@ -68,19 +79,21 @@ function pushFrameOf<E extends PushEventName>(event: E) {
   });
 }
 
-export const pushFrameSchema = z.discriminatedUnion("event", [
-  pushFrameOf("device.state"),
-  pushFrameOf("device.status"),
-  pushFrameOf("device.added"),
-  pushFrameOf("device.removed"),
-  pushFrameOf("device.event"),
-  pushFrameOf("provisioning.candidate"),
-  pushFrameOf("provisioning.result"),
-  pushFrameOf("automation.fired"),
-  pushFrameOf("automation.failed"),
-  pushFrameOf("automation.suspended"),
-  pushFrameOf("automation.notify"),
-]);
+export const pushFrameSchema = deferred(() =>
+  z.discriminatedUnion("event", [
+    pushFrameOf("device.state"),
+    pushFrameOf("device.status"),
+    pushFrameOf("device.added"),
+    pushFrameOf("device.removed"),
+    pushFrameOf("device.event"),
+    pushFrameOf("provisioning.candidate"),
+    pushFrameOf("provisioning.result"),
+    pushFrameOf("automation.fired"),
+    pushFrameOf("automation.failed"),
+    pushFrameOf("automation.suspended"),
+    pushFrameOf("automation.notify"),
+  ]),
+);
 
 type PushFrames = {
   [E in PushEventName]: {
