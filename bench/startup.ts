@@ -24,7 +24,7 @@ import { denoExecutable } from "../tests/helpers/deno-binary.ts";
 const ROOT = join(import.meta.dir, "..");
 const TARGET_MS = 50;
 const TARGET_RSS_MB = 50;
-const POLL_MS = 5;
+const POLL_MS = 1;
 const START_TIMEOUT_MS = 20_000;
 
 interface Variant {

@@ -4,7 +4,7 @@
  * exit codes and process.env (STYLE.md).
  */
 import { runCli } from "../src/cli/index.ts";
-import { createTerminalPrompt } from "../src/cli/terminal-prompt.ts";
+import type { TerminalPrompt } from "../src/cli/terminal-prompt.ts";
 import type { Platform } from "../src/platform/index.ts";
 
 /**
@@ -40,14 +40,22 @@ const shutdown = async () => {
 process.on("SIGTERM", shutdown);
 process.on("SIGINT", shutdown);
 
-const terminal = createTerminalPrompt(process.stdin, process.stdout);
+// Made for the first question: a command that asks none (serve among them) never sets up stdin.
+let terminal: { prompt: TerminalPrompt["prompt"]; close(): void } | undefined;
+async function prompt(...args: Parameters<TerminalPrompt["prompt"]>) {
+  if (!terminal) {
+    const { createTerminalPrompt } = await import("../src/cli/terminal-prompt.ts");
+    terminal = createTerminalPrompt(process.stdin, process.stdout);
+  }
+  return terminal.prompt(...args);
+}
 const outcome = await runCli(process.argv.slice(2), {
   env: process.env,
   platform: await runtimePlatform(),
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   readStdin,
-  prompt: (question, options) => terminal.prompt(question, options),
+  prompt,
   isTTY: Boolean(process.stderr.isTTY),
 }).catch((err: unknown) => {
   process.stderr.write(`error: ${(err as Error).message}\n`);
@@ -55,7 +63,7 @@ const outcome = await runCli(process.argv.slice(2), {
   return { kind: "exit" as const, code: 1 };
 });
 
-terminal.close();
+terminal?.close();
 if (outcome.kind === "exit") {
   process.exit(signalled && outcome.code === 0 ? 0 : outcome.code);
 } else {

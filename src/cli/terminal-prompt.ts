@@ -7,6 +7,8 @@ import { type Readable, Writable } from "node:stream";
  * Hidden answers are not echoed on a terminal: readline echoes what is typed to the stream it
  * is given, and that stream passes nothing on while a hidden answer is being typed.
  */
+export type TerminalPrompt = ReturnType<typeof createTerminalPrompt>;
+
 export function createTerminalPrompt(input: Readable, output: Writable) {
   let rl: Interface | undefined;
   let muted = false;

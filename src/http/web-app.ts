@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { gzipSync } from "node:zlib";
 import type { EmbeddedFiles } from "../platform/index.ts";
 
 /** The web app's files, which the executable carries (`platform.embedded`). */
@@ -40,15 +39,20 @@ interface Prepared {
   gzipped: Uint8Array<ArrayBuffer>;
   etag: string;
 }
-const prepared = new WeakMap<WebAppFiles, { html: Prepared; script: Prepared }>();
+const prepared = new WeakMap<WebAppFiles, Promise<{ html: Prepared; script: Prepared }>>();
 
-function prepare(text: string): Prepared {
-  const body = new TextEncoder().encode(text);
-  return {
-    body,
-    gzipped: new Uint8Array(gzipSync(body, { level: 9 })),
-    etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`,
+// node:zlib is loaded with the first page, not at start: importing it costs about 2 ms (issue 17).
+async function prepareBoth(files: WebAppFiles): Promise<{ html: Prepared; script: Prepared }> {
+  const { gzipSync } = await import("node:zlib");
+  const prepare = (text: string): Prepared => {
+    const body = new TextEncoder().encode(text);
+    return {
+      body,
+      gzipped: new Uint8Array(gzipSync(body, { level: 9 })),
+      etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`,
+    };
   };
+  return { html: prepare(files.webAppHtml), script: prepare(files.webAppScript) };
 }
 
 /**
@@ -56,12 +60,19 @@ function prepare(text: string): Prepared {
  * still matches, and gzipped for browsers that take it: a phone on a weak Wi-Fi fetches the
  * script (about 165 KB) as about 50 KB, and after an upgrade never runs a stale one.
  */
-export function webAppResponse(files: WebAppFiles, path: string, requestHeaders?: Headers): Response {
-  let both = prepared.get(files);
-  if (!both) {
-    both = { html: prepare(files.webAppHtml), script: prepare(files.webAppScript) };
-    prepared.set(files, both);
+export async function webAppResponse(
+  files: WebAppFiles,
+  path: string,
+  requestHeaders?: Headers,
+): Promise<Response> {
+  let pending = prepared.get(files);
+  if (!pending) {
+    pending = prepareBoth(files);
+    // A failed preparation is tried again by the next request.
+    pending.catch(() => prepared.delete(files));
+    prepared.set(files, pending);
   }
+  const both = await pending;
   const isScript = path === "/app.js";
   const file = isScript ? both.script : both.html;
   const headers: Record<string, string> = {

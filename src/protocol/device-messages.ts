@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { deferred } from "./deferred.ts";
 
 /**
  * The device protocol (CONTRACT.md section 3): topics `station/{stationId}/device/{deviceId}/<suffix>`
@@ -29,39 +30,49 @@ export function deviceTopic(stationId: string, deviceId: string, suffix: DeviceT
 export const MAX_STATE_KEYS = 256;
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
 
-const timestamp = z.number().optional();
+const timestamp = deferred(() => z.number().optional());
 
-export const handshakeSchema = z.object({
-  type: z.string().min(1).max(32),
-  firmwareVersion: z.string().min(1).max(64),
-  chip: z.string().max(64).optional(),
-  heartbeatSec: z.number().int().min(1).max(86_400).optional(),
-});
+export const handshakeSchema = deferred(() =>
+  z.object({
+    type: z.string().min(1).max(32),
+    firmwareVersion: z.string().min(1).max(64),
+    chip: z.string().max(64).optional(),
+    heartbeatSec: z.number().int().min(1).max(86_400).optional(),
+  }),
+);
 
-export const stateReportSchema = z.object({
-  state: z
-    .record(z.string().min(1).max(64), z.unknown())
-    .refine((s) => Object.keys(s).length <= MAX_STATE_KEYS, `at most ${MAX_STATE_KEYS} keys`),
-  timestamp,
-});
+export const stateReportSchema = deferred(() =>
+  z.object({
+    state: z
+      .record(z.string().min(1).max(64), z.unknown())
+      .refine((s) => Object.keys(s).length <= MAX_STATE_KEYS, `at most ${MAX_STATE_KEYS} keys`),
+    timestamp,
+  }),
+);
 
-export const eventReportSchema = z.object({
-  event: z.enum(["device_event", "user_event"]),
-  data: z.record(z.string(), z.unknown()),
-  timestamp,
-});
+export const eventReportSchema = deferred(() =>
+  z.object({
+    event: z.enum(["device_event", "user_event"]),
+    data: z.record(z.string(), z.unknown()),
+    timestamp,
+  }),
+);
 
 /** Also the last will, `{"status":"offline"}`. */
-export const heartbeatSchema = z.object({
-  status: z.enum(["online", "offline"]),
-  uptime: z.number().optional(),
-  rssi: z.number().optional(),
-});
+export const heartbeatSchema = deferred(() =>
+  z.object({
+    status: z.enum(["online", "offline"]),
+    uptime: z.number().optional(),
+    rssi: z.number().optional(),
+  }),
+);
 
-export const commandResultSchema = z.union([
-  z.object({ requestId: z.string().min(1), ok: z.literal(true) }),
-  z.object({ requestId: z.string().min(1), ok: z.literal(false), error: z.string().max(1024).optional() }),
-]);
+export const commandResultSchema = deferred(() =>
+  z.union([
+    z.object({ requestId: z.string().min(1), ok: z.literal(true) }),
+    z.object({ requestId: z.string().min(1), ok: z.literal(false), error: z.string().max(1024).optional() }),
+  ]),
+);
 
 /** Device → station payloads by suffix. */
 export const deviceMessageSchemas = {
@@ -79,25 +90,33 @@ export type Heartbeat = z.infer<typeof heartbeatSchema>;
 export type CommandResult = z.infer<typeof commandResultSchema>;
 
 /** Station → device: the answer to a handshake. */
-export const handshakeAckSchema = z.discriminatedUnion("status", [
-  z.object({ status: z.literal("ok"), serverTime: z.number() }),
-  z.object({ status: z.literal("unknown_device") }),
-]);
+export const handshakeAckSchema = deferred(() =>
+  z.discriminatedUnion("status", [
+    z.object({ status: z.literal("ok"), serverTime: z.number() }),
+    z.object({ status: z.literal("unknown_device") }),
+  ]),
+);
 export type HandshakeAck = z.infer<typeof handshakeAckSchema>;
 
 /** Station → device: `{"action","requestId",…params}`; params sit beside the action. */
-export const commandMessageSchema = z.looseObject({
-  action: z.string().min(1),
-  requestId: z.string().min(1),
-});
+export const commandMessageSchema = deferred(() =>
+  z.looseObject({
+    action: z.string().min(1),
+    requestId: z.string().min(1),
+  }),
+);
 export type CommandMessage = z.infer<typeof commandMessageSchema>;
 
 /** A `/ws/iot` frame, both ways: the MQTT suffix and its payload. */
-export const iotFrameSchema = z.object({ topic: z.string().min(1).max(64), payload: z.unknown() });
+export const iotFrameSchema = deferred(() =>
+  z.object({ topic: z.string().min(1).max(64), payload: z.unknown() }),
+);
 export type IotFrame = z.infer<typeof iotFrameSchema>;
 
 /** A `/ws/iot` frame from the station, payload checked by topic. */
-export const stationIotFrameSchema = z.discriminatedUnion("topic", [
-  z.object({ topic: z.literal("handshake/ack"), payload: handshakeAckSchema }),
-  z.object({ topic: z.literal("command"), payload: commandMessageSchema }),
-]);
+export const stationIotFrameSchema = deferred(() =>
+  z.discriminatedUnion("topic", [
+    z.object({ topic: z.literal("handshake/ack"), payload: handshakeAckSchema }),
+    z.object({ topic: z.literal("command"), payload: commandMessageSchema }),
+  ]),
+);

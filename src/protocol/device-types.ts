@@ -1,10 +1,11 @@
 import { z } from "zod";
+import { deferred } from "./deferred.ts";
 
 /**
  * What each device type accepts as commands (CONTRACT.md section 2, `/api/device-types`): the
  * params a command carries beside its `action` (section 3).
  */
-const noParams = z.object({}).strict();
+const noParams = deferred(() => z.object({}).strict());
 const power = { turn_on: noParams, turn_off: noParams, toggle: noParams };
 const common = {
   reboot: noParams,
@@ -27,17 +28,19 @@ export const deviceTypeCatalog = {
 
 export type DeviceType = keyof typeof deviceTypeCatalog;
 export const deviceTypes = Object.keys(deviceTypeCatalog) as [DeviceType, ...DeviceType[]];
-export const deviceTypeSchema = z.enum(deviceTypes);
+export const deviceTypeSchema = deferred(() => z.enum(deviceTypes));
 
 /** `GET /api/device-types`: the catalog with each command's params as JSON Schema. */
-export const deviceTypesSchema = z
-  .object({
-    deviceTypes: z.array(
-      z.object({
-        type: z.string(),
-        commands: z.array(z.object({ action: z.string(), params: z.record(z.string(), z.unknown()) })),
-      }),
-    ),
-  })
-  .meta({ id: "DeviceTypes" });
+export const deviceTypesSchema = deferred(() =>
+  z
+    .object({
+      deviceTypes: z.array(
+        z.object({
+          type: z.string(),
+          commands: z.array(z.object({ action: z.string(), params: z.record(z.string(), z.unknown()) })),
+        }),
+      ),
+    })
+    .meta({ id: "DeviceTypes" }),
+);
 export type DeviceTypeInfo = z.infer<typeof deviceTypesSchema>["deviceTypes"][number];

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { deferred } from "./deferred.ts";
 
 /** Every error code the station sends, and its HTTP status (CONTRACT.md section 2). */
 export const errorStatus = {
@@ -27,13 +28,15 @@ export type ErrorCode = keyof typeof errorStatus;
  * The body of every HTTP error. `code` stays a plain string on the wire, so a client built
  * against this version still reads an error whose code a newer station added.
  */
-export const errorBodySchema = z
-  .object({
-    error: z.object({
-      code: z.string().meta({ example: "VALIDATION_ERROR" }),
-      message: z.string(),
-      details: z.unknown().optional(),
-    }),
-  })
-  .meta({ id: "Error" });
+export const errorBodySchema = deferred(() =>
+  z
+    .object({
+      error: z.object({
+        code: z.string().meta({ example: "VALIDATION_ERROR" }),
+        message: z.string(),
+        details: z.unknown().optional(),
+      }),
+    })
+    .meta({ id: "Error" }),
+);
 export type ErrorBody = z.infer<typeof errorBodySchema>;
