@@ -53,6 +53,11 @@ const ENTRY = join(ROOT, "bin", "opengenie.ts");
 const INSTALLER = join(ROOT, "install.sh");
 export const DIST_DIR = join(ROOT, "dist");
 const RUNTIME_CACHE = join(ROOT, ".cache", "bun-runtimes");
+/**
+ * Which functions a typical station run uses (tools/record-bytecode-order.ts): Bun lays their
+ * bytecode out together, so an idle station touches fewer pages of it (issue 17).
+ */
+const BYTECODE_ORDER = join(ROOT, "tools", "bytecode-order.txt");
 
 /** Bun names its npm runtime packages with `aarch64`, its compile targets with `arm64`. */
 const RUNTIME_PACKAGE: Record<Arch, string> = {
@@ -71,7 +76,7 @@ export function binaryName(arch: Arch): string {
 }
 
 /** What goes into the binary: a dist/ file older than any of these is stale. */
-const SOURCES = ["src", "bin", "package.json", "package-lock.json", "build.ts"];
+const SOURCES = ["src", "bin", "package.json", "package-lock.json", "build.ts", "tools/bytecode-order.txt"];
 
 /** True when dist/opengenie-linux-<arch> exists and is newer than every source file. */
 export function binaryIsCurrent(arch: Arch, outDir = DIST_DIR): boolean {
@@ -198,6 +203,7 @@ async function compile(arch: Arch, version: string, runtime: string, outfile: st
       // daemon's working directory must not change what it does.
       autoloadDotenv: false,
       autoloadBunfig: false,
+      bytecodeOrder: bytecode && existsSync(BYTECODE_ORDER) ? BYTECODE_ORDER : null,
     },
     throw: false,
   });

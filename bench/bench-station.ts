@@ -129,34 +129,32 @@ export async function openFilesLimit(): Promise<number> {
  * offline first. The station runs through `sh -c 'ulimit -n …; exec …'` so a 1 000-device
  * fleet does not hit the open-files limit; `exec` keeps the station's pid the child's pid.
  * `BENCH_STATION_BUN_ARGS` adds runtime flags, e.g. `--cpu-prof-md --cpu-prof-dir=/tmp/prof`.
+ * With `binary` (a compiled executable) that runs instead of `bun bin/opengenie.ts`, for the
+ * CLI steps too; `serveEnv` is added for `serve` only.
  */
 export async function startBenchStation(
-  options: { env?: Record<string, string>; bunArgs?: string[] } = {},
+  options: {
+    env?: Record<string, string>;
+    serveEnv?: Record<string, string>;
+    bunArgs?: string[];
+    binary?: string;
+  } = {},
 ): Promise<BenchStation> {
   const bunArgs = options.bunArgs ?? process.env.BENCH_STATION_BUN_ARGS?.split(/\s+/).filter(Boolean) ?? [];
   const dir = makeTempDir("opengenie-bench-");
   const dataDir = join(dir.path, "data");
-  const bin = join(repoRoot, "bin", "opengenie.ts");
+  const opengenie = options.binary
+    ? [options.binary]
+    : [process.execPath, join(repoRoot, "bin", "opengenie.ts")];
   const env = { HOME: dir.path, ...options.env };
   try {
     const add = await runCommand(
-      [
-        process.execPath,
-        bin,
-        "user",
-        "add",
-        ADMIN,
-        "--role",
-        "admin",
-        "--password-stdin",
-        "--data-dir",
-        dataDir,
-      ],
+      [...opengenie, "user", "add", ADMIN, "--role", "admin", "--password-stdin", "--data-dir", dataDir],
       { env, stdin: `${PASSWORD}\n` },
     );
     if (add.code !== 0) throw new Error(`user add failed (${add.code}): ${add.stderr}${add.stdout}`);
     const tok = await runCommand(
-      [process.execPath, bin, "token", "create", "--user", ADMIN, "--ttl", TOKEN_TTL, "--data-dir", dataDir],
+      [...opengenie, "token", "create", "--user", ADMIN, "--ttl", TOKEN_TTL, "--data-dir", dataDir],
       {
         env,
       },
@@ -166,8 +164,10 @@ export async function startBenchStation(
 
     const raiseLimit = `ulimit -n ${FD_LIMIT} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"`;
     const station = await spawnStation(dataDir, {
-      cmd: ["sh", "-c", raiseLimit, "sh", process.execPath, ...bunArgs, bin],
-      env,
+      cmd: options.binary
+        ? ["sh", "-c", raiseLimit, "sh", options.binary]
+        : ["sh", "-c", raiseLimit, "sh", process.execPath, ...bunArgs, ...opengenie.slice(1)],
+      env: { ...env, ...options.serveEnv },
       timeoutMs: 30_000,
     });
     const { httpUrl, pid } = station.info;

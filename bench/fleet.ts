@@ -3,8 +3,10 @@
  * Fleet bench: the station's memory and responsiveness with a house-sized fleet connected.
  *
  *   bun bench/fleet.ts [--devices 1000,5000] [--heartbeat-sec 5] [--state-sec 10] [--settle-sec 20]
- *                      [--concurrency 50]
+ *                      [--concurrency 50] [--station compiled,source]
  *
+ * `--station`: which station runs, each on its own: `compiled` is dist/opengenie-linux-<arch>
+ * (what install.sh installs; rebuilt first when stale), `source` is `bun bin/opengenie.ts`.
  * For each device count, a fresh station: registers N devices through POST /api/devices,
  * connects each as a raw MQTT.js client (own credentials, last will, subscribed to its
  * handshake/ack and command), handshakes, then heartbeats every --heartbeat-sec and reports
@@ -18,7 +20,9 @@
  * raising the hard limit needs root: /etc/security/limits.conf or systemd's LimitNOFILE). The
  * station raises its own limit the same way (bench-station.ts). Prints; never fails on a target.
  */
+import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { type Arch, binaryIsCurrent, binaryName, buildBinaries, DIST_DIR } from "../build.ts";
 import {
   benchLifecycle,
   connectRawDevice,
@@ -43,7 +47,10 @@ interface Listed {
   devices: { id: string; online: boolean }[];
 }
 
+type StationKind = "compiled" | "source";
+
 interface Row {
+  station: StationKind;
   count: number;
   connected: number;
   online: number;
@@ -66,12 +73,13 @@ async function onlineCount(station: Awaited<ReturnType<typeof startBenchStation>
 }
 
 async function fleet(
+  kind: StationKind,
   count: number,
   opts: { heartbeatSec: number; stateSec: number; settleSec: number; concurrency: number },
 ): Promise<Row> {
   const life = benchLifecycle(`fleet ${count}`, ONLINE_TIMEOUT_MS + opts.settleSec * 1000 + 300_000);
   try {
-    const station = await startBenchStation();
+    const station = await startBenchStation(kind === "compiled" ? { binary: await compiledBinary() } : {});
     life.defer(() => station.stop());
     await Bun.sleep(IDLE_MS);
     const idleRss = station.rssMb();
@@ -161,6 +169,7 @@ async function fleet(
     const stillOnline = await onlineCount(station, ids);
     health.sort((a, b) => a - b);
     return {
+      station: kind,
       count,
       connected: connected.length,
       online,
@@ -181,6 +190,16 @@ async function fleet(
   }
 }
 
+/** The x64 or arm64 release binary in dist/, built first when a source is newer. */
+async function compiledBinary(): Promise<string> {
+  const arch: Arch = process.arch === "arm64" ? "arm64" : "x64";
+  if (!binaryIsCurrent(arch)) {
+    console.log(`  building dist/${binaryName(arch)} (stale or missing) …`);
+    await buildBinaries({ arches: [arch], log: () => {} });
+  }
+  return join(DIST_DIR, binaryName(arch));
+}
+
 async function main() {
   const { values } = parseArgs({
     args: process.argv.slice(2),
@@ -190,8 +209,10 @@ async function main() {
       "state-sec": { type: "string", default: "10" },
       "settle-sec": { type: "string", default: "20" },
       concurrency: { type: "string", default: "50" },
+      station: { type: "string", default: "compiled,source" },
     },
   });
+  const kinds = values.station.split(",").filter((k): k is StationKind => k === "compiled" || k === "source");
   const counts = values.devices
     .split(",")
     .map((v) => Number.parseInt(v, 10))
@@ -235,32 +256,32 @@ async function main() {
       `RSS after all online + ${opts.settleSec} s, /api/health timed every ${HEALTH_EVERY_MS} ms meanwhile; ulimit -n ${limit}`,
   );
   const rows: Row[] = [];
-  for (const count of counts) {
-    console.log(`measuring ${count} devices …`);
-    const row = await fleet(count, opts);
-    rows.push(row);
-    console.log(
-      `  registered in ${(row.createMs / 1000).toFixed(1)} s; connected + handshaked ${row.connected}/${count} in ` +
-        `${(row.connectMs / 1000).toFixed(1)} s (${opts.concurrency} at a time); ${row.online} online, ` +
-        `${row.stillOnline} still online after ${opts.settleSec} s; ${row.statesSent} state reports sent`,
-    );
-  }
+  for (const kind of kinds)
+    for (const count of counts) {
+      console.log(`measuring ${count} devices, ${kind} station …`);
+      const row = await fleet(kind, count, opts);
+      rows.push(row);
+      console.log(
+        `  registered in ${(row.createMs / 1000).toFixed(1)} s; connected + handshaked ${row.connected}/${count} in ` +
+          `${(row.connectMs / 1000).toFixed(1)} s (${opts.concurrency} at a time); ${row.online} online, ` +
+          `${row.stillOnline} still online after ${opts.settleSec} s; ${row.statesSent} state reports sent`,
+      );
+    }
   console.log(
-    "\ndevices   RSS idle   registered   all online   peak      per device   /api/health p50 / p99 (failed)",
+    "\nstation   devices   RSS idle   registered   all online   peak      per device   /api/health p50 / p99 (failed)",
   );
   for (const r of rows) {
     const perDevice = ((r.rss - r.registeredRss) * 1024) / Math.max(1, r.connected);
     console.log(
-      `${String(r.count).padStart(7)}   ${r.idleRss.toFixed(1).padStart(5)} MB   ${r.registeredRss.toFixed(1).padStart(7)} MB   ` +
+      `${r.station.padEnd(8)}  ${String(r.count).padStart(7)}   ${r.idleRss.toFixed(1).padStart(5)} MB   ${r.registeredRss.toFixed(1).padStart(7)} MB   ` +
         `${r.rss.toFixed(1).padStart(7)} MB   ${r.peakRss.toFixed(1).padStart(5)} MB   ${perDevice.toFixed(1).padStart(6)} KB   ` +
         `${r.healthP50.toFixed(1)} / ${r.healthP99.toFixed(1)} ms (${r.healthFailed})`,
     );
   }
-  const target = rows.find((r) => r.count === TARGET_DEVICES);
-  if (target)
+  for (const target of rows.filter((r) => r.count === TARGET_DEVICES))
     console.log(
-      `${TARGET_DEVICES} devices: ${target.rss.toFixed(1)} MB; target ≤ ${TARGET_RSS_MB} MB: ${verdict(target.rss <= TARGET_RSS_MB)}` +
-        ` (of it idle, no devices: ${target.idleRss.toFixed(1)} MB)`,
+      `${TARGET_DEVICES} devices, ${target.station} station: ${target.rss.toFixed(1)} MB; target ≤ ${TARGET_RSS_MB} MB: ` +
+        `${verdict(target.rss <= TARGET_RSS_MB)} (of it idle, no devices: ${target.idleRss.toFixed(1)} MB)`,
     );
 }
 
