@@ -178,8 +178,8 @@ function printTable(results: Result[], runs: number, idleMs: number) {
     const med = median(r.warmMs);
     return [
       r.label,
-      med.toFixed(0),
-      Math.min(...r.warmMs).toFixed(0),
+      med.toFixed(1),
+      Math.min(...r.warmMs).toFixed(1),
       r.firstMs.toFixed(0),
       median(r.readyMs).toFixed(0),
       r.rssMb.toFixed(1),
