@@ -130,7 +130,8 @@ export async function openFilesLimit(): Promise<number> {
  * fleet does not hit the open-files limit; `exec` keeps the station's pid the child's pid.
  * `BENCH_STATION_BUN_ARGS` adds runtime flags, e.g. `--cpu-prof-md --cpu-prof-dir=/tmp/prof`.
  * With `binary` (a compiled executable) that runs instead of `bun bin/opengenie.ts`, for the
- * CLI steps too; `serveEnv` is added for `serve` only.
+ * CLI steps too (default: $BENCH_STATION_BINARY, e.g. dist/opengenie-linux-x64, for any bench);
+ * `serveEnv` is added for `serve` only.
  */
 export async function startBenchStation(
   options: {
@@ -143,9 +144,8 @@ export async function startBenchStation(
   const bunArgs = options.bunArgs ?? process.env.BENCH_STATION_BUN_ARGS?.split(/\s+/).filter(Boolean) ?? [];
   const dir = makeTempDir("opengenie-bench-");
   const dataDir = join(dir.path, "data");
-  const opengenie = options.binary
-    ? [options.binary]
-    : [process.execPath, join(repoRoot, "bin", "opengenie.ts")];
+  const binary = options.binary ?? process.env.BENCH_STATION_BINARY;
+  const opengenie = binary ? [binary] : [process.execPath, join(repoRoot, "bin", "opengenie.ts")];
   const env = { HOME: dir.path, ...options.env };
   try {
     const add = await runCommand(
@@ -164,8 +164,8 @@ export async function startBenchStation(
 
     const raiseLimit = `ulimit -n ${FD_LIMIT} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"`;
     const station = await spawnStation(dataDir, {
-      cmd: options.binary
-        ? ["sh", "-c", raiseLimit, "sh", options.binary]
+      cmd: binary
+        ? ["sh", "-c", raiseLimit, "sh", binary]
         : ["sh", "-c", raiseLimit, "sh", process.execPath, ...bunArgs, ...opengenie.slice(1)],
       env: { ...env, ...options.serveEnv },
       timeoutMs: 30_000,

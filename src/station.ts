@@ -251,6 +251,7 @@ export function createStation(config: StationConfig, platform: Platform, options
       startedAt,
     });
     writeRunFile(config.dataDir, runInfo);
+    platform.startupDone?.();
     return runInfo;
   }
 

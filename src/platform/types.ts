@@ -135,4 +135,10 @@ export interface Platform {
    * call without `--expose-gc`; V8 schedules its own idle-time collections there.
    */
   collectGarbage?(): void;
+  /**
+   * The station has started. The compiled Bun executable starts with JavaScriptCore's tier-up
+   * thresholds scaled up (build.ts, `compile.jitPolicy`), so code that runs once at start stays in
+   * the interpreter instead of being compiled; from here on the JIT works as usual. Absent on Deno.
+   */
+  startupDone?(): void;
 }

@@ -95,5 +95,6 @@ export function createBunPlatform(): Platform {
     // A full collection (about 8 ms with a burst's garbage): an eden one leaves what the burst
     // promoted, and RSS stayed 35-45 MB up (docs/performance.md). Runs once, after a burst.
     collectGarbage: () => Bun.gc(true),
+    startupDone: () => Bun.unsafe.setJITPolicy(1),
   };
 }
