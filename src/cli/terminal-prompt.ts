@@ -1,4 +1,4 @@
-import { createInterface, type Interface } from "node:readline";
+import type { Interface } from "node:readline";
 import { type Readable, Writable } from "node:stream";
 
 /**
@@ -6,11 +6,13 @@ import { type Readable, Writable } from "node:stream";
  * readline reads ahead and a second interface would lose lines already buffered from a pipe.
  * Hidden answers are not echoed on a terminal: readline echoes what is typed to the stream it
  * is given, and that stream passes nothing on while a hidden answer is being typed.
+ * node:readline is imported with the first question: a bundle would otherwise load it before
+ * any command runs, `serve` included (issue 17).
  */
 export type TerminalPrompt = ReturnType<typeof createTerminalPrompt>;
 
 export function createTerminalPrompt(input: Readable, output: Writable) {
-  let rl: Interface | undefined;
+  let rl: Promise<Interface> | undefined;
   let muted = false;
   const lines: string[] = [];
   const waiting: ((line: string) => void)[] = [];
@@ -22,28 +24,29 @@ export function createTerminalPrompt(input: Readable, output: Writable) {
   });
   // readline lays long lines out by the terminal's width.
   Object.defineProperty(echo, "columns", { get: () => (output as { columns?: number }).columns });
-  const open = () => {
-    if (rl) return rl;
-    rl = createInterface({
+  const open = async () => {
+    const { createInterface } = await import("node:readline");
+    const made = createInterface({
       input,
       output: echo,
       terminal: Boolean((input as { isTTY?: boolean }).isTTY),
       prompt: "",
     });
-    rl.on("line", (line) => {
+    made.on("line", (line) => {
       const next = waiting.shift();
       if (next) next(line);
       else lines.push(line);
     });
-    rl.on("close", () => {
+    made.on("close", () => {
       for (const next of waiting.splice(0)) next("");
     });
-    return rl;
+    return made;
   };
   return {
-    prompt(question: string, options: { hidden?: boolean } = {}): Promise<string> {
+    async prompt(question: string, options: { hidden?: boolean } = {}): Promise<string> {
+      rl ??= open();
       // readline redraws its prompt on some keys (backspace, a resize): make that the question.
-      open().setPrompt(question);
+      (await rl).setPrompt(question);
       output.write(question);
       muted = Boolean(options.hidden);
       return new Promise<string>((resolve) => {
@@ -57,6 +60,6 @@ export function createTerminalPrompt(input: Readable, output: Writable) {
         else waiting.push(done);
       });
     },
-    close: () => rl?.close(),
+    close: () => void rl?.then((made) => made.close()),
   };
 }
