@@ -265,9 +265,21 @@ async function verify(
   return how;
 }
 
-function hostArch(): Arch | undefined {
+/** The architecture of this machine's binary; undefined off Linux x64/arm64. */
+export function hostArch(): Arch | undefined {
   if (process.platform !== "linux") return undefined;
   return process.arch === "x64" || process.arch === "arm64" ? process.arch : undefined;
+}
+
+/** dist/opengenie-linux-<arch> for this machine, built first when missing or older than a source. */
+export async function hostBinary(log: (line: string) => void): Promise<string | undefined> {
+  const arch = hostArch();
+  if (!arch) return undefined;
+  if (!binaryIsCurrent(arch)) {
+    log(`building dist/${binaryName(arch)} first`);
+    await buildBinaries({ arches: [arch], log });
+  }
+  return join(DIST_DIR, binaryName(arch));
 }
 
 /**

@@ -20,9 +20,8 @@
  * raising the hard limit needs root: /etc/security/limits.conf or systemd's LimitNOFILE). The
  * station raises its own limit the same way (bench-station.ts). Prints; never fails on a target.
  */
-import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { type Arch, binaryIsCurrent, binaryName, buildBinaries, DIST_DIR } from "../build.ts";
+import { hostBinary } from "../build.ts";
 import {
   benchLifecycle,
   connectRawDevice,
@@ -190,14 +189,11 @@ async function fleet(
   }
 }
 
-/** The x64 or arm64 release binary in dist/, built first when a source is newer. */
+/** The release binary in dist/ for this machine, built first when a source is newer. */
 async function compiledBinary(): Promise<string> {
-  const arch: Arch = process.arch === "arm64" ? "arm64" : "x64";
-  if (!binaryIsCurrent(arch)) {
-    console.log(`  building dist/${binaryName(arch)} (stale or missing) …`);
-    await buildBinaries({ arches: [arch], log: () => {} });
-  }
-  return join(DIST_DIR, binaryName(arch));
+  const binary = await hostBinary((line) => console.log(`  ${line}`));
+  if (!binary) throw new Error(`no opengenie binary runs on ${process.platform}-${process.arch}`);
+  return binary;
 }
 
 async function main() {

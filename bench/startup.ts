@@ -17,7 +17,7 @@ import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { Subprocess } from "bun";
-import { ARCHES, binaryIsCurrent, binaryName, buildBinaries, bunRuntime } from "../build.ts";
+import { type Arch, binaryName, bunRuntime, hostArch, hostBinary } from "../build.ts";
 import { DENO_PERMISSIONS } from "../src/platform/deno/permissions.ts";
 import { denoExecutable } from "../tests/helpers/deno-binary.ts";
 
@@ -210,7 +210,7 @@ function printTable(results: Result[], runs: number, idleMs: number) {
 }
 
 /** The floor: a compiled Bun server that only answers "ok", built from the same runtime. */
-async function buildFloor(arch: (typeof ARCHES)[number], dir: string): Promise<string> {
+async function buildFloor(arch: Arch, dir: string): Promise<string> {
   const entry = join(dir, "floor.ts");
   const outfile = join(dir, "floor-server");
   writeFileSync(
@@ -246,14 +246,10 @@ async function main() {
   const runs = Math.max(1, Number.parseInt(values.runs, 10) || 5);
   const idleMs = Math.max(0, Number.parseInt(values["idle-ms"], 10) || 0);
 
-  const arch = ARCHES.find((a) => a === process.arch);
-  if (process.platform !== "linux" || !arch) {
+  const arch = hostArch();
+  if (!arch || !(await hostBinary(console.log))) {
     console.log(`no opengenie binary runs on ${process.platform}-${process.arch}; skipping`);
     return;
-  }
-  if (!binaryIsCurrent(arch)) {
-    console.log(`building dist/${binaryName(arch)} first`);
-    await buildBinaries({ arches: [arch] });
   }
   const floorDir = mkdtempSync(join(tmpdir(), "opengenie-floor-"));
   const floor = await buildFloor(arch, floorDir);

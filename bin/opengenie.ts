@@ -41,7 +41,7 @@ process.on("SIGTERM", shutdown);
 process.on("SIGINT", shutdown);
 
 // Made for the first question: a command that asks none (serve among them) never sets up stdin.
-let terminal: { prompt: TerminalPrompt["prompt"]; close(): void } | undefined;
+let terminal: TerminalPrompt | undefined;
 async function prompt(...args: Parameters<TerminalPrompt["prompt"]>) {
   if (!terminal) {
     const { createTerminalPrompt } = await import("../src/cli/terminal-prompt.ts");

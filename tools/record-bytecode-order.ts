@@ -18,7 +18,7 @@
 import { copyFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { benchLifecycle, startBenchStation } from "../bench/bench-station.ts";
-import { type Arch, buildBinaries } from "../build.ts";
+import { buildBinaries, hostArch } from "../build.ts";
 import { brokerUrl, createSimulatedDevice, type SimulatedDevice } from "../firmware-sim/index.ts";
 import { makeTempDir } from "../tests/helpers/temp-dir.ts";
 
@@ -30,7 +30,8 @@ async function main() {
   const life = benchLifecycle("record-bytecode-order", 120_000);
   const temp = makeTempDir("opengenie-order-");
   life.defer(() => temp.remove());
-  const arch: Arch = process.arch === "arm64" ? "arm64" : "x64";
+  const arch = hostArch();
+  if (!arch) throw new Error(`no opengenie binary runs on ${process.platform}-${process.arch}`);
   console.log(`building the ${arch} binary to record with …`);
   const [built] = await buildBinaries({ arches: [arch], outDir: temp.path, log: () => {} });
   const orderOut = join(temp.path, "order.txt");
