@@ -16,6 +16,7 @@ import {
 } from "./config/index.ts";
 import {
   createEventBus,
+  createIdleCollector,
   createLifecycle,
   createSystemClock,
   type EventBus,
@@ -44,6 +45,12 @@ import { openDatabase } from "./storage/index.ts";
 import { VERSION } from "./version.ts";
 import { createAppSocketsModule } from "./ws/index.ts";
 
+/**
+ * What one HTTP request counts for towards a memory release, besides its body: Bun's server kept
+ * about 18 KB per request after 1,000 small ones until collected, so 16 MiB is about 250 requests.
+ */
+const REQUEST_WEIGHT = 64 * 1024;
+
 export function createStation(config: StationConfig, platform: Platform, options: StationOptions) {
   const { logger, pid } = options;
   const clock = options.clock ?? createSystemClock();
@@ -60,6 +67,9 @@ export function createStation(config: StationConfig, platform: Platform, options
   let stopping: Promise<void> | undefined;
   // A module may ask the process to exit with a code (the cloud's station_reset); bin/ does it.
   let requestExit: (code: number) => void = () => undefined;
+  // Memory a burst used (device messages, API requests, start itself) goes back once it is
+  // quiet (idle-collector.ts, docs/performance.md).
+  const memoryRelief = createIdleCollector({ clock, collect: platform.releaseMemory });
   const exitRequested = new Promise<number>((resolve) => {
     requestExit = resolve;
   });
@@ -99,6 +109,7 @@ export function createStation(config: StationConfig, platform: Platform, options
     leader = () => cluster.leader;
     const http = createHttpModule({
       platform,
+      noteRequest: (bodyBytes) => memoryRelief.note(REQUEST_WEIGHT + bodyBytes),
       host: config.host,
       port: config.port,
       remoteAccess: config.remoteAccess,
@@ -231,7 +242,7 @@ export function createStation(config: StationConfig, platform: Platform, options
       logger: logger.child({ service: "devices" }),
       leader: () => leader(),
       sharedPresence: config.mqttUrl !== undefined,
-      collectGarbage: platform.collectGarbage,
+      noteTraffic: memoryRelief.note,
     });
     await devices.start();
     running.devices = devices;
@@ -252,12 +263,14 @@ export function createStation(config: StationConfig, platform: Platform, options
     });
     writeRunFile(config.dataDir, runInfo);
     platform.startupDone?.();
+    memoryRelief.afterQuiet();
     return runInfo;
   }
 
   async function doStop(): Promise<void> {
     for (const m of running?.modules ?? []) m.announceShutdown?.(options.shutdownGraceMs ?? 2000);
     await lifecycle.stopAll();
+    memoryRelief.stop();
     // The core last: transports have stopped handing it messages, so this flush is the final one.
     await running?.devices?.stop();
     await running?.database.close();

@@ -1,9 +1,10 @@
 /**
- * After a burst of device messages, once traffic is quiet, the station asks the runtime for a
- * collection, so memory a burst used goes back (issue 17; src/core/idle-collector.ts, and
- * `bench/burst.ts` for the figures). In process: the test counts the calls on Bun's platform.
+ * Once start, a burst of device messages or a burst of API requests is over and the station is
+ * quiet, it asks the runtime to give memory back, once per burst (issue 17;
+ * src/core/idle-collector.ts, and `bench/burst.ts`, `bench/fleet.ts` for the figures). In
+ * process: the test counts the calls on Bun's platform.
  */
-import { afterAll, expect } from "bun:test";
+import { afterEach, expect } from "bun:test";
 import type { SimulatedDevice } from "../firmware-sim/index.ts";
 import { createBunPlatform } from "../src/platform/index.ts";
 import { addDevice, eventually, getDevice, simFor } from "./helpers/devices.ts";
@@ -13,34 +14,46 @@ import { startTestStation, type TestStation } from "./helpers/test-station.ts";
 const IN_PROCESS = "it counts calls on the in-process station's platform";
 let s: TestStation | undefined;
 let sim: SimulatedDevice | undefined;
-afterAll(async () => {
+afterEach(async () => {
   await sim?.stop({ graceful: true }).catch(() => {});
+  sim = undefined;
   await s?.stop();
+  s = undefined;
 });
 
-bunOnly(IN_PROCESS)(
-  "a burst of 24 MB of state reports is followed by one collection once it is over",
-  async () => {
-    const bun = createBunPlatform();
-    let asked = 0;
-    s = await startTestStation({
-      platform: {
-        ...bun,
-        collectGarbage: () => {
-          asked++;
-          bun.collectGarbage?.();
-        },
+/** A station whose releases are counted; the first one comes once start is over and quiet. */
+async function countedStation() {
+  const bun = createBunPlatform();
+  const counter = { asked: 0 };
+  s = await startTestStation({
+    platform: {
+      ...bun,
+      releaseMemory: () => {
+        counter.asked++;
+        bun.releaseMemory?.();
       },
-    });
-    const admin = await s.userToken("admin", "admin");
-    const { device, credentials } = await addDevice(s, admin, "Chatty sensor", "sensor");
+    },
+  });
+  await eventually(
+    async () => counter.asked,
+    (n) => n === 1,
+  );
+  return counter;
+}
+
+bunOnly(IN_PROCESS)(
+  "a burst of 24 MB of state reports is followed by one release once it is over",
+  async () => {
+    const counter = await countedStation();
+    const admin = await s!.userToken("admin", "admin");
+    const { device, credentials } = await addDevice(s!, admin, "Chatty sensor", "sensor");
     sim = simFor(credentials, "sensor");
     await sim.start();
     await eventually(
       () => getDevice(s!, admin, device.id),
       (d) => d.online,
     );
-    expect(asked).toBe(0);
+    expect(counter.asked).toBe(1); // a few requests and a handshake are no burst
 
     const blob = "x".repeat(8 * 1024);
     for (let seq = 1; seq <= 3000; seq++) {
@@ -50,12 +63,31 @@ bunOnly(IN_PROCESS)(
       () => getDevice(s!, admin, device.id),
       (d) => d.state.seq === 3000,
     );
-    // Quiet now (a heartbeat at most): within the 2 s window and a little, one collection.
+    // Quiet now (a heartbeat at most): within the 2 s window and a little, one release.
     await eventually(
-      async () => asked,
-      (n) => n === 1,
+      async () => counter.asked,
+      (n) => n === 2,
     );
     await Bun.sleep(3000);
-    expect(asked).toBe(1);
+    expect(counter.asked).toBe(2);
   },
 );
+
+bunOnly(IN_PROCESS)("a burst of 300 API requests is followed by one release once it is over", async () => {
+  const counter = await countedStation();
+  const admin = await s!.userToken("admin", "admin");
+  for (let i = 0; i < 100; i++) expect((await s!.api("/api/health")).status).toBe(200);
+  await Bun.sleep(2500);
+  expect(counter.asked).toBe(1); // 100 requests are below the threshold
+
+  const answers = await Promise.all(
+    Array.from({ length: 300 }, () => s!.api("/api/devices", { token: admin }).then((r) => r.status)),
+  );
+  expect(answers.every((status) => status === 200)).toBe(true);
+  await eventually(
+    async () => counter.asked,
+    (n) => n === 2,
+  );
+  await Bun.sleep(3000);
+  expect(counter.asked).toBe(2);
+});

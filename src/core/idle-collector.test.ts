@@ -67,3 +67,15 @@ test("without a collection call, or after stop(), nothing is scheduled", () => {
   c2.advance(10_000);
   expect(collected()).toBe(0);
 });
+
+test("afterQuiet: one release once the next window is quiet, without a burst noted", () => {
+  const { clock, idle, collected } = setup();
+  idle.afterQuiet();
+  idle.note(2 * MB); // still busy (the first requests after start): wait another window
+  clock.advance(2000);
+  expect(collected()).toBe(0);
+  clock.advance(2000);
+  expect(collected()).toBe(1);
+  clock.advance(60_000);
+  expect(collected()).toBe(1);
+});

@@ -2,7 +2,7 @@ import type { Clock, TimerHandle } from "./clock.ts";
 
 export interface IdleCollectorDeps {
   clock: Clock;
-  /** The runtime's collection call (`Platform.collectGarbage`); without it this does nothing. */
+  /** The runtime's call that gives memory back (`Platform.releaseMemory`); without it this does nothing. */
   collect?: (() => void) | undefined;
   /** Traffic since the last collection that makes one worth asking for. */
   thresholdBytes?: number;
@@ -13,12 +13,13 @@ export interface IdleCollectorDeps {
 
 /**
  * Gives memory back after a burst (issue 17, docs/performance.md). The JavaScript engine
- * collects when the program allocates, so a station that handled tens of MB of device messages
- * and then went quiet kept that garbage, and the buffers only it referenced, resident for as
- * long as it stayed quiet: 35–51 MB ten seconds after `bench/burst.ts` in most runs. Once
- * `thresholdBytes` have been handled since the last collection, and then traffic stays below
- * `quietBytes` for `quietMs`, it asks the runtime for one collection. Under steady traffic the
- * engine collects by itself; this never runs more than once per `thresholdBytes` handled.
+ * collects when the program allocates, so a station that handled tens of MB of device messages,
+ * or a thousand API requests, and then went quiet kept that garbage, the buffers only it
+ * referenced and the allocator's free pages resident for as long as it stayed quiet: 35–51 MB
+ * ten seconds after `bench/burst.ts` in most runs. Once `thresholdBytes` of work have been
+ * noted since the last release (`note`, or `afterQuiet` for a start), and then traffic stays
+ * below `quietBytes` for `quietMs`, it asks the runtime once. Under steady traffic the engine
+ * collects by itself; this never runs more than once per `thresholdBytes` noted.
  */
 export function createIdleCollector(deps: IdleCollectorDeps) {
   const { clock, collect } = deps;
@@ -29,6 +30,7 @@ export function createIdleCollector(deps: IdleCollectorDeps) {
   let inWindow = 0;
   let timer: TimerHandle | undefined;
   let collections = 0;
+  let stopped = false;
 
   function check() {
     timer = undefined;
@@ -44,12 +46,24 @@ export function createIdleCollector(deps: IdleCollectorDeps) {
   }
 
   return {
-    /** Bytes of device traffic just handled. */
+    /** Bytes of traffic just handled (a device message's, or a request's weight). */
     note(bytes: number) {
-      if (!collect) return;
+      if (!collect || stopped) return;
       sinceCollection += bytes;
       inWindow += bytes;
       if (sinceCollection >= thresholdBytes && !timer) {
+        inWindow = 0;
+        timer = clock.setTimeout(check, quietMs);
+      }
+    },
+    /**
+     * A release is worth it once the next quiet window has passed, whatever was noted: after
+     * start, whose garbage and run-once code nothing else would give back while idle.
+     */
+    afterQuiet() {
+      if (!collect || stopped) return;
+      sinceCollection = Math.max(sinceCollection, thresholdBytes);
+      if (!timer) {
         inWindow = 0;
         timer = clock.setTimeout(check, quietMs);
       }
@@ -59,6 +73,7 @@ export function createIdleCollector(deps: IdleCollectorDeps) {
       return collections;
     },
     stop() {
+      stopped = true;
       clock.clearTimeout(timer);
       timer = undefined;
     },

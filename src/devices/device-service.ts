@@ -1,6 +1,5 @@
 import type { Kysely } from "kysely";
 import type { Clock, EventBus, StationEvents, TimerHandle } from "../core/index.ts";
-import { createIdleCollector } from "../core/index.ts";
 import type { Logger } from "../logging/index.ts";
 import type { HandshakeAck } from "../protocol/index.ts";
 import {
@@ -30,8 +29,8 @@ export interface DeviceServiceDeps {
   leader?: () => boolean;
   /** Other instances go on serving the devices: stop() leaves their stored presence alone. */
   sharedPresence?: boolean;
-  /** The runtime's collection call, asked for once a burst of messages is over (idle-collector.ts). */
-  collectGarbage?: (() => void) | undefined;
+  /** Counts device traffic towards the station's memory release (idle-collector.ts). */
+  noteTraffic?: ((bytes: number) => void) | undefined;
 }
 
 const EPOCH_MS_FLOOR = 1e12;
@@ -133,8 +132,6 @@ export function createDeviceService(deps: DeviceServiceDeps) {
     }
   }
 
-  const idle = createIdleCollector({ clock, collect: deps.collectGarbage });
-
   return {
     registry,
     commands,
@@ -147,7 +144,7 @@ export function createDeviceService(deps: DeviceServiceDeps) {
       suffix: string,
       raw: string,
     ): Promise<HandshakeAck | undefined> {
-      idle.note(raw.length);
+      deps.noteTraffic?.(raw.length);
       const device = await registry.find(deviceId);
       if (device) {
         const over = limits.check(deviceId, suffix, raw, clock.now());
@@ -282,7 +279,6 @@ export function createDeviceService(deps: DeviceServiceDeps) {
       clock.clearInterval(prune);
       acks.stop();
       commands.stop();
-      idle.stop();
       const now = clock.now();
       history.flushAll();
       // last_seen is stored lazily (disk-diet.ts): a graceful stop stores the latest.

@@ -13,6 +13,8 @@ import { dispatchSockets } from "./socket-dispatch.ts";
 
 export interface HttpModuleDeps {
   platform: Platform;
+  /** Each request, with its declared body size (0 without Content-Length), as it arrives. */
+  noteRequest?: (bodyBytes: number) => void;
   host: string;
   port: number;
   remoteAccess: "on" | "off";
@@ -76,16 +78,23 @@ export function createHttpModule(deps: HttpModuleDeps): HttpModule {
       if (endpoints[endpoint.path]) throw new Error(`two modules claim the endpoint ${endpoint.path}`);
       endpoints[endpoint.path] = endpoint.handle;
     }
+    const frontDoor = createFrontDoor<TaggedSocket>({
+      api: api.app,
+      remoteAccess: deps.remoteAccess,
+      hosts: deps.hosts,
+      webApp: deps.platform.embedded,
+      sockets,
+      endpoints,
+    });
+    const noteRequest = deps.noteRequest;
     return {
       api,
-      fetch: createFrontDoor<TaggedSocket>({
-        api: api.app,
-        remoteAccess: deps.remoteAccess,
-        hosts: deps.hosts,
-        webApp: deps.platform.embedded,
-        sockets,
-        endpoints,
-      }),
+      fetch: noteRequest
+        ? (request: Request, ctx: Parameters<typeof frontDoor>[1]) => {
+            noteRequest(Number(request.headers.get("content-length")) || 0);
+            return frontDoor(request, ctx);
+          }
+        : frontDoor,
       websocket: dispatchSockets<TaggedSocket>(handlers),
     };
   }

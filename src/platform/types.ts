@@ -131,10 +131,12 @@ export interface Platform {
    */
   connectWebSocket(url: string, options: { ca?: string }, handlers: OutboundSocketHandlers): OutboundSocket;
   /**
-   * Asks the engine for a collection (Bun: `Bun.gc`). Absent on Deno, which offers no such
-   * call without `--expose-gc`; V8 schedules its own idle-time collections there.
+   * Gives memory back once the engine is idle: a full collection, the compiled code of functions
+   * (rebuilt when next called) and the allocator's free pages (Bun: `Bun.shrink`). Absent on
+   * Deno, which offers no such call without `--expose-gc`; V8 schedules its own idle-time
+   * collections there.
    */
-  collectGarbage?(): void;
+  releaseMemory?(): void;
   /**
    * The station has started. The compiled Bun executable starts with JavaScriptCore's tier-up
    * thresholds scaled up (build.ts, `compile.jitPolicy`), so code that runs once at start stays in
