@@ -1,7 +1,7 @@
 /** How the station's core (database, auth) is configured from its config: station.ts builds the rest. */
 import { createAuthService, createPasswordCheckGate } from "./auth/index.ts";
 import type { StationConfig } from "./config/index.ts";
-import type { Clock, EventBus, StationEvents } from "./core/index.ts";
+import { type Clock, createIdleCollector, type EventBus, type StationEvents } from "./core/index.ts";
 import type { Logger } from "./logging/index.ts";
 import type { Platform } from "./platform/index.ts";
 import type { StationDatabase } from "./storage/index.ts";
@@ -28,4 +28,25 @@ export function createCoreAuth(
     bus: deps.bus,
     passwordChecks: createPasswordCheckGate({ concurrency: 2, maxQueued: 8, retryAfterMs: 1000 }),
   });
+}
+
+/**
+ * What one HTTP request counts for towards a memory release, besides its body: Bun's server kept
+ * about 18 KB per request after 1,000 small ones until collected, so 16 MiB is about 250 requests.
+ */
+const REQUEST_WEIGHT = 64 * 1024;
+
+/**
+ * Memory a burst used goes back once the station is quiet: device messages count their bytes,
+ * API requests their weight, and start asks for one release (idle-collector.ts,
+ * docs/performance.md).
+ */
+export function createMemoryRelief(clock: Clock, platform: Platform) {
+  const collector = createIdleCollector({ clock, collect: platform.releaseMemory });
+  return {
+    noteTraffic: collector.note,
+    noteRequest: (bodyBytes: number) => collector.note(REQUEST_WEIGHT + bodyBytes),
+    afterQuiet: collector.afterQuiet,
+    stop: collector.stop,
+  };
 }

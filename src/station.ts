@@ -16,7 +16,6 @@ import {
 } from "./config/index.ts";
 import {
   createEventBus,
-  createIdleCollector,
   createLifecycle,
   createSystemClock,
   type EventBus,
@@ -38,18 +37,12 @@ import { createModuleHubModule } from "./modules/index.ts";
 import { createMqttModule } from "./mqtt/index.ts";
 import type { Platform } from "./platform/index.ts";
 import { createSetupModule } from "./setup/index.ts";
-import { createCoreAuth, databaseOptions } from "./station-core.ts";
+import { createCoreAuth, createMemoryRelief, databaseOptions } from "./station-core.ts";
 import type { StationContext, StationModule } from "./station-module.ts";
 import type { Core, Running, StationOptions } from "./station-parts.ts";
 import { openDatabase } from "./storage/index.ts";
 import { VERSION } from "./version.ts";
 import { createAppSocketsModule } from "./ws/index.ts";
-
-/**
- * What one HTTP request counts for towards a memory release, besides its body: Bun's server kept
- * about 18 KB per request after 1,000 small ones until collected, so 16 MiB is about 250 requests.
- */
-const REQUEST_WEIGHT = 64 * 1024;
 
 export function createStation(config: StationConfig, platform: Platform, options: StationOptions) {
   const { logger, pid } = options;
@@ -60,6 +53,7 @@ export function createStation(config: StationConfig, platform: Platform, options
   );
   const lifecycle = createLifecycle<StationContext>(logger);
   const instanceLock = createInstanceLock(config.dataDir, pid);
+  const memoryRelief = createMemoryRelief(clock, platform);
   let running: Running | undefined;
   // The presence sweep and event pruning run on one instance of the station (docs/scale-out.md).
   let leader = () => true;
@@ -67,9 +61,6 @@ export function createStation(config: StationConfig, platform: Platform, options
   let stopping: Promise<void> | undefined;
   // A module may ask the process to exit with a code (the cloud's station_reset); bin/ does it.
   let requestExit: (code: number) => void = () => undefined;
-  // Memory a burst used (device messages, API requests, start itself) goes back once it is
-  // quiet (idle-collector.ts, docs/performance.md).
-  const memoryRelief = createIdleCollector({ clock, collect: platform.releaseMemory });
   const exitRequested = new Promise<number>((resolve) => {
     requestExit = resolve;
   });
@@ -109,7 +100,7 @@ export function createStation(config: StationConfig, platform: Platform, options
     leader = () => cluster.leader;
     const http = createHttpModule({
       platform,
-      noteRequest: (bodyBytes) => memoryRelief.note(REQUEST_WEIGHT + bodyBytes),
+      noteRequest: memoryRelief.noteRequest,
       host: config.host,
       port: config.port,
       remoteAccess: config.remoteAccess,
@@ -242,7 +233,7 @@ export function createStation(config: StationConfig, platform: Platform, options
       logger: logger.child({ service: "devices" }),
       leader: () => leader(),
       sharedPresence: config.mqttUrl !== undefined,
-      noteTraffic: memoryRelief.note,
+      noteTraffic: memoryRelief.noteTraffic,
     });
     await devices.start();
     running.devices = devices;
