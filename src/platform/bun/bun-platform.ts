@@ -92,10 +92,10 @@ export function createBunPlatform(): Platform {
     hashPassword: (password) => Bun.password.hash(password, { algorithm: "argon2id" }),
     verifyPassword: (password, hash) => Bun.password.verify(password, hash).catch(() => false),
     connectWebSocket: connectBunWebSocket,
-    // A full collection (about 8 ms with a burst's garbage): an eden one leaves what the burst
-    // promoted, and RSS stayed 35-45 MB up (docs/performance.md). Runs once, after a burst.
-    // Bun.gc(true) alone kept 7 MB more after 1,000 API requests: the allocator's free pages
-    // and the code compiled for the burst (docs/performance.md).
+    // A full collection, compiled code dropped and the allocator's free pages released, when the
+    // engine is next idle (5-10 ms). An eden collection leaves what a burst promoted (RSS stayed
+    // 35-45 MB up); Bun.gc(true) alone kept 7 MB more after 1,000 API requests: the allocator's
+    // free pages and the code compiled for the burst (docs/performance.md). Once per burst.
     releaseMemory: () => (typeof Bun.shrink === "function" ? Bun.shrink() : Bun.gc(true)),
     startupDone: () => Bun.unsafe.setJITPolicy(1),
   };
