@@ -81,6 +81,7 @@ export function createStation(config: StationConfig, platform: Platform, options
       url: config.mqttUrl,
       host: config.host,
       port: config.mqttPort,
+      listenTcp: platform.listenTcp,
       advertisedHost: deviceBrokerHost(config),
       logger,
       clock,

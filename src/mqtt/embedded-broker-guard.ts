@@ -1,10 +1,11 @@
 /**
- * The embedded broker's security rules (CONTRACT.md section 3) as aedes hooks: who may
- * connect, publish and subscribe, and which connected client is which device. Every login
- * is a device's: the station itself talks to aedes in-process (in-process-client.ts).
+ * The embedded broker's security rules (CONTRACT.md section 3) as the broker core's hooks: who
+ * may connect, publish and subscribe, and which connected client is which device. Every login
+ * is a device's or an integration's: the station itself talks to the broker in-process
+ * (in-process-client.ts).
  */
-import type { AedesOptions, AuthenticateError, Client } from "aedes";
 import type { Logger } from "../logging/index.ts";
+import type { BrokerClient, BrokerHooks, ConnectRefusal } from "./mqtt-broker-core.ts";
 import type { ClientSessions } from "./mqtt-client-sessions.ts";
 import {
   isAllowedDeviceClientId,
@@ -48,20 +49,15 @@ export interface RefusalCount {
   count: number;
 }
 
-export type BrokerHooks = Required<
-  Pick<AedesOptions, "authenticate" | "authorizePublish" | "authorizeSubscribe" | "authorizeForward">
->;
-
 export interface BrokerGuard {
   hooks: BrokerHooks;
   /** Live (authenticated, socket still open) clients of one device. */
-  clientsOf(deviceId: string): Client[];
+  clientsOf(deviceId: string): BrokerClient[];
   /** Refusals since the broker started, per kind and reason (only those that happened). */
   refusals(): RefusalCount[];
 }
 
-// CONNACK return codes (MQTT 3.1.1 table 3.1). aedes declares them as a `const enum` in a
-// .d.ts, which per-file transpilers (Bun) cannot inline, so they are spelled out here.
+// CONNACK return codes (MQTT 3.1.1 table 3.1).
 const SERVER_UNAVAILABLE = 3;
 const BAD_USERNAME_OR_PASSWORD = 4;
 const NOT_AUTHORIZED = 5;
@@ -74,7 +70,7 @@ const NOT_AUTHORIZED = 5;
  */
 const REFUSED_SINK_TOPIC = "$opengenie/refused";
 
-type Refusal = AuthenticateError & { reason: RefusalReason };
+type Refusal = ConnectRefusal & { reason: RefusalReason };
 
 function refusal(returnCode: number, reason: RefusalReason, message: string): Refusal {
   return Object.assign(new Error(message), { returnCode, reason });
@@ -82,17 +78,17 @@ function refusal(returnCode: number, reason: RefusalReason, message: string): Re
 
 export function createBrokerGuard(deps: BrokerGuardDeps): BrokerGuard {
   const { logger, stationId } = deps;
-  // Client → deviceId. WeakMap, not cleared on socket close: aedes authorizes the last will
-  // after the socket is gone. Integration logins are kept apart, in `integrationClients`.
-  const identities = new WeakMap<Client, string>();
-  const integrationClients = new WeakMap<Client, string>();
-  const live = new Set<Client>();
+  // Client → deviceId. WeakMap, not cleared on socket close: the broker authorizes the last
+  // will after the socket is gone. Integration logins are kept apart, in `integrationClients`.
+  const identities = new WeakMap<BrokerClient, string>();
+  const integrationClients = new WeakMap<BrokerClient, string>();
+  const live = new Set<BrokerClient>();
   const counts = new Map<`${RefusalKind}:${RefusalReason}`, number>();
   const count = (kind: RefusalKind, reason: RefusalReason) =>
     counts.set(`${kind}:${reason}`, (counts.get(`${kind}:${reason}`) ?? 0) + 1);
 
   /** An integration's login: any client id no device may use; the first login to use one owns it. */
-  async function identifyIntegration(client: Client, username: string, password: Buffer | undefined) {
+  async function identifyIntegration(client: BrokerClient, username: string, password: Buffer | undefined) {
     const integrations = deps.integrations;
     if (!integrations || !password || password.length === 0)
       throw refusal(BAD_USERNAME_OR_PASSWORD, "bad_credentials", "wrong or revoked integration credential");
@@ -112,7 +108,7 @@ export function createBrokerGuard(deps: BrokerGuardDeps): BrokerGuard {
     return username;
   }
 
-  async function identify(client: Client, username: string | undefined, password: Buffer | undefined) {
+  async function identify(client: BrokerClient, username: string | undefined, password: Buffer | undefined) {
     if (!username) throw refusal(BAD_USERNAME_OR_PASSWORD, "bad_credentials", "missing username");
     if (!isUsableDeviceId(username))
       throw refusal(BAD_USERNAME_OR_PASSWORD, "bad_credentials", "unusable device id");
@@ -128,7 +124,7 @@ export function createBrokerGuard(deps: BrokerGuardDeps): BrokerGuard {
       throw refusal(SERVER_UNAVAILABLE, "auth_unavailable", "authentication unavailable");
     }
     if (!ok) throw refusal(BAD_USERNAME_OR_PASSWORD, "bad_credentials", "wrong or revoked credential");
-    // aedes keeps sessions by client id; the first device to use an id owns it, so a device whose
+    // Sessions are kept by client id; the first device to use an id owns it, so a device whose
     // id is a prefix of another's (`a` vs `a-b`) cannot take over that session or its queue.
     if (!deps.sessions.claim(client.id, { kind: "device", deviceId: username }))
       throw refusal(NOT_AUTHORIZED, "client_id", "client id owned by another device");
@@ -144,14 +140,9 @@ export function createBrokerGuard(deps: BrokerGuardDeps): BrokerGuard {
       (id) => {
         if (integration) integrationClients.set(client, id);
         else identities.set(client, id);
-        live.add(client);
-        const gone = () => {
-          live.delete(client);
-          deps.sessions.closed(client.id);
-        };
-        // A connection can close while its credential is checked; aedes then drops the login.
-        if (client.closed) gone();
-        else client.conn.once("close", gone);
+        // A connection can close while its credential is checked; the broker then drops the login.
+        if (client.closed) deps.sessions.closed(client.id);
+        else live.add(client);
         done(null, true);
       },
       (error: Refusal) => {
@@ -166,19 +157,19 @@ export function createBrokerGuard(deps: BrokerGuardDeps): BrokerGuard {
   const MAX_DEVICE_PAYLOAD_BYTES = 64 * 1024;
 
   const authorizePublish: BrokerHooks["authorizePublish"] = (client, packet, done) => {
-    const integration = client ? integrationClients.get(client) : undefined;
+    const integration = integrationClients.get(client);
     if (integration !== undefined) {
       const scope = deps.integrations!.scope;
       if (packet.payload.length <= MAX_DEVICE_PAYLOAD_BYTES && mayIntegrationPublish(scope, packet.topic))
         return done(null);
       count("publish", packet.payload.length > MAX_DEVICE_PAYLOAD_BYTES ? "too_large" : "topic");
-      logger.warn("mqtt publish refused", { clientId: client?.id, integration, topic: packet.topic });
+      logger.warn("mqtt publish refused", { clientId: client.id, integration, topic: packet.topic });
       // Acknowledged and dropped, as for a device (see REFUSED_SINK_TOPIC).
       packet.topic = REFUSED_SINK_TOPIC;
       packet.retain = false;
       return done(null);
     }
-    const deviceId = client ? identities.get(client) : undefined;
+    const deviceId = identities.get(client);
     const tooLarge = packet.payload.length > MAX_DEVICE_PAYLOAD_BYTES;
     const ownTopic = deviceId !== undefined && mayDevicePublish(stationId, deviceId, packet.topic);
     if (ownTopic && !tooLarge) return done(null);
@@ -186,7 +177,7 @@ export function createBrokerGuard(deps: BrokerGuardDeps): BrokerGuard {
     // On its own topic, the refusal is for the size: one of the device's messages dropped.
     if (deviceId && ownTopic) deps.onOversizedPublish?.(deviceId);
     logger.warn("mqtt publish refused", {
-      clientId: client?.id,
+      clientId: client.id,
       deviceId,
       topic: packet.topic,
       reason: tooLarge ? `payload over ${MAX_DEVICE_PAYLOAD_BYTES} bytes` : "topic not allowed",
@@ -209,7 +200,7 @@ export function createBrokerGuard(deps: BrokerGuardDeps): BrokerGuard {
     }
     count("subscribe", "topic");
     logger.warn("mqtt subscribe refused", { clientId: client.id, topic: subscription.topic });
-    // A null subscription makes aedes answer SUBACK 0x80 instead of dropping the connection.
+    // A null subscription is answered SUBACK 0x80; the connection stays.
     done(null, null);
   };
 
@@ -224,8 +215,12 @@ export function createBrokerGuard(deps: BrokerGuardDeps): BrokerGuard {
     return packet;
   };
 
+  const clientClosed: BrokerHooks["clientClosed"] = (client) => {
+    if (live.delete(client)) deps.sessions.closed(client.id);
+  };
+
   return {
-    hooks: { authenticate, authorizePublish, authorizeSubscribe, authorizeForward },
+    hooks: { authenticate, authorizePublish, authorizeSubscribe, authorizeForward, clientClosed },
     clientsOf: (deviceId) => [...live].filter((client) => identities.get(client) === deviceId),
     refusals: () =>
       [...counts].map(([key, n]) => {

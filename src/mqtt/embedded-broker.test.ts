@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { createServer } from "node:net";
 import type { MqttClient } from "mqtt";
 import mqttPacket from "mqtt-packet";
+import { createBunPlatform } from "../platform/index.ts";
 import { createEmbeddedBroker } from "./embedded-broker.ts";
 import {
   createMqttHarness,
@@ -23,7 +24,7 @@ function closed(client: MqttClient): Promise<void> {
 
 let h: MqttHarness;
 beforeEach(async () => {
-  h = await createMqttHarness();
+  h = await createMqttHarness(createBunPlatform().listenTcp);
 });
 afterEach(async () => {
   await h.close();
@@ -162,6 +163,7 @@ describe("embedded broker: lifecycle", () => {
     const broker = createEmbeddedBroker({
       host: "127.0.0.1",
       port,
+      listenTcp: createBunPlatform().listenTcp,
       logger: h.logger,
       stationId: STATION_ID,
       authenticateDevice: async () => false,

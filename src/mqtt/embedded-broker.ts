@@ -1,11 +1,10 @@
 /**
- * The MQTT broker the station runs when no `--mqtt-url` is given: aedes on a node:net server
- * (aedes needs a Node duplex stream; node:net works unchanged under Bun and Deno).
+ * The MQTT broker the station runs when no `--mqtt-url` is given: the broker core
+ * (mqtt-broker-core.ts) with the station's rules (embedded-broker-guard.ts) on the platform's
+ * TCP server (`Platform.listenTcp`: Bun's own sockets on Bun, node:net on Deno).
  */
-import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
-import { Aedes } from "aedes";
-import mqttPacket from "mqtt-packet";
 import type { Logger } from "../logging/index.ts";
+import type { Platform, TcpListener } from "../platform/index.ts";
 import {
   type BrokerGuard,
   type BrokerGuardDeps,
@@ -13,26 +12,26 @@ import {
   type RefusalCount,
 } from "./embedded-broker-guard.ts";
 import { createInProcessClient } from "./in-process-client.ts";
+import { type BrokerCore, createBrokerCore } from "./mqtt-broker-core.ts";
 import {
   type ClientSessionStats,
   type ClientSessions,
   createClientSessions,
 } from "./mqtt-client-sessions.ts";
-import { mayDeviceSubscribe } from "./mqtt-device-acl.ts";
-import { PacketSizeLimitedSocket } from "./packet-size-limited-socket.ts";
 import type { StationMqttClient } from "./station-mqtt-client.ts";
 
 export interface EmbeddedBrokerDeps {
   host: string;
   /** 0 picks a free port. */
   port: number;
+  /** The platform's TCP server. */
+  listenTcp: Platform["listenTcp"];
   logger: Logger;
   stationId: string;
   authenticateDevice(deviceId: string, password: string): Promise<boolean>;
   /** A device published a payload over 64 KiB on its own topic (refused; the core counts it). */
-  onOversizedPublish?(
-    deviceId: string,
-  ): void /** Integration logins (Home Assistant): their scope and credential check. */;
+  onOversizedPublish?(deviceId: string): void;
+  /** Integration logins (Home Assistant): their scope and credential check. */
   integrations?: BrokerGuardDeps["integrations"];
 }
 
@@ -59,22 +58,10 @@ export interface EmbeddedBroker {
 }
 
 interface Running {
-  aedes: Aedes;
-  server: Server;
+  core: BrokerCore;
+  listener: TcpListener;
   guard: BrokerGuard;
   sessions: ClientSessions;
-  sockets: Set<Socket>;
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error) => reject(error);
-    server.once("error", onError);
-    server.listen(port, host, () => {
-      server.off("error", onError);
-      resolve();
-    });
-  });
 }
 
 export function createEmbeddedBroker(deps: EmbeddedBrokerDeps): EmbeddedBroker {
@@ -91,68 +78,49 @@ export function createEmbeddedBroker(deps: EmbeddedBrokerDeps): EmbeddedBroker {
     } finally {
       starting = false;
     }
-    const port = (running.server.address() as AddressInfo).port; // a TCP server always has one
+    const port = running.listener.port;
     logger.info("embedded MQTT broker listening", { host: deps.host, port });
     return { port };
   }
 
   async function open(): Promise<Running> {
-    // mqtt-packet (aedes' writer) otherwise builds, on its first write, a cache of 65,536
-    // two-byte Buffers for message ids: ≈ 13 MB of JS heap for the life of the process, more
-    // than 250 devices' connections. Without it a message id is one small Buffer per packet.
-    mqttPacket.writeToStream.cacheNumbers = false;
     const sessions = createClientSessions({
-      mayDeviceSubscribe: (deviceId, topic) => mayDeviceSubscribe(deps.stationId, deviceId, topic),
       onEvicted: (clientId, deviceId) => logger.info("mqtt stored session evicted", { clientId, deviceId }),
     });
     const guard = createBrokerGuard({ ...deps, logger, sessions });
-    const aedes = await Aedes.createBroker({ ...guard.hooks, persistence: sessions.persistence });
-    // Sockets are tracked so stop() can also end connections that never sent CONNECT;
-    // server.close() alone would wait for them until aedes' 30 s connect timeout.
-    const sockets = new Set<Socket>();
-    const server = createServer((socket) => {
-      sockets.add(socket);
-      socket.once("close", () => sockets.delete(socket));
-      // Packet sizes are checked on the raw bytes, before aedes' parser buffers a packet whole.
-      const limited = new PacketSizeLimitedSocket(socket, (refusal) => {
+    const core = createBrokerCore({
+      hooks: guard.hooks,
+      sessions: sessions.policy,
+      logger,
+      // Packet sizes are checked on the fixed header, before a packet is buffered whole.
+      onRefusedPacket(refusal, remoteAddress) {
         oversizedPackets++;
         logger.warn("mqtt connection closed", {
-          remoteAddress: socket.remoteAddress,
+          remoteAddress,
           packetType: refusal.packetType,
           reason:
             refusal.reason === "too large"
               ? `packet announces over ${refusal.limit} bytes`
               : "malformed remaining length",
         });
-      });
-      aedes.handle(limited);
+      },
     });
-    aedes.on("clientError", (client, error) => {
-      logger.debug("mqtt client error", { clientId: client.id, error: error.message });
-    });
-    aedes.on("connectionError", (client, error) => {
-      logger.debug("mqtt connection error", { clientId: client.id, error: error.message });
-    });
+    sessions.attach(core);
     try {
-      await listen(server, deps.port, deps.host);
+      const listener = await deps.listenTcp({ hostname: deps.host, port: deps.port }, core.accept);
+      return { core, listener, guard, sessions };
     } catch (error) {
-      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      core.close();
       throw error;
     }
-    server.on("error", (error) => logger.error("mqtt server error", { error }));
-    return { aedes, server, guard, sessions, sockets };
   }
 
   async function stop(): Promise<void> {
     const current = running;
     if (!current) return;
     running = undefined;
-    const serverClosed = new Promise<void>((resolve) => current.server.close(() => resolve()));
-    await new Promise<void>((resolve) => current.aedes.close(() => resolve()));
-    for (const socket of current.sockets) socket.destroy();
-    await serverClosed;
-    current.server.removeAllListeners();
-    current.aedes.removeAllListeners();
+    await current.listener.close();
+    current.core.close();
     logger.info("embedded MQTT broker stopped");
   }
 
@@ -176,7 +144,7 @@ export function createEmbeddedBroker(deps: EmbeddedBrokerDeps): EmbeddedBroker {
       droppedQueuedMessages: 0,
     };
     return {
-      connectedClients: running?.aedes.connectedClients ?? 0,
+      connectedClients: running?.core.connectedClients ?? 0,
       refusedConnects: total("connect"),
       refusedPublishes: total("publish"),
       refusedSubscribes: total("subscribe"),
@@ -191,6 +159,6 @@ export function createEmbeddedBroker(deps: EmbeddedBrokerDeps): EmbeddedBroker {
     stop,
     disconnectDevice,
     stats,
-    localClient: () => createInProcessClient(() => running?.aedes),
+    localClient: () => createInProcessClient(() => running?.core),
   };
 }

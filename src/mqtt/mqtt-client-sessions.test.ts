@@ -2,8 +2,10 @@
  * Issue 9, finding 4: every `<deviceId>-<random>` client id with a persistent session left a
  * stored session queuing every command for the device. Real broker, real MQTT clients.
  */
+
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import mqtt, { type IConnackPacket, type MqttClient } from "mqtt";
+import { createBunPlatform } from "../platform/index.ts";
 import { MAX_QUEUED_MESSAGES_PER_CLIENT, MAX_STORED_SESSIONS_PER_DEVICE } from "./mqtt-client-sessions.ts";
 import {
   createMqttHarness,
@@ -22,7 +24,7 @@ let h: MqttHarness;
 const opened: MqttClient[] = [];
 const stopAfter: (() => Promise<void>)[] = [];
 beforeEach(async () => {
-  h = await createMqttHarness();
+  h = await createMqttHarness(createBunPlatform().listenTcp);
 });
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((c) => c.endAsync(true)));

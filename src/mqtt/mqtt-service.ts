@@ -1,5 +1,6 @@
 import { type Clock, MAX_TIMER_MS, type Service } from "../core/index.ts";
 import type { Logger } from "../logging/index.ts";
+import type { Platform } from "../platform/index.ts";
 import type { EmbeddedBroker, EmbeddedBrokerDeps } from "./embedded-broker.ts";
 import {
   createMqttDeviceBridge,
@@ -17,6 +18,8 @@ export interface MqttServiceDeps {
   url?: string;
   host: string;
   port: number;
+  /** The platform's TCP server, for the embedded broker. */
+  listenTcp: Platform["listenTcp"];
   logger: Logger;
   clock: Clock;
   devices: DeviceMessageHandler;
@@ -96,6 +99,7 @@ export function createMqttService(deps: MqttServiceDeps) {
         broker = createEmbeddedBroker({
           host: deps.host,
           port: deps.port,
+          listenTcp: deps.listenTcp,
           logger,
           stationId: deps.stationId,
           authenticateDevice: deps.authenticateDevice,

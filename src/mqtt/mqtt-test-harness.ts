@@ -6,6 +6,7 @@ import { type AddressInfo, createServer, type Server, type Socket } from "node:n
 import { Aedes, type Client } from "aedes";
 import { connectAsync, type IClientOptions, type MqttClient } from "mqtt";
 import { createMemoryLogger } from "../logging/index.ts";
+import type { Platform } from "../platform/index.ts";
 import { createEmbeddedBroker, type EmbeddedBroker } from "./embedded-broker.ts";
 import { mayDevicePublish, mayDeviceSubscribe } from "./mqtt-device-acl.ts";
 import type { StationMqttClient } from "./station-mqtt-client.ts";
@@ -72,12 +73,16 @@ async function createHarness<B extends TestBroker>(
   };
 }
 
-/** The embedded broker, as the station runs it; the station's side is `stationSide()`. */
-export function createMqttHarness(): Promise<MqttHarness<EmbeddedBroker>> {
+/**
+ * The embedded broker, as the station runs it, on the given platform's TCP server; the
+ * station's side is `stationSide()`.
+ */
+export function createMqttHarness(listenTcp: Platform["listenTcp"]): Promise<MqttHarness<EmbeddedBroker>> {
   return createHarness((port, logger) =>
     createEmbeddedBroker({
       host: "127.0.0.1",
       port,
+      listenTcp,
       logger,
       stationId: STATION_ID,
       authenticateDevice: async (deviceId, password) => DEVICE_PASSWORDS[deviceId] === password,

@@ -50,11 +50,19 @@ export function createRetainedStore() {
     for (const filter of filters) yield* byFilter(filter);
   }
 
+  function store(pkt: RetainedPacket) {
+    const packet = { ...pkt };
+    if (packet.payload.length === 0) retained.delete(packet.topic);
+    else retained.set(packet.topic, packet);
+  }
+
   return {
+    /** Keeps a retained PUBLISH as the latest of its topic; an empty payload deletes it. */
+    store,
+    /** The retained messages a filter matches. */
+    matching: byFilter,
     async storeRetained(pkt: RetainedPacket) {
-      const packet = { ...pkt };
-      if (packet.payload.length === 0) retained.delete(packet.topic);
-      else retained.set(packet.topic, packet);
+      store(pkt);
     },
     createRetainedStreamCombi(filters: string[]) {
       return Readable.from(byFilters(filters));

@@ -18,5 +18,8 @@ export type {
   SpawnedProcess,
   SqliteHandle,
   SqliteValue,
+  TcpConnection,
+  TcpConnectionHandlers,
+  TcpListener,
   UpgradeRequest,
 } from "./types.ts";

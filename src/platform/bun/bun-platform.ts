@@ -2,6 +2,7 @@ import type { Server, ServerWebSocket } from "bun";
 import type { HttpServerHandle, Platform, ServeOptions, SocketConnection, SpawnedProcess } from "../types.ts";
 import { bunEmbeddedFiles } from "./bun-embedded.ts";
 import { openBunSqlite } from "./bun-sqlite.ts";
+import { listenBunTcp } from "./bun-tcp.ts";
 import { connectBunWebSocket } from "./bun-websocket-client.ts";
 
 type Envelope<T> = { app: T; conn?: SocketConnection<T> };
@@ -88,6 +89,7 @@ export function createBunPlatform(): Platform {
     embedded: bunEmbeddedFiles,
     openSqlite: openBunSqlite,
     serve,
+    listenTcp: listenBunTcp,
     spawn,
     hashPassword: (password) => Bun.password.hash(password, { algorithm: "argon2id" }),
     verifyPassword: (password, hash) => Bun.password.verify(password, hash).catch(() => false),

@@ -2,6 +2,7 @@
  * The runtime port on Deno 2: the same `Platform` the Bun build gets (src/platform/bun/),
  * loaded only by the entry point when it runs under Deno.
  */
+import { listenNodeTcp } from "../node-tcp.ts";
 import type { Platform } from "../types.ts";
 import { createArgon2Pool } from "./argon2-pool.ts";
 import { denoEmbeddedFiles } from "./deno-embedded.ts";
@@ -17,6 +18,7 @@ export function createDenoPlatform(): Platform {
     embedded: denoEmbeddedFiles,
     openSqlite: openDenoSqlite,
     serve: denoServe,
+    listenTcp: listenNodeTcp,
     spawn: denoSpawn,
     hashPassword: argon2.hash,
     verifyPassword: argon2.verify,
