@@ -9,7 +9,7 @@ import { Buffer } from "node:buffer";
 import type { TcpConnection, TcpConnectionHandlers } from "../platform/index.ts";
 import type { BrokerMessage, Outgoing, Session } from "./broker-sessions.ts";
 import type { PacketSizeLimits } from "./mqtt-packet-size.ts";
-import { encodePacket, nextFrame, type Packet, type Refusal } from "./mqtt-wire.ts";
+import { encodePacket, type Packet, type Refusal, readFrames } from "./mqtt-wire.ts";
 import { isValidFilter, isValidTopic, type QoS } from "./topic-index.ts";
 
 /** What the broker's hooks see of a client (aedes' `Client` fields the guard uses). */
@@ -77,6 +77,8 @@ export class Connection implements TcpConnectionHandlers, BrokerClient {
   #buffered: Buffer | undefined;
   #held: Packet[] | undefined;
   #backlog = 0;
+  /** Packets answered while a chunk is read go out in one write once it is done. */
+  #corked: Buffer[] | undefined;
 
   constructor(
     readonly tcp: TcpConnection,
@@ -101,30 +103,20 @@ export class Connection implements TcpConnectionHandlers, BrokerClient {
   // --- transport events -------------------------------------------------------------------
 
   onData(chunk: Buffer): void {
-    if (this.state === "closed") return;
+    if (this.closed) return;
     this.lastActivity = this.host.now();
-    const bytes = this.#buffered ? Buffer.concat([this.#buffered, chunk]) : chunk;
-    this.#buffered = undefined;
-    let start = 0;
-    while (!this.closed) {
-      const frame = nextFrame(bytes, start, this.host.limits);
-      if (frame.kind === "incomplete") break;
-      if (frame.kind === "refused") {
-        this.host.refusedPacket(this, frame.refusal);
-        this.shutdown();
-        return;
-      }
-      const packet = this.host.parse(bytes.subarray(start, frame.end));
-      start = frame.end;
-      if (packet instanceof Error) {
-        this.host.protocolError(this, packet.message);
-        this.shutdown();
-        return;
-      }
-      this.#receive(packet);
-    }
-    // What is left is the start of the next packet: a copy, so no earlier chunk is kept.
-    if (start < bytes.length && !this.closed) this.#buffered = Buffer.from(bytes.subarray(start));
+    this.#corked = [];
+    const read = readFrames(this.#buffered, chunk, this.host.limits, (bytes) => {
+      const packet = this.host.parse(bytes);
+      if (packet instanceof Error) this.#violation(packet.message);
+      else this.#receive(packet);
+      return !this.closed;
+    });
+    if (!read.ok) {
+      this.host.refusedPacket(this, read.refusal);
+      this.shutdown();
+    } else if (!this.closed) this.#buffered = read.rest;
+    this.#flush();
   }
 
   onEnd(): void {
@@ -143,6 +135,8 @@ export class Connection implements TcpConnectionHandlers, BrokerClient {
   /** Ends the connection now; the broker's bookkeeping runs once. */
   shutdown(): void {
     if (this.state === "closed") return;
+    this.#flush(); // a refusal's CONNACK, written before the close
+    if (this.closed) return; // the flush found a client that does not read
     this.state = "closed";
     this.#buffered = undefined;
     this.#held = undefined;
@@ -203,8 +197,8 @@ export class Connection implements TcpConnectionHandlers, BrokerClient {
         this.will = undefined;
         this.shutdown();
         return;
-      default: // A second CONNECT (MQTT-3.1.0-2) or a packet only a server sends.
-      {
+      default: {
+        // A second CONNECT (MQTT-3.1.0-2) or a packet only a server sends.
         this.#violation(`unexpected ${packet.cmd}`);
         return;
       }
@@ -319,6 +313,18 @@ export class Connection implements TcpConnectionHandlers, BrokerClient {
   send(packet: Packet): void {
     if (this.state === "closed") return;
     const bytes = encodePacket(packet);
+    if (this.#corked) this.#corked.push(bytes);
+    else this.#write(bytes);
+  }
+
+  #flush(): void {
+    const corked = this.#corked;
+    this.#corked = undefined;
+    if (!corked || corked.length === 0 || this.state === "closed") return;
+    this.#write(corked.length === 1 ? corked[0]! : Buffer.concat(corked));
+  }
+
+  #write(bytes: Buffer): void {
     if (this.tcp.write(bytes)) return;
     this.#backlog += bytes.length;
     if (this.#backlog > MAX_WRITE_BACKLOG_BYTES) this.#violation("client does not read what it is sent");

@@ -57,6 +57,34 @@ export function nextFrame(
   return { kind: "refused", refusal: { ok: false, reason: "malformed remaining length", packetType } };
 }
 
+export type FramesRead = { ok: true; rest: Buffer | undefined } | { ok: false; refusal: Refusal };
+
+/**
+ * Cuts the whole packets out of what a connection received: `rest` (the start of a packet from
+ * earlier chunks) followed by `chunk`. Each whole packet goes to `onPacket`, in order, until it
+ * returns false; what is left is returned as the new rest (a copy, so no chunk is kept alive by
+ * a small part of it). A header announcing more than the limits refuses the stream before any
+ * of that packet's body is buffered.
+ */
+export function readFrames(
+  rest: Buffer | undefined,
+  chunk: Buffer,
+  limits: PacketSizeLimits,
+  onPacket: (bytes: Buffer) => boolean,
+): FramesRead {
+  const bytes = rest ? Buffer.concat([rest, chunk]) : chunk;
+  let start = 0;
+  for (;;) {
+    const frame = nextFrame(bytes, start, limits);
+    if (frame.kind === "refused") return { ok: false, refusal: frame.refusal };
+    if (frame.kind === "incomplete") break;
+    const packet = bytes.subarray(start, frame.end);
+    start = frame.end;
+    if (!onPacket(packet)) return { ok: true, rest: undefined };
+  }
+  return { ok: true, rest: start < bytes.length ? Buffer.from(bytes.subarray(start)) : undefined };
+}
+
 /** What the parser is told of the protocol: 3.1.1 framing for every packet but CONNECT. */
 const PARSER_SETTINGS = Object.freeze({ protocolVersion: 4 });
 

@@ -1,14 +1,14 @@
+/**
+ * Cutting packets out of a connection's bytes (readFrames): whatever the chunking, valid
+ * streams come out packet by packet, byte for byte; a header announcing more than the limits
+ * refuses the stream in the chunk that holds it, before any of its body is kept.
+ */
 import { describe, expect, test } from "bun:test";
-import { PassThrough } from "node:stream";
 import fc from "fast-check";
 import mqttPacket from "mqtt-packet";
-import {
-  createPacketSizeTracker,
-  DEFAULT_PACKET_SIZE_LIMITS,
-  type PacketSizeVerdict,
-} from "./mqtt-packet-size.ts";
+import { DEFAULT_PACKET_SIZE_LIMITS, type PacketSizeLimits } from "./mqtt-packet-size.ts";
 import { fixedHeader } from "./mqtt-test-packets.ts";
-import { PacketSizeLimitedSocket } from "./packet-size-limited-socket.ts";
+import { createPacketParser, encodePacket, type Refusal, readFrames } from "./mqtt-wire.ts";
 
 const { maxRemainingLength, maxConnectRemainingLength } = DEFAULT_PACKET_SIZE_LIMITS;
 const CONNECT = 1;
@@ -40,16 +40,44 @@ function cut(stream: Buffer, points: number[]): Buffer[] {
   return chunks;
 }
 
-function feedAll(chunks: Buffer[]): PacketSizeVerdict[] {
-  const tracker = createPacketSizeTracker();
-  return chunks.map((chunk) => tracker.feed(chunk));
+type Verdict = { ok: true } | Refusal;
+
+/** Feeds chunks as a connection does: one verdict per chunk, none after a refusal. */
+function reader(limits: PacketSizeLimits = DEFAULT_PACKET_SIZE_LIMITS) {
+  let rest: Buffer | undefined;
+  const packets: Buffer[] = [];
+  return {
+    packets,
+    /** How many bytes wait for the rest of their packet. */
+    pending: () => rest?.length ?? 0,
+    feed(chunk: Buffer): Verdict {
+      const read = readFrames(rest, chunk, limits, (bytes) => {
+        packets.push(Buffer.from(bytes));
+        return true;
+      });
+      if (!read.ok) return read.refusal;
+      rest = read.rest;
+      return { ok: true };
+    },
+  };
 }
 
-describe("MQTT packet size tracker", () => {
+function feedAll(chunks: Buffer[]): Verdict[] {
+  const r = reader();
+  const verdicts: Verdict[] = [];
+  for (const chunk of chunks) {
+    const verdict = r.feed(chunk);
+    verdicts.push(verdict);
+    if (!verdict.ok) break;
+  }
+  return verdicts;
+}
+
+describe("readFrames: packet sizes", () => {
   test("the remaining length is read as section 2.2.3 encodes it, boundaries included", () => {
     // The spec's table: 0x7F, 0xFF 0x7F (16,383), 0x80 0x80 0x01 (16,384), then a next packet.
     const limits = { maxRemainingLength: 20_000, maxConnectRemainingLength: 20_000 };
-    const tracker = createPacketSizeTracker(limits);
+    const tracker = reader(limits);
     expect(tracker.feed(Buffer.concat([Buffer.from([0x30, 0x7f]), Buffer.alloc(127)]))).toEqual({ ok: true });
     expect(tracker.feed(Buffer.concat([Buffer.from([0x30, 0xff, 0x7f]), Buffer.alloc(16_383)]))).toEqual({
       ok: true,
@@ -59,7 +87,8 @@ describe("MQTT packet size tracker", () => {
     ).toEqual({
       ok: true,
     });
-    // 0x80 0x80 0x80 0x01 is 2,097,152: the tracker is at a packet start, so this header trips.
+    expect(tracker.packets.map((p) => p.length)).toEqual([129, 16_386, 16_388]);
+    // 0x80 0x80 0x80 0x01 is 2,097,152: the reader is at a packet start, so this header trips.
     expect(tracker.feed(Buffer.from([0x30, 0x80, 0x80, 0x80, 0x01]))).toMatchObject({
       ok: false,
       reason: "too large",
@@ -67,10 +96,7 @@ describe("MQTT packet size tracker", () => {
   });
 
   test("a fifth length byte is malformed", () => {
-    const tracker = createPacketSizeTracker({
-      maxRemainingLength: MQTT_MAX_LENGTH,
-      maxConnectRemainingLength: 0,
-    });
+    const tracker = reader({ maxRemainingLength: MQTT_MAX_LENGTH, maxConnectRemainingLength: 0 });
     expect(tracker.feed(Buffer.from([0x30, 0x80, 0x80, 0x80, 0x80, 0x01]))).toMatchObject({
       ok: false,
       reason: "malformed remaining length",
@@ -81,18 +107,22 @@ describe("MQTT packet size tracker", () => {
     const between = maxRemainingLength + 1;
     expect(between).toBeLessThanOrEqual(maxConnectRemainingLength);
     expect(feedAll([fixedHeader(CONNECT, 0, between)])).toEqual([{ ok: true }]);
+    // Only the header so far: the body is awaited, nothing of it buffered.
     expect(feedAll([fixedHeader(3, 2, between)])[0]).toMatchObject({ ok: false });
     expect(feedAll([fixedHeader(CONNECT, 0, maxConnectRemainingLength + 1)])[0]).toMatchObject({ ok: false });
   });
 
-  test("any chunking of a stream of valid packets passes, whatever the sizes", () => {
+  test("any chunking of a stream of valid packets gives back each packet, byte for byte", () => {
     fc.assert(
       fc.property(
         fc.array(validPacket, { minLength: 1, maxLength: 8 }),
         fc.array(fc.nat()),
         (packets, points) => {
-          const verdicts = feedAll(cut(Buffer.concat(packets), points));
-          expect(verdicts.every((v) => v.ok)).toBe(true);
+          const r = reader();
+          for (const chunk of cut(Buffer.concat(packets), points))
+            expect(r.feed(chunk)).toEqual({ ok: true });
+          expect(r.packets).toEqual(packets);
+          expect(r.pending()).toBe(0);
         },
       ),
     );
@@ -132,69 +162,60 @@ describe("MQTT packet size tracker", () => {
   });
 });
 
-describe("PacketSizeLimitedSocket", () => {
-  test("random chunkings of valid packet streams come out unchanged", async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(validPacket, { minLength: 1, maxLength: 6 }),
-        fc.array(fc.nat(), { maxLength: 20 }),
-        async (packets, points) => {
-          const stream = Buffer.concat(packets);
-          const raw = new PassThrough();
-          const limited = new PacketSizeLimitedSocket(raw, () => {
-            throw new Error("a valid stream was refused");
-          });
-          const received: Buffer[] = [];
-          limited.on("data", (chunk: Buffer) => received.push(chunk));
-          const ended = new Promise((resolve) => limited.once("end", resolve));
-          for (const chunk of cut(stream, points)) raw.write(chunk);
-          raw.end();
-          await ended;
-          expect(Buffer.concat(received).equals(stream)).toBe(true);
-        },
-      ),
-      { numRuns: 50 },
+describe("the shared parser", () => {
+  const packetArb = fc.oneof(
+    fc
+      .record({
+        topic: fc.stringMatching(/^[a-z0-9/]{1,40}$/),
+        payload: fc.uint8Array({ maxLength: 200 }),
+        qos: fc.constantFrom(0, 1, 2),
+        messageId: fc.integer({ min: 1, max: 65535 }),
+        retain: fc.boolean(),
+      })
+      .map(({ qos, messageId, payload, ...rest }) => ({
+        cmd: "publish" as const,
+        ...rest,
+        payload: Buffer.from(payload),
+        qos,
+        dup: false,
+        ...(qos > 0 ? { messageId } : {}),
+      })),
+    fc.integer({ min: 1, max: 65535 }).map((messageId) => ({ cmd: "puback" as const, messageId })),
+    fc.constant({ cmd: "pingreq" as const }),
+  );
+
+  test("reads what mqtt-packet writes, one packet at a time, whoever connected before", () => {
+    const parser = createPacketParser();
+    // A CONNECT with MQTT 5 first: the parser must not read later packets as MQTT 5.
+    const v5 = mqttPacket.generate({
+      cmd: "connect",
+      protocolVersion: 5,
+      clientId: "x",
+      keepalive: 0,
+    } as never);
+    expect(parser.parse(v5)).toMatchObject({ cmd: "connect", protocolVersion: 5 });
+    fc.assert(
+      fc.property(packetArb, (packet) => {
+        const parsed = parser.parse(encodePacket(packet as never));
+        expect(parsed).toMatchObject(
+          packet.cmd === "publish" ? { ...packet, length: expect.any(Number) } : packet,
+        );
+      }),
     );
   });
 
-  test("an oversized header destroys the socket before the body is passed on", async () => {
-    const raw = new PassThrough();
-    const refusals: unknown[] = [];
-    const limited = new PacketSizeLimitedSocket(raw, (refusal) => refusals.push(refusal));
-    const received: Buffer[] = [];
-    limited.on("data", (chunk: Buffer) => received.push(chunk));
-    const closed = new Promise((resolve) => limited.once("close", resolve));
-    raw.write(packet(12, 0)); // PINGREQ passes
-    raw.write(Buffer.concat([fixedHeader(3, 2, 200 * 1024 * 1024), Buffer.alloc(1024)]));
-    await closed;
-    expect(raw.destroyed).toBe(true);
-    expect(Buffer.concat(received).equals(packet(12, 0))).toBe(true);
-    expect(refusals).toEqual([
-      {
-        ok: false,
-        reason: "too large",
-        packetType: 3,
-        announcedAtLeast: expect.any(Number),
-        limit: maxRemainingLength,
-      },
-    ]);
-  });
-
-  test("packets aedes writes in one tick reach the socket as one write, byte for byte", async () => {
-    const raw = new PassThrough();
-    const writes: Buffer[] = [];
-    const write = raw.write.bind(raw);
-    raw.write = ((chunk: Buffer, ...rest: never[]) => {
-      writes.push(Buffer.from(chunk));
-      return write(chunk, ...rest);
-    }) as typeof raw.write;
-    const limited = new PacketSizeLimitedSocket(raw, () => {});
-    // aedes writes with mqtt-packet's writeToStream, which corks the stream for each packet
-    // until the next tick and writes the header, length and id as separate chunks.
-    const acks = [1, 2, 3].map((messageId) => ({ cmd: "puback" as const, messageId }));
-    for (const ack of acks) mqttPacket.writeToStream(ack, limited);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(Buffer.concat(writes).equals(Buffer.concat(acks.map((a) => mqttPacket.generate(a))))).toBe(true);
-    expect(writes.length).toBe(1);
+  test("garbage is an Error, and the next packet still parses", () => {
+    const parser = createPacketParser();
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 64 }), (bytes) => {
+        const result = parser.parse(Buffer.from(bytes));
+        // Whatever it made of the garbage, a valid packet after it reads right.
+        expect(result instanceof Error || typeof result.cmd === "string").toBe(true);
+        expect(parser.parse(encodePacket({ cmd: "puback", messageId: 513 }))).toMatchObject({
+          cmd: "puback",
+          messageId: 513,
+        });
+      }),
+    );
   });
 });
