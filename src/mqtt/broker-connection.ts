@@ -12,7 +12,7 @@ import type { PacketSizeLimits } from "./mqtt-packet-size.ts";
 import { encodePacket, type Packet, type Refusal, readFrames } from "./mqtt-wire.ts";
 import { isValidFilter, isValidTopic, type QoS } from "./topic-index.ts";
 
-/** What the broker's hooks see of a client (aedes' `Client` fields the guard uses). */
+/** What the broker's hooks see of a client. */
 export interface BrokerClient {
   readonly id: string;
   readonly closed: boolean;

@@ -1,5 +1,5 @@
 // createEmbeddedBroker and createStationMqttClient are not re-exported: mqtt-service.ts loads
-// each only when its mode is used (the MQTT.js client only with --mqtt-url, aedes only without).
+// each only when its mode is used (the MQTT.js client only with --mqtt-url, the embedded broker only without).
 export type { EmbeddedBroker, EmbeddedBrokerDeps, EmbeddedBrokerStats } from "./embedded-broker.ts";
 export {
   isAllowedDeviceClientId,

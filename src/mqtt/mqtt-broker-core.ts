@@ -60,7 +60,7 @@ export interface BrokerCoreOptions {
   limits?: PacketSizeLimits;
   /** A packet announced more than the limits: the connection is closed. */
   onRefusedPacket?(refusal: Refusal, remoteAddress: string | undefined): void;
-  /** How long a connection may stay without CONNECT (aedes' default: 30 s). */
+  /** How long a connection may stay without CONNECT (30 s, as aedes and Mosquitto). */
   connectTimeoutMs?: number;
   now?: () => number;
 }
@@ -141,7 +141,7 @@ export function createBrokerCore(options: BrokerCoreOptions) {
 
   /** Routes a message to every matching subscriber; retained ones are kept first. */
   function route(message: BrokerMessage) {
-    if (message.retain) retained.store({ ...message });
+    if (message.retain) retained.store(message);
     for (const [subscriber, granted] of index.match(message.topic)) {
       if (typeof subscriber === "function") {
         try {
@@ -219,10 +219,8 @@ export function createBrokerCore(options: BrokerCoreOptions) {
     retainedFor(connection, filters) {
       const session = connection.session!;
       for (const { filter, qos } of filters)
-        for (const stored of retained.matching(filter)) {
-          const message = stored as unknown as BrokerMessage;
+        for (const message of retained.matching(filter))
           deliver(session, message, Math.min(qos, message.qos) as QoS, RETAIN_FROM_STORE);
-        }
     },
     unsubscribe(connection, filter) {
       const session = connection.session!;

@@ -1,6 +1,6 @@
 /**
  * What a device may do on the embedded broker (CONTRACT.md section 3). Pure functions so the
- * rules are unit-tested without a socket; the broker guard only wires them into aedes.
+ * rules are unit-tested without a socket; the broker guard only wires them into the embedded broker.
  */
 import {
   DEVICE_TO_STATION_SUFFIXES,
