@@ -3,6 +3,7 @@ import { createServer } from "node:net";
 import type { MqttClient } from "mqtt";
 import mqttPacket from "mqtt-packet";
 import { createBunPlatform } from "../platform/index.ts";
+import { listenNodeTcp } from "../platform/node-tcp.ts";
 import { createEmbeddedBroker } from "./embedded-broker.ts";
 import {
   createMqttHarness,
@@ -174,6 +175,20 @@ describe("embedded broker: lifecycle", () => {
       expect((error as NodeJS.ErrnoException).code).toBe("EADDRINUSE");
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  test("stop() with devices connected returns on node:net too (Deno's TCP server), closing them", async () => {
+    const onNodeNet = await createMqttHarness(listenNodeTcp);
+    try {
+      const lamp = await onNodeNet.connectDevice("lamp1");
+      const gone = closed(lamp);
+      // node:net's server.close() waits for open connections: stop() must close them itself.
+      await onNodeNet.broker.stop();
+      await gone;
+      expect(onNodeNet.broker.stats().connectedClients).toBe(0);
+    } finally {
+      await onNodeNet.close();
     }
   });
 

@@ -119,8 +119,10 @@ export function createEmbeddedBroker(deps: EmbeddedBrokerDeps): EmbeddedBroker {
     const current = running;
     if (!current) return;
     running = undefined;
-    await current.listener.close();
+    // node:net's close (Deno) waits for every open connection: they are closed first.
+    const listenerClosed = current.listener.close();
     current.core.close();
+    await listenerClosed;
     logger.info("embedded MQTT broker stopped");
   }
 

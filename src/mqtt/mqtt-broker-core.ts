@@ -84,7 +84,9 @@ export function createBrokerCore(options: BrokerCoreOptions) {
   let closing = false;
 
   // One sweep for every connection instead of a timer each: keep-alive (1.5 × the client's
-  // interval, MQTT-3.1.2-24) and CONNECT that never came.
+  // interval, MQTT-3.1.2-24) and CONNECT that never came. Wall-clock time, not the station's
+  // injected clock: a client's keep-alive is real seconds on its socket, and a test that moves
+  // the station's clock an hour ahead must not disconnect every device (aedes used timers too).
   const sweep = setInterval(() => {
     const t = now();
     for (const connection of connections) {
