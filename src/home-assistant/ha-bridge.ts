@@ -21,6 +21,7 @@ import {
   topicId,
 } from "./ha-discovery.ts";
 import { createPending } from "./ha-pending.ts";
+import { payloadDigest } from "./payload-digest.ts";
 
 export interface HaBridgeDeps extends HaContext {
   client: StationMqttClient;
@@ -43,8 +44,8 @@ export function createHaBridge(deps: HaBridgeDeps) {
   const { client, db, devices, bus, clock, logger, stationId, prefix } = deps;
   const t = haTopics(stationId);
   const base = t.bridgeAvailability.replace(/\/bridge\/availability$/, "");
-  /** Config topic → payload last published, per device, so only changes are sent again. */
-  const published = new Map<string, Map<string, string>>();
+  /** Config topic → digest of the payload last published, per device: only changes are sent again. */
+  const published = new Map<string, Map<string, number>>();
   /** Per device: the config signature and availability last published (profile of bench/ingest:
    * rebuilding and stringifying every config on each state report was a sixth of the CPU). */
   const lastSent = new Map<string, { signature: string; availability: string }>();
@@ -64,14 +65,15 @@ export function createHaBridge(deps: HaBridgeDeps) {
   }
 
   async function publishConfigs(deviceId: string, configs: DiscoveryConfig[], force: boolean) {
-    const known = published.get(deviceId) ?? new Map<string, string>();
+    const known = published.get(deviceId) ?? new Map<string, number>();
     published.set(deviceId, known);
     const fresh: string[] = [];
     for (const { topic, payload } of configs) {
       const body = JSON.stringify(payload);
-      if (!force && known.get(topic) === body) continue;
+      const digest = payloadDigest(body);
+      if (!force && known.get(topic) === digest) continue;
       if (!known.has(topic)) fresh.push(topic);
-      known.set(topic, body);
+      known.set(topic, digest);
       await retained(topic, body);
     }
     await record(deviceId, force ? configs.map((c) => c.topic) : fresh);

@@ -174,7 +174,7 @@ export class Connection implements TcpConnectionHandlers, BrokerClient {
         session.acknowledge(packet.messageId!);
         return;
       case "pubrel":
-        session.awaitingRelease.delete(packet.messageId!);
+        session.awaitingRelease?.delete(packet.messageId!);
         this.send({ cmd: "pubcomp", messageId: packet.messageId! });
         return;
       case "pubrec":
@@ -273,12 +273,14 @@ export class Connection implements TcpConnectionHandlers, BrokerClient {
       return;
     }
     const qos = packet.qos as QoS;
-    if (qos === 2 && session.awaitingRelease.has(packet.messageId!)) {
+    if (qos === 2 && session.awaitingRelease?.has(packet.messageId!)) {
       // A resent QoS 2 PUBLISH already routed: acknowledged again, not delivered twice.
       this.send({ cmd: "pubrec", messageId: packet.messageId! });
       return;
     }
-    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    // A retained payload outlives the chunk it arrived in: copied, so it does not keep the chunk.
+    const payload =
+      packet.retain || !Buffer.isBuffer(packet.payload) ? Buffer.from(packet.payload) : packet.payload;
     const message: BrokerMessage = { topic: packet.topic, payload, qos, retain: packet.retain };
     if (!this.host.publishFrom(this, message)) {
       this.#violation("publish not authorized");
@@ -286,6 +288,7 @@ export class Connection implements TcpConnectionHandlers, BrokerClient {
     }
     if (qos === 1) this.send({ cmd: "puback", messageId: packet.messageId! });
     else if (qos === 2) {
+      session.awaitingRelease ??= new Set();
       if (session.awaitingRelease.size >= MAX_AWAITING_RELEASE) {
         this.#violation("too many QoS 2 in flight");
         return;

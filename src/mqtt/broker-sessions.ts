@@ -25,8 +25,8 @@ export class Session {
   readonly subscriptions = new Map<string, QoS>();
   /** QoS ≥ 1 messages not acknowledged yet, oldest first: sent ones carry their packet id. */
   readonly pending: Outgoing[] = [];
-  /** Packet ids of QoS 2 PUBLISHes received and not yet released (PUBREL). */
-  readonly awaitingRelease = new Set<number>();
+  /** Packet ids of QoS 2 PUBLISHes received and not yet released (PUBREL); made on first use. */
+  awaitingRelease: Set<number> | undefined;
   /** The connection using the session, while there is one. */
   conn: Connection | undefined;
   #nextId = 0;
@@ -55,6 +55,6 @@ export class Session {
 
   /** Nothing worth keeping once the connection is gone. */
   get empty(): boolean {
-    return this.subscriptions.size === 0 && this.pending.length === 0 && this.awaitingRelease.size === 0;
+    return this.subscriptions.size === 0 && this.pending.length === 0 && !this.awaitingRelease?.size;
   }
 }

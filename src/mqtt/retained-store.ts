@@ -42,11 +42,11 @@ export function createRetainedStore() {
   return {
     /**
      * Keeps a copy of a retained PUBLISH as its topic's latest; an empty payload deletes it.
-     * The payload is copied too: a client's is a view of the chunk it arrived in.
+     * The payload is kept as given: a client's is copied out of its chunk by the connection.
      */
     store(message: BrokerMessage): void {
       if (message.payload.length === 0) retained.delete(message.topic);
-      else retained.set(message.topic, { ...message, payload: Buffer.from(message.payload) });
+      else retained.set(message.topic, { ...message });
     },
     /** The retained messages a filter matches. */
     matching,

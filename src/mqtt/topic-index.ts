@@ -32,45 +32,65 @@ function wildcardMatches(filter: string, topic: string): boolean {
   return topicMatches(filter, topic);
 }
 
+/** One subscriber of a filter (the usual case: a device's own topics), or several. */
+type Subscribers<S> = { one: S; qos: QoS } | Map<S, QoS>;
+
 export function createTopicIndex<S>() {
-  const exact = new Map<string, Map<S, QoS>>();
-  const wildcards = new Map<string, Map<S, QoS>>();
+  // A Map per filter only once a second subscriber comes: 1,000 devices' two exact topics each
+  // would otherwise cost 2,000 Maps (issue 17).
+  const exact = new Map<string, Subscribers<S>>();
+  const wildcards = new Map<string, Subscribers<S>>();
   const tableOf = (filter: string) => (hasWildcard(filter) ? wildcards : exact);
+
+  function each(subscribers: Subscribers<S>, fn: (subscriber: S, qos: QoS) => void) {
+    if (subscribers instanceof Map) for (const [subscriber, qos] of subscribers) fn(subscriber, qos);
+    else fn(subscribers.one, subscribers.qos);
+  }
 
   return {
     add(filter: string, subscriber: S, qos: QoS): void {
       const table = tableOf(filter);
-      let subscribers = table.get(filter);
-      if (!subscribers) {
-        subscribers = new Map();
-        table.set(filter, subscribers);
-      }
-      subscribers.set(subscriber, qos);
+      const subscribers = table.get(filter);
+      if (!subscribers || (!(subscribers instanceof Map) && subscribers.one === subscriber)) {
+        table.set(filter, { one: subscriber, qos });
+      } else if (subscribers instanceof Map) subscribers.set(subscriber, qos);
+      else
+        table.set(
+          filter,
+          new Map([
+            [subscribers.one, subscribers.qos],
+            [subscriber, qos],
+          ]),
+        );
     },
     remove(filter: string, subscriber: S): void {
       const table = tableOf(filter);
       const subscribers = table.get(filter);
       if (!subscribers) return;
+      if (!(subscribers instanceof Map)) {
+        if (subscribers.one === subscriber) table.delete(filter);
+        return;
+      }
       subscribers.delete(subscriber);
       if (subscribers.size === 0) table.delete(filter);
     },
     /** Each subscriber whose filters match `topic`, once, with the highest QoS it was granted. */
     match(topic: string): Map<S, QoS> {
       const found = new Map<S, QoS>();
-      const add = (subscribers: Map<S, QoS>) => {
-        for (const [subscriber, qos] of subscribers) {
-          const before = found.get(subscriber);
-          if (before === undefined || before < qos) found.set(subscriber, qos);
-        }
+      const add = (subscriber: S, qos: QoS) => {
+        const before = found.get(subscriber);
+        if (before === undefined || before < qos) found.set(subscriber, qos);
       };
       const direct = exact.get(topic);
-      if (direct) add(direct);
-      for (const [filter, subscribers] of wildcards) if (wildcardMatches(filter, topic)) add(subscribers);
+      if (direct) each(direct, add);
+      for (const [filter, subscribers] of wildcards)
+        if (wildcardMatches(filter, topic)) each(subscribers, add);
       return found;
     },
     get size(): number {
       let n = 0;
-      for (const table of [exact, wildcards]) for (const subscribers of table.values()) n += subscribers.size;
+      for (const table of [exact, wildcards])
+        for (const subscribers of table.values()) n += subscribers instanceof Map ? subscribers.size : 1;
       return n;
     },
   };
