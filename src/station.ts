@@ -254,8 +254,7 @@ export function createStation(config: StationConfig, platform: Platform, options
       startedAt,
     });
     writeRunFile(config.dataDir, runInfo);
-    platform.startupDone?.();
-    memoryRelief.afterQuiet();
+    memoryRelief.afterStart();
     return runInfo;
   }
 

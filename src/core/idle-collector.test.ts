@@ -79,3 +79,23 @@ test("afterQuiet: one release once the next window is quiet, without a burst not
   clock.advance(60_000);
   expect(collected()).toBe(1);
 });
+
+test("afterQuiet(then): `then` runs once, right before that release; at once without a release call", () => {
+  const { clock, idle, collected } = setup();
+  const order: string[] = [];
+  idle.afterQuiet(() => order.push(`then, after ${collected()} releases`));
+  idle.note(2 * MB);
+  clock.advance(2000);
+  expect(order).toEqual([]);
+  clock.advance(2000);
+  expect(order).toEqual(["then, after 0 releases"]);
+  expect(collected()).toBe(1);
+  idle.note(32 * MB);
+  clock.advance(4000);
+  expect(order).toHaveLength(1);
+
+  const none = createIdleCollector({ clock: createManualClock() });
+  let ran = 0;
+  none.afterQuiet(() => ran++);
+  expect(ran).toBe(1);
+});

@@ -31,6 +31,8 @@ export function createIdleCollector(deps: IdleCollectorDeps) {
   let timer: TimerHandle | undefined;
   let collections = 0;
   let stopped = false;
+  /** What `afterQuiet` asked to run once that quiet window has come. */
+  let onQuiet: (() => void)[] = [];
 
   function check() {
     timer = undefined;
@@ -42,6 +44,9 @@ export function createIdleCollector(deps: IdleCollectorDeps) {
     sinceCollection = 0;
     inWindow = 0;
     collections++;
+    const then = onQuiet;
+    onQuiet = [];
+    for (const fn of then) fn();
     collect?.();
   }
 
@@ -58,10 +63,16 @@ export function createIdleCollector(deps: IdleCollectorDeps) {
     },
     /**
      * A release is worth it once the next quiet window has passed, whatever was noted: after
-     * start, whose garbage and run-once code nothing else would give back while idle.
+     * start, whose garbage and run-once code nothing else would give back while idle. `then`
+     * runs once, just before that release (at once where the runtime has no release).
      */
-    afterQuiet() {
-      if (!collect || stopped) return;
+    afterQuiet(then?: () => void) {
+      if (stopped) return;
+      if (!collect) {
+        then?.();
+        return;
+      }
+      if (then) onQuiet.push(then);
       sinceCollection = Math.max(sinceCollection, thresholdBytes);
       if (!timer) {
         inWindow = 0;
@@ -74,6 +85,7 @@ export function createIdleCollector(deps: IdleCollectorDeps) {
     },
     stop() {
       stopped = true;
+      onQuiet = [];
       clock.clearTimeout(timer);
       timer = undefined;
     },

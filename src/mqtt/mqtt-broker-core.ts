@@ -87,7 +87,9 @@ export function createBrokerCore(options: BrokerCoreOptions) {
   // interval, MQTT-3.1.2-24) and CONNECT that never came. Wall-clock time, not the station's
   // injected clock: a client's keep-alive is real seconds on its socket, and a test that moves
   // the station's clock an hour ahead must not disconnect every device (aedes used timers too).
-  const sweep = setInterval(() => {
+  // It runs only while there are connections: an idle station is not woken every second.
+  let sweep: ReturnType<typeof setInterval> | undefined;
+  function sweepConnections() {
     const t = now();
     for (const connection of connections) {
       const idle = t - connection.lastActivity;
@@ -97,8 +99,16 @@ export function createBrokerCore(options: BrokerCoreOptions) {
         connection.shutdown();
       }
     }
-  }, 1000);
-  (sweep as { unref?: () => void }).unref?.();
+  }
+  function sweepWhileConnected() {
+    if (connections.size > 0 && !sweep) {
+      sweep = setInterval(sweepConnections, 1000);
+      (sweep as { unref?: () => void }).unref?.();
+    } else if (connections.size === 0 && sweep) {
+      clearInterval(sweep);
+      sweep = undefined;
+    }
+  }
 
   function discardSession(session: Session) {
     if (sessions.get(session.clientId) === session) sessions.delete(session.clientId);
@@ -232,6 +242,7 @@ export function createBrokerCore(options: BrokerCoreOptions) {
     forwardable,
     closed(connection) {
       connections.delete(connection);
+      sweepWhileConnected();
       if (live.get(connection.id) === connection) live.delete(connection.id);
       if (connection.authenticating) hooks.clientClosed(connection);
       const session = connection.session;
@@ -264,7 +275,10 @@ export function createBrokerCore(options: BrokerCoreOptions) {
     accept(tcp: TcpConnection): TcpConnectionHandlers {
       const connection = new Connection(tcp, host);
       if (closing) tcp.destroy();
-      else connections.add(connection);
+      else {
+        connections.add(connection);
+        sweepWhileConnected();
+      }
       return connection;
     },
     /** The station's own PUBLISH, in process: not subject to the device rules. */
@@ -296,8 +310,9 @@ export function createBrokerCore(options: BrokerCoreOptions) {
     /** Ends every connection (no will is sent: the station is stopping) and the sweep. */
     close(): void {
       closing = true;
-      clearInterval(sweep);
       for (const connection of [...connections]) connection.shutdown();
+      clearInterval(sweep);
+      sweep = undefined;
     },
   };
 }
