@@ -82,6 +82,34 @@ describe("integration logins", () => {
     expect(list.stdout).not.toContain("password");
   });
 
+  test("an integration's retained publish is kept for <prefix>/status only; a retained command is not stored", async () => {
+    const url = `mqtt://127.0.0.1:${s.info.mqttPort}`;
+    const open = async (clientId: string) => {
+      const client = connect(url, { clientId, reconnectPeriod: 0, ...login });
+      await new Promise((resolve, reject) => {
+        client.once("connect", resolve);
+        client.once("error", reject);
+      });
+      return client;
+    };
+    const writer = await open("ha-retain-writer");
+    const command = `opengenie/${s.info.stationId}/device/no-such-device-1/set`;
+    await writer.publishAsync(command, "ON", { qos: 1, retain: true });
+    await writer.publishAsync("homeassistant/status", "online", { qos: 1, retain: true });
+    await writer.endAsync();
+
+    const reader = await open("ha-retain-reader");
+    const retained: string[] = [];
+    reader.on("message", (topic, _payload, packet) => {
+      if (packet.retain) retained.push(topic);
+    });
+    await reader.subscribeAsync([command, "homeassistant/status"], { qos: 1 });
+    await waitFor(async () => retained.includes("homeassistant/status"), 3000);
+    await reader.publishAsync("homeassistant/status", "online", { qos: 1 }); // a round trip
+    expect(retained).toEqual(["homeassistant/status"]);
+    await reader.endAsync();
+  });
+
   test("an integration login keeps at most 8 stored sessions, like a device: the oldest goes", async () => {
     const url = `mqtt://127.0.0.1:${s.info.mqttPort}`;
     const session = async (clientId: string) => {

@@ -160,8 +160,12 @@ export function createBrokerGuard(deps: BrokerGuardDeps): BrokerGuard {
     const integration = integrationClients.get(client);
     if (integration !== undefined) {
       const scope = deps.integrations!.scope;
-      if (packet.payload.length <= MAX_DEVICE_PAYLOAD_BYTES && mayIntegrationPublish(scope, packet.topic))
+      if (packet.payload.length <= MAX_DEVICE_PAYLOAD_BYTES && mayIntegrationPublish(scope, packet.topic)) {
+        // Only `<prefix>/status` stays retained (Home Assistant's birth message): a retained
+        // command under any device id would be one more stored message per id, without bound.
+        if (packet.topic !== `${scope.prefix}/status`) packet.retain = false;
         return done(null);
+      }
       count("publish", packet.payload.length > MAX_DEVICE_PAYLOAD_BYTES ? "too_large" : "topic");
       logger.warn("mqtt publish refused", { clientId: client.id, integration, topic: packet.topic });
       // Acknowledged and dropped, as for a device (see REFUSED_SINK_TOPIC).

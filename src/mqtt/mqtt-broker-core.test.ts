@@ -8,7 +8,12 @@ import fc from "fast-check";
 import mqttPacket, { type Packet } from "mqtt-packet";
 import { createMemoryLogger } from "../logging/index.ts";
 import type { TcpConnection } from "../platform/index.ts";
-import { type BrokerCore, type BrokerHooks, createBrokerCore } from "./mqtt-broker-core.ts";
+import {
+  type BrokerCore,
+  type BrokerHooks,
+  createBrokerCore,
+  MAX_SUBSCRIPTIONS_PER_SESSION,
+} from "./mqtt-broker-core.ts";
 import { connectAs } from "./raw-mqtt-peer.ts";
 
 /** Lets every login and message through: the rules are the guard's, tested with it. */
@@ -149,6 +154,20 @@ describe("broker core", () => {
     handlers.onData(bytes({ cmd: "pingreq" }));
     expect(tcp.packets()).toMatchObject([{ cmd: "pingresp" }]);
     expect(c.connectedClients).toBe(1);
+  });
+
+  test("a session holds at most 256 filters: more are refused (0x80), one it holds may be renewed", async () => {
+    const { tcp, handlers } = await connected(core());
+    const filters = Array.from({ length: MAX_SUBSCRIPTIONS_PER_SESSION + 1 }, (_, i) => ({
+      topic: `f/${i}`,
+      qos: 1 as const,
+    }));
+    handlers.onData(bytes({ cmd: "subscribe", messageId: 1, subscriptions: filters }));
+    handlers.onData(bytes({ cmd: "subscribe", messageId: 2, subscriptions: [{ topic: "f/0", qos: 0 }] }));
+    const [first, second] = tcp.packets() as Array<{ granted: number[] }>;
+    expect(first!.granted.filter((g) => g === 1)).toHaveLength(MAX_SUBSCRIPTIONS_PER_SESSION);
+    expect(first!.granted.at(-1)).toBe(0x80);
+    expect(second!.granted).toEqual([0]);
   });
 
   test("stop: every connection is closed and no last will is sent", async () => {

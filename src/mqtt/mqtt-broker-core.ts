@@ -69,6 +69,11 @@ type LocalHandler = (message: BrokerMessage) => void;
 type Subscriber = Session | LocalHandler;
 
 const RETAIN_FROM_STORE = true;
+/**
+ * Filters one session may hold: a device may hold two, Home Assistant about ten; past this a
+ * SUBSCRIBE is refused (0x80) rather than growing the index without bound.
+ */
+export const MAX_SUBSCRIPTIONS_PER_SESSION = 256;
 const REFUSED = 0x80;
 
 export function createBrokerCore(options: BrokerCoreOptions) {
@@ -221,8 +226,10 @@ export function createBrokerCore(options: BrokerCoreOptions) {
       hooks.authorizeSubscribe(connection, { topic: filter, qos }, (error, subscription) => {
         if (!error && subscription) result = Math.min(subscription.qos, 1) as QoS;
       });
-      if (result === REFUSED) return REFUSED;
       const session = connection.session!;
+      if (session.subscriptions.size >= MAX_SUBSCRIPTIONS_PER_SESSION && !session.subscriptions.has(filter))
+        return REFUSED;
+      if (result === REFUSED) return REFUSED;
       session.subscriptions.set(filter, result);
       index.add(filter, session, result);
       if (!session.clean) policy.remember(session.clientId);
