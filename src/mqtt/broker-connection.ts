@@ -56,6 +56,8 @@ const MAX_PACKETS_BEFORE_CONNACK = 64;
 const MAX_AWAITING_RELEASE = 100;
 /** Bytes queued for a client that does not read; past this it is disconnected. */
 export const MAX_WRITE_BACKLOG_BYTES = 1024 * 1024;
+/** How long a connection closed gracefully may take to send what was queued for it. */
+const GRACEFUL_CLOSE_MS = 1000;
 
 type State = "new" | "connecting" | "connected" | "closed";
 
@@ -132,15 +134,25 @@ export class Connection implements TcpConnectionHandlers, BrokerClient {
     this.#backlog = 0;
   }
 
-  /** Ends the connection now; the broker's bookkeeping runs once. */
-  shutdown(): void {
+  /**
+   * Ends the connection; the broker's bookkeeping runs once, now. `graceful`: what was written
+   * still goes out first (a refusal's CONNACK, the last messages before a stop: node:net, Deno's,
+   * queues writes, and `destroy` would drop them), then the socket is closed; a peer that does
+   * not read is cut off after GRACEFUL_CLOSE_MS.
+   */
+  shutdown(graceful = false): void {
     if (this.state === "closed") return;
-    this.#flush(); // a refusal's CONNACK, written before the close
+    this.#flush();
     if (this.closed) return; // the flush found a client that does not read
     this.state = "closed";
     this.#buffered = undefined;
     this.#held = undefined;
-    this.tcp.destroy();
+    if (graceful) {
+      const tcp = this.tcp;
+      tcp.end();
+      const cutOff = setTimeout(() => tcp.destroy(), GRACEFUL_CLOSE_MS);
+      (cutOff as { unref?: () => void }).unref?.();
+    } else this.tcp.destroy();
     this.host.closed(this);
   }
 
@@ -214,7 +226,8 @@ export class Connection implements TcpConnectionHandlers, BrokerClient {
     this.state = "connecting";
     const refuse = (returnCode: number) => {
       this.send({ cmd: "connack", returnCode, sessionPresent: false });
-      this.#violation(`CONNACK ${returnCode}`);
+      this.host.protocolError(this, `CONNACK ${returnCode}`);
+      this.shutdown(true);
     };
     const version = packet.protocolVersion ?? 4;
     if (version !== 3 && version !== 4) {

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { createServer } from "node:net";
 import type { MqttClient } from "mqtt";
 import mqttPacket from "mqtt-packet";
-import { createBunPlatform } from "../platform/index.ts";
+import { createBunPlatform, type Platform } from "../platform/index.ts";
 import { listenNodeTcp } from "../platform/node-tcp.ts";
 import { createEmbeddedBroker } from "./embedded-broker.ts";
 import {
@@ -155,6 +155,41 @@ describe("embedded broker: memory", () => {
   });
 });
 
+/**
+ * node:net as Deno's behaves: a write is queued and sent on a later turn, and `destroy` drops
+ * what is still queued (Bun's node:net sends at once, which would hide a close that drops it).
+ */
+const listenWithLateWrites: Platform["listenTcp"] = (options, accept) =>
+  listenNodeTcp(options, (connection) => {
+    let queued: Uint8Array[] = [];
+    let ending = false;
+    const flush = () => {
+      for (const chunk of queued) connection.write(chunk);
+      queued = [];
+      if (ending) connection.end();
+    };
+    return accept({
+      get remoteAddress() {
+        return connection.remoteAddress;
+      },
+      write(chunk) {
+        if (queued.length === 0) setImmediate(flush);
+        queued.push(chunk);
+        return true;
+      },
+      pause: () => connection.pause(),
+      resume: () => connection.resume(),
+      end() {
+        ending = true;
+        setImmediate(flush);
+      },
+      destroy() {
+        queued = [];
+        connection.destroy();
+      },
+    });
+  });
+
 describe("embedded broker: lifecycle", () => {
   test("a busy port rejects with code EADDRINUSE", async () => {
     const blocker = createServer();
@@ -187,6 +222,27 @@ describe("embedded broker: lifecycle", () => {
       await onNodeNet.broker.stop();
       await gone;
       expect(onNodeNet.broker.stats().connectedClients).toBe(0);
+    } finally {
+      await onNodeNet.close();
+    }
+  });
+
+  test("with writes that complete later (node:net on Deno), a refusal's CONNACK and a message published just before stop() still arrive", async () => {
+    const onNodeNet = await createMqttHarness(listenWithLateWrites);
+    try {
+      // A close that dropped queued writes would lose both.
+      const refused = await onNodeNet
+        .connect({ clientId: "lamp1", username: "lamp1", password: "wrong" })
+        .catch((e: Error & { code?: number }) => e);
+      expect((refused as { code?: number }).code).toBe(4);
+
+      const lamp = await onNodeNet.connectDevice("lamp1");
+      await lamp.subscribeAsync(topic("lamp1", "command"), { qos: 1 });
+      const station = await stationSide(onNodeNet.broker);
+      const received = nextMessage(lamp, topic("lamp1", "command"));
+      await station.publish(topic("lamp1", "command"), '{"requestId":"last"}', { qos: 1 });
+      await onNodeNet.broker.stop();
+      expect(await received).toBe('{"requestId":"last"}');
     } finally {
       await onNodeNet.close();
     }

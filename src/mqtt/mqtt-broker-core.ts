@@ -317,7 +317,9 @@ export function createBrokerCore(options: BrokerCoreOptions) {
     /** Ends every connection (no will is sent: the station is stopping) and the sweep. */
     close(): void {
       closing = true;
-      for (const connection of [...connections]) connection.shutdown();
+      // Gracefully: what was published just before the stop (Home Assistant's "offline") still
+      // reaches the clients.
+      for (const connection of [...connections]) connection.shutdown(true);
       clearInterval(sweep);
       sweep = undefined;
     },
