@@ -36,7 +36,10 @@ export interface ConnectionHost {
   /** A client's PUBLISH: authorized (false = drop the connection), then routed. */
   publishFrom(connection: Connection, message: BrokerMessage): boolean;
   subscribe(connection: Connection, filter: string, qos: QoS): QoS | 0x80;
+  /** Starts sending the retained messages these filters match (after the SUBACK). */
   retainedFor(connection: Connection, filters: Array<{ filter: string; qos: QoS }>): void;
+  /** Everything written has been sent: retained messages still to send may follow. */
+  drained(connection: Connection): void;
   unsubscribe(connection: Connection, filter: string): void;
   /** What the hooks let through of a pending message (null: dropped from the session). */
   forwardable(connection: Connection, out: Outgoing): BrokerMessage | null;
@@ -73,6 +76,8 @@ export class Connection implements TcpConnectionHandlers, BrokerClient {
   authenticating = false;
   /** Accepted (CONNACK 0): a will is sent when it goes without DISCONNECT. */
   registered = false;
+  /** Retained messages still to send after a SUBSCRIBE, as the socket takes them. */
+  retainedToSend: Iterator<[BrokerMessage, QoS]> | undefined;
   keepaliveMs = 0;
   lastActivity: number;
   readonly openedAt: number;
@@ -132,6 +137,12 @@ export class Connection implements TcpConnectionHandlers, BrokerClient {
 
   onDrain(): void {
     this.#backlog = 0;
+    if (this.retainedToSend) this.host.drained(this);
+  }
+
+  /** Some of what was written waits in user space for the socket. */
+  get writeBlocked(): boolean {
+    return this.#backlog > 0;
   }
 
   /**

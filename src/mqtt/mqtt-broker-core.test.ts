@@ -32,9 +32,13 @@ class RecordingConnection implements TcpConnection {
   readonly writes: Buffer[] = [];
   destroyed = false;
   paused = false;
+  /** Bytes the "kernel" takes before a write reports a full socket (until the test drains it). */
+  capacity = Number.POSITIVE_INFINITY;
+  unsent = 0;
   write(chunk: Uint8Array): boolean {
     this.writes.push(Buffer.from(chunk));
-    return true;
+    this.unsent += chunk.length;
+    return this.unsent <= this.capacity;
   }
   pause() {
     this.paused = true;
@@ -168,6 +172,34 @@ describe("broker core", () => {
     expect(first!.granted.filter((g) => g === 1)).toHaveLength(MAX_SUBSCRIPTIONS_PER_SESSION);
     expect(first!.granted.at(-1)).toBe(0x80);
     expect(second!.granted).toEqual([0]);
+  });
+
+  test("8 MB of retained messages reach a subscriber as it reads them, not past the write backlog", async () => {
+    const c = core();
+    const payload = Buffer.alloc(40 * 1024, "r");
+    for (let i = 0; i < 200; i++)
+      c.publish({ topic: `homeassistant/sensor/d${i}/config`, payload, qos: 1, retain: true });
+    const { tcp, handlers } = await connected(c);
+    tcp.capacity = 256 * 1024; // a LAN socket's buffers, then the subscriber reads at its pace
+    handlers.onData(
+      bytes({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "homeassistant/#", qos: 1 }] }),
+    );
+    for (let turn = 0; turn < 2000 && !tcp.destroyed; turn++) {
+      const retainedSoFar = tcp.packets().filter((p) => p.cmd === "publish").length;
+      if (retainedSoFar === 200) break;
+      tcp.unsent = 0;
+      handlers.onDrain();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(tcp.destroyed).toBe(false);
+    const publishes = tcp.packets().filter((p) => p.cmd === "publish") as Array<{
+      topic: string;
+      retain: boolean;
+    }>;
+    expect(publishes.map((p) => p.topic)).toEqual(
+      Array.from({ length: 200 }, (_, i) => `homeassistant/sensor/d${i}/config`),
+    );
+    expect(publishes.every((p) => p.retain)).toBe(true);
   });
 
   test("stop: every connection is closed and no last will is sent", async () => {
