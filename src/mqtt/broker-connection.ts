@@ -57,8 +57,12 @@ const MQTT31_MAX_CLIENT_ID = 23;
 const MAX_PACKETS_BEFORE_CONNACK = 64;
 /** QoS 2 PUBLISHes received and not yet released (PUBREL) per session. */
 const MAX_AWAITING_RELEASE = 100;
-/** Bytes queued for a client that does not read; past this it is disconnected. */
-export const MAX_WRITE_BACKLOG_BYTES = 1024 * 1024;
+/**
+ * Bytes queued for a client that does not read; past this it is disconnected. Room for a resumed
+ * session's whole queue (100 messages of up to 64 KiB, resent at once on reconnect) besides live
+ * traffic; retained messages after a SUBSCRIBE wait for the socket instead (mqtt-broker-core.ts).
+ */
+export const MAX_WRITE_BACKLOG_BYTES = 8 * 1024 * 1024;
 /** How long a connection closed gracefully may take to send what was queued for it. */
 const GRACEFUL_CLOSE_MS = 1000;
 
