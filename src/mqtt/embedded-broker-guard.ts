@@ -5,7 +5,7 @@
  * (in-process-client.ts).
  */
 import type { Logger } from "../logging/index.ts";
-import type { BrokerClient, BrokerHooks, ConnectRefusal } from "./mqtt-broker-core.ts";
+import type { BrokerClient, BrokerHooks, ConnectRefusal } from "./broker-hooks.ts";
 import type { ClientSessions } from "./mqtt-client-sessions.ts";
 import {
   isAllowedDeviceClientId,

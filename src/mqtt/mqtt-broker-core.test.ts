@@ -8,12 +8,8 @@ import fc from "fast-check";
 import mqttPacket, { type Packet } from "mqtt-packet";
 import { createMemoryLogger } from "../logging/index.ts";
 import type { TcpConnection } from "../platform/index.ts";
-import {
-  type BrokerCore,
-  type BrokerHooks,
-  createBrokerCore,
-  MAX_SUBSCRIPTIONS_PER_SESSION,
-} from "./mqtt-broker-core.ts";
+import type { BrokerHooks } from "./broker-hooks.ts";
+import { type BrokerCore, createBrokerCore, MAX_SUBSCRIPTIONS_PER_SESSION } from "./mqtt-broker-core.ts";
 import { connectAs } from "./raw-mqtt-peer.ts";
 
 /** Lets every login and message through: the rules are the guard's, tested with it. */

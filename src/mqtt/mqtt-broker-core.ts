@@ -5,53 +5,19 @@
  * login keeps, by the session policy (mqtt-client-sessions.ts). MQTT 3.1 and 3.1.1, QoS 0 and
  * 1 out (a QoS 2 subscription is granted QoS 1, MQTT-3.9.3), QoS 0, 1 and 2 in.
  */
-import type { Buffer } from "node:buffer";
 import type { Logger } from "../logging/index.ts";
 import type { TcpConnection, TcpConnectionHandlers } from "../platform/index.ts";
-import { type BrokerClient, Connection, type ConnectionHost } from "./broker-connection.ts";
+import { Connection } from "./broker-connection.ts";
+import type { BrokerHooks, ConnectionHost, SessionPolicy } from "./broker-hooks.ts";
 import { type BrokerMessage, type Outgoing, Session } from "./broker-sessions.ts";
+import { createConnectionSweep } from "./connection-sweep.ts";
 import { DEFAULT_PACKET_SIZE_LIMITS, type PacketSizeLimits } from "./mqtt-packet-size.ts";
 import { createPacketParser, type Refusal } from "./mqtt-wire.ts";
+import { pumpRetained, queueRetained, type RetainedCursor } from "./retained-pump.ts";
 import { createRetainedStore } from "./retained-store.ts";
 import { createTopicIndex, type QoS } from "./topic-index.ts";
 
-export type { BrokerClient } from "./broker-connection.ts";
 export type { BrokerMessage } from "./broker-sessions.ts";
-
-/** Why a CONNECT is refused: `returnCode` 2–5 goes into the CONNACK (else 5). */
-export type ConnectRefusal = Error & { returnCode?: number };
-
-export interface BrokerHooks {
-  authenticate(
-    client: BrokerClient,
-    username: string | undefined,
-    password: Buffer | undefined,
-    done: (error: ConnectRefusal | null, ok: boolean) => void,
-  ): void;
-  /** May re-point `message` (topic, retain); an error refuses it (the client is disconnected). */
-  authorizePublish(client: BrokerClient, message: BrokerMessage, done: (error: Error | null) => void): void;
-  /** A null subscription is refused (SUBACK 0x80). */
-  authorizeSubscribe(
-    client: BrokerClient,
-    subscription: { topic: string; qos: QoS },
-    done: (error: Error | null, subscription: { topic: string; qos: QoS } | null) => void,
-  ): void;
-  /** What reaches a client of a message routed to it; null: nothing. */
-  authorizeForward(client: BrokerClient, message: BrokerMessage): BrokerMessage | null;
-  /** A client that was given to `authenticate` is gone. */
-  clientClosed(client: BrokerClient): void;
-}
-
-/** How many persistent sessions a login keeps and how long their queues get. */
-export interface SessionPolicy {
-  readonly maxQueuedMessages: number;
-  /** A persistent session holds subscriptions: it is kept, and may push out an older one. */
-  remember(clientId: string): void;
-  /** A persistent session is gone. */
-  forget(clientId: string): void;
-  /** A queued message was dropped to keep a stored session's queue bounded. */
-  droppedQueued(): void;
-}
 
 export interface BrokerCoreOptions {
   hooks: BrokerHooks;
@@ -66,17 +32,9 @@ export interface BrokerCoreOptions {
 }
 
 type LocalHandler = (message: BrokerMessage) => void;
-type RetainedCursor = Iterator<[BrokerMessage, QoS]>;
-
-function* chain<T>(first: Iterator<T>, second: Iterator<T>): Generator<T> {
-  for (let next = first.next(); !next.done; next = first.next()) yield next.value;
-  for (let next = second.next(); !next.done; next = second.next()) yield next.value;
-}
 type Subscriber = Session | LocalHandler;
 
 const RETAIN_FROM_STORE = true;
-/** Retained messages sent to one subscriber per turn of the event loop, at most (bytes). */
-const RETAINED_BYTES_PER_TURN = 256 * 1024;
 /**
  * Filters one session may hold: a device may hold two, Home Assistant about ten; past this a
  * SUBSCRIBE is refused (0x80) rather than growing the index without bound.
@@ -93,35 +51,8 @@ export function createBrokerCore(options: BrokerCoreOptions) {
   const retained = createRetainedStore();
   const sessions = new Map<string, Session>();
   const live = new Map<string, Connection>();
-  const connections = new Set<Connection>();
+  const connections = createConnectionSweep({ now, connectTimeoutMs, logger });
   let closing = false;
-
-  // One sweep for every connection instead of a timer each: keep-alive (1.5 × the client's
-  // interval, MQTT-3.1.2-24) and CONNECT that never came. Wall-clock time, not the station's
-  // injected clock: a client's keep-alive is real seconds on its socket, and a test that moves
-  // the station's clock an hour ahead must not disconnect every device (aedes used timers too).
-  // It runs only while there are connections: an idle station is not woken every second.
-  let sweep: ReturnType<typeof setInterval> | undefined;
-  function sweepConnections() {
-    const t = now();
-    for (const connection of connections) {
-      const idle = t - connection.lastActivity;
-      if (connection.state === "new" && t - connection.openedAt > connectTimeoutMs) connection.shutdown();
-      else if (connection.keepaliveMs > 0 && idle > connection.keepaliveMs) {
-        logger.debug("mqtt keep-alive timeout", { clientId: connection.id });
-        connection.shutdown();
-      }
-    }
-  }
-  function sweepWhileConnected() {
-    if (connections.size > 0 && !sweep) {
-      sweep = setInterval(sweepConnections, 1000);
-      (sweep as { unref?: () => void }).unref?.();
-    } else if (connections.size === 0 && sweep) {
-      clearInterval(sweep);
-      sweep = undefined;
-    }
-  }
 
   function discardSession(session: Session) {
     if (sessions.get(session.clientId) === session) sessions.delete(session.clientId);
@@ -244,21 +175,24 @@ export function createBrokerCore(options: BrokerCoreOptions) {
       return result;
     },
     retainedFor(connection, filters) {
-      const next = retainedMatches(filters);
-      const before = connection.retainedToSend;
-      connection.retainedToSend = before ? chain(before, next) : next;
-      pumpRetained(connection);
+      queueRetained(connection, retainedMatches(filters));
+      pumpRetained(connection, deliverRetained);
     },
-    drained: pumpRetained,
+    drained: (connection) => pumpRetained(connection, deliverRetained),
     unsubscribe(connection, filter) {
       const session = connection.session!;
       session.subscriptions.delete(filter);
       index.remove(filter, session);
     },
-    forwardable,
+    resendPending(connection) {
+      for (const out of [...connection.session!.pending]) {
+        if (connection.state !== "connected") return;
+        const forward = forwardable(connection, out);
+        if (forward) connection.sendOutgoing(out, forward, false);
+      }
+    },
     closed(connection) {
-      connections.delete(connection);
-      sweepWhileConnected();
+      connections.remove(connection);
       if (live.get(connection.id) === connection) live.delete(connection.id);
       if (connection.authenticating) hooks.clientClosed(connection);
       const session = connection.session;
@@ -285,30 +219,8 @@ export function createBrokerCore(options: BrokerCoreOptions) {
       for (const message of retained.matching(filter)) yield [message, Math.min(qos, message.qos) as QoS];
   }
 
-  /**
-   * Sends a subscriber the retained messages its filters match, as fast as it reads them: Home
-   * Assistant's `homeassistant/#` matches three configs per device, 12 MB at 5,000 devices, which
-   * written at once would pass the write backlog's bound and cut it off. The rest waits for the
-   * socket's drain, or for the next turn after RETAINED_BYTES_PER_TURN.
-   */
-  function pumpRetained(connection: Connection) {
-    const cursor = connection.retainedToSend;
-    const session = connection.session;
-    if (!cursor) return;
-    let budget = RETAINED_BYTES_PER_TURN;
-    while (connection.state === "connected" && session && !connection.writeBlocked && budget > 0) {
-      const next = cursor.next();
-      if (next.done) {
-        connection.retainedToSend = undefined;
-        return;
-      }
-      const [message, qos] = next.value;
-      budget -= message.payload.length + message.topic.length;
-      deliver(session, message, qos, RETAIN_FROM_STORE);
-    }
-    if (connection.state !== "connected") connection.retainedToSend = undefined;
-    else if (!connection.writeBlocked) setImmediate(() => pumpRetained(connection));
-  }
+  const deliverRetained = (session: Session, message: BrokerMessage, qos: QoS) =>
+    deliver(session, message, qos, RETAIN_FROM_STORE);
 
   function authorizedWill(connection: Connection, will: BrokerMessage) {
     hooks.authorizePublish(connection, will, (error) => {
@@ -321,10 +233,7 @@ export function createBrokerCore(options: BrokerCoreOptions) {
     accept(tcp: TcpConnection): TcpConnectionHandlers {
       const connection = new Connection(tcp, host);
       if (closing) tcp.destroy();
-      else {
-        connections.add(connection);
-        sweepWhileConnected();
-      }
+      else connections.add(connection);
       return connection;
     },
     /** The station's own PUBLISH, in process: not subject to the device rules. */
@@ -358,9 +267,8 @@ export function createBrokerCore(options: BrokerCoreOptions) {
       closing = true;
       // Gracefully: what was published just before the stop (Home Assistant's "offline") still
       // reaches the clients.
-      for (const connection of [...connections]) connection.shutdown(true);
-      clearInterval(sweep);
-      sweep = undefined;
+      for (const connection of connections.all()) connection.shutdown(true);
+      connections.stop();
     },
   };
 }

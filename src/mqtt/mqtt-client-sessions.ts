@@ -5,7 +5,7 @@
  * commands added 180 MiB). The sessions themselves are the broker core's
  * (mqtt-broker-core.ts); this is its SessionPolicy.
  */
-import type { SessionPolicy } from "./mqtt-broker-core.ts";
+import type { SessionPolicy } from "./broker-hooks.ts";
 
 /** Who logged in: the station's own credential, a device, or an integration (Home Assistant). */
 export type BrokerIdentity =

@@ -129,12 +129,11 @@ export function createPacketParser(): PacketParser {
   };
 }
 
-/**
- * mqtt-packet otherwise builds, on its first write, a cache of 65,536 two-byte Buffers for
- * message ids: ≈ 13 MB of JS heap for the life of the process. Without it a message id is one
- * small Buffer per packet.
- */
+// mqtt-packet otherwise builds, on its first write, a cache of 65,536 two-byte Buffers for
+// message ids: ≈ 13 MB of JS heap for the life of the process. Without it a message id is one
+// small Buffer per packet. A setting of the library, made once, when this module loads.
+mqttPacket.writeToStream.cacheNumbers = false;
+
 export function encodePacket(packet: Packet): Buffer {
-  mqttPacket.writeToStream.cacheNumbers = false;
   return mqttPacket.generate(packet);
 }

@@ -50,8 +50,5 @@ export function createRetainedStore() {
     },
     /** The retained messages a filter matches. */
     matching,
-    get size(): number {
-      return retained.size;
-    },
   };
 }

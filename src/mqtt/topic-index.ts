@@ -95,5 +95,3 @@ export function createTopicIndex<S>() {
     },
   };
 }
-
-export type TopicIndex<S> = ReturnType<typeof createTopicIndex<S>>;
